@@ -1,0 +1,205 @@
+//! `ssm-audit render`: a transcript as the text the user saw, its commands, or JSON.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Seek, Write};
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use ssm_audit_indexer::escape::{escape_text, json_safe};
+use ssm_audit_indexer::render::{AlternateScreen, Sink};
+use ssm_audit_indexer::transcript::{render_transcript, Rendered, SizeChoice};
+
+#[derive(clap::Args, Debug)]
+pub struct RenderArgs {
+    /// The transcript: an S3 `.log` object, a CloudWatch upload, or raw PTY output; `-` for stdin
+    pub file: PathBuf,
+    /// Print the commands run, one per line
+    #[arg(long, conflicts_with = "json")]
+    pub commands: bool,
+    /// Print {width, width_source, header, lines, commands, cancelled, alternate_screens}
+    #[arg(long)]
+    pub json: bool,
+    /// Terminal width (columns) to render at, instead of the inferred one
+    #[arg(long, value_parser = clap::value_parser!(u16).range(2..=4096))]
+    pub width: Option<u16>,
+    /// Terminal height (rows) to render at, instead of the inferred one
+    #[arg(long, value_parser = clap::value_parser!(u16).range(2..=1000))]
+    pub height: Option<u16>,
+    /// Also print the snapshots of full-screen programs (vim, less, top) after the text
+    #[arg(long)]
+    pub alternate_screens: bool,
+}
+
+/// Streams plain text lines to the output as they are rendered.
+struct TextSink<W: Write> {
+    out: W,
+    keep_alt: bool,
+    alt: Vec<AlternateScreen>,
+    err: Option<io::Error>,
+}
+
+impl<W: Write> Sink for TextSink<W> {
+    fn line(&mut self, _n: u64, text: &str) {
+        if self.err.is_none() {
+            if let Err(e) = writeln!(self.out, "{}", escape_text(text)) {
+                self.err = Some(e);
+            }
+        }
+    }
+    fn alternate_screen(&mut self, screen: &AlternateScreen) {
+        if self.keep_alt && self.alt.len() < 10_000 {
+            self.alt.push(screen.clone());
+        }
+    }
+}
+
+/// Spools lines and snapshots as JSON to temporary files, so a huge transcript's JSON is
+/// written in the documented key order without holding it in memory.
+struct JsonSpool {
+    lines: BufWriter<File>,
+    alt: BufWriter<File>,
+    n_lines: u64,
+    n_alt: u64,
+    err: Option<io::Error>,
+}
+
+impl JsonSpool {
+    fn write(w: &mut BufWriter<File>, first: bool, v: &impl serde::Serialize) -> io::Result<()> {
+        if !first {
+            w.write_all(b",")?;
+        }
+        serde_json::to_writer(&mut *w, v)?;
+        Ok(())
+    }
+}
+
+impl Sink for JsonSpool {
+    fn line(&mut self, _n: u64, text: &str) {
+        if self.err.is_none() {
+            self.err = Self::write(&mut self.lines, self.n_lines == 0, &text).err();
+        }
+        self.n_lines += 1;
+    }
+    fn alternate_screen(&mut self, screen: &AlternateScreen) {
+        if self.err.is_none() {
+            self.err = Self::write(&mut self.alt, self.n_alt == 0, screen).err();
+        }
+        self.n_alt += 1;
+    }
+}
+
+fn open_input(path: &PathBuf) -> Result<Box<dyn Read>> {
+    if path.as_os_str() == "-" {
+        return Ok(Box::new(io::stdin().lock()));
+    }
+    let f = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    Ok(Box::new(BufReader::with_capacity(256 << 10, f)))
+}
+
+pub fn run(args: &RenderArgs, out: &mut dyn Write) -> Result<bool> {
+    let input = open_input(&args.file)?;
+    let size = SizeChoice {
+        cols: args.width,
+        rows: args.height,
+    };
+    let name = args.file.display();
+    if args.json {
+        let spool = JsonSpool {
+            lines: BufWriter::new(tempfile::tempfile()?),
+            alt: BufWriter::new(tempfile::tempfile()?),
+            n_lines: 0,
+            n_alt: 0,
+            err: None,
+        };
+        let (rendered, spool) =
+            render_transcript(input, size, spool).with_context(|| format!("cannot read {name}"))?;
+        if let Some(e) = spool.err {
+            return Err(e).context("cannot write the temporary spool");
+        }
+        write_json(out, &rendered, spool)?;
+        return Ok(rendered.summary.lines > 0);
+    }
+    if args.commands {
+        let sink = TextSink {
+            out: io::sink(),
+            keep_alt: false,
+            alt: Vec::new(),
+            err: None,
+        };
+        let (rendered, _) =
+            render_transcript(input, size, sink).with_context(|| format!("cannot read {name}"))?;
+        for c in &rendered.summary.commands {
+            writeln!(out, "{}", escape_text(&c.text))?;
+        }
+        return Ok(!rendered.summary.commands.is_empty());
+    }
+    let sink = TextSink {
+        out: BufWriter::new(&mut *out),
+        keep_alt: args.alternate_screens,
+        alt: Vec::new(),
+        err: None,
+    };
+    let (rendered, mut sink) =
+        render_transcript(input, size, sink).with_context(|| format!("cannot read {name}"))?;
+    if let Some(e) = sink.err.take() {
+        return Err(e.into());
+    }
+    for screen in &sink.alt {
+        writeln!(
+            sink.out,
+            "--- alternate screen {} (full-screen program started at line {}) ---",
+            screen.index, screen.after_line
+        )?;
+        for l in &screen.lines {
+            writeln!(sink.out, "{}", escape_text(l))?;
+        }
+    }
+    sink.out.flush()?;
+    Ok(rendered.summary.lines > 0)
+}
+
+fn write_json(out: &mut dyn Write, r: &Rendered, spool: JsonSpool) -> Result<()> {
+    let mut out = BufWriter::new(out);
+    let head = serde_json::json!({
+        "width": r.width,
+        "height": r.height,
+        "width_source": r.width_source,
+        "header": r.header,
+    });
+    let head = serde_json::to_string(&head)?;
+    // open the object and leave it open for the arrays
+    out.write_all(json_safe(&head[..head.len() - 1]).as_bytes())?;
+    out.write_all(b",\"lines\":[")?;
+    copy_spool(spool.lines, &mut out)?;
+    out.write_all(b"],\"commands\":")?;
+    out.write_all(json_safe(&serde_json::to_string(&r.summary.commands)?).as_bytes())?;
+    out.write_all(b",\"cancelled\":")?;
+    out.write_all(json_safe(&serde_json::to_string(&r.summary.cancelled)?).as_bytes())?;
+    out.write_all(b",\"alternate_screens\":[")?;
+    copy_spool(spool.alt, &mut out)?;
+    out.write_all(b"]}\n")?;
+    out.flush()?;
+    Ok(())
+}
+
+fn copy_spool(w: BufWriter<File>, out: &mut impl Write) -> Result<()> {
+    let mut f = w.into_inner().map_err(|e| e.into_error())?;
+    f.rewind()?;
+    let mut r = BufReader::with_capacity(256 << 10, f);
+    loop {
+        let buf = r.fill_buf()?;
+        if buf.is_empty() {
+            break;
+        }
+        // spooled JSON is valid UTF-8 cut at arbitrary points: escape on whole characters
+        let valid = match std::str::from_utf8(buf) {
+            Ok(s) => s.len(),
+            Err(e) if e.valid_up_to() > 0 => e.valid_up_to(),
+            Err(_) => buf.len().min(4),
+        };
+        let s = String::from_utf8_lossy(&buf[..valid]);
+        out.write_all(json_safe(&s).as_bytes())?;
+        r.consume(valid);
+    }
+    Ok(())
+}

@@ -1,0 +1,1231 @@
+//! A streaming terminal renderer built on the `vte` parser.
+//!
+//! It turns raw PTY output into the text the user saw and the commands they ran. Only the
+//! visible screen is kept as a grid; rows that scroll off the top, or that a clear or reset
+//! is about to wipe, go straight to a [`Sink`], with soft-wrapped rows joined back into one
+//! logical line. Memory is bounded by the screen size (plus [`MAX_LINE_BYTES`] for one
+//! logical line in progress), not by the transcript.
+//!
+//! Terminal semantics follow xterm as tmux implements it (tmux is the test oracle).
+
+mod grid;
+pub mod width;
+
+use grid::{Cell, Grid, Row, SPACER};
+use serde::Serialize;
+
+/// A logical line longer than this is cut into pieces of this size (a single 100 MB line must
+/// not be held whole).
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+/// The most rows of an alternate screen's scrolled-off text kept in one snapshot.
+pub const MAX_ALT_SCROLLBACK: usize = 10_000;
+/// Limits for a width or height given by a caller or inferred.
+pub const MAX_COLS: u16 = 4096;
+pub const MAX_ROWS: u16 = 1000;
+
+/// Receives the rendered output as it is produced.
+pub trait Sink {
+    /// A finished logical line of the shell (primary screen) text, numbered from 1.
+    fn line(&mut self, number: u64, text: &str);
+    /// A snapshot of a full-screen program's alternate screen, taken before it was left or
+    /// cleared.
+    fn alternate_screen(&mut self, _screen: &AlternateScreen) {}
+}
+
+/// Collects everything in memory: for tests and small inputs.
+#[derive(Default, Debug)]
+pub struct VecSink {
+    pub lines: Vec<String>,
+    pub alternate_screens: Vec<AlternateScreen>,
+}
+
+impl Sink for VecSink {
+    fn line(&mut self, _number: u64, text: &str) {
+        self.lines.push(text.to_owned());
+    }
+    fn alternate_screen(&mut self, screen: &AlternateScreen) {
+        self.alternate_screens.push(screen.clone());
+    }
+}
+
+impl<S: Sink + ?Sized> Sink for &mut S {
+    fn line(&mut self, number: u64, text: &str) {
+        (**self).line(number, text)
+    }
+    fn alternate_screen(&mut self, screen: &AlternateScreen) {
+        (**self).alternate_screen(screen)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AlternateScreen {
+    /// 1-based count of alternate-screen snapshots in this transcript.
+    pub index: u32,
+    /// The shell text line on which the full-screen program was started.
+    pub after_line: u64,
+    pub lines: Vec<String>,
+    /// Rows scrolled off this screen beyond [`MAX_ALT_SCROLLBACK`] were not kept.
+    pub truncated: bool,
+}
+
+/// How a command line was recognised.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Method {
+    /// bash 5.1+ turns bracketed paste off (`CSI ? 2004 l`) the moment a line is accepted.
+    BracketedPaste,
+    /// FinalTerm / OSC 133 semantic prompt marks (`B` input start, `C` executed).
+    Osc133,
+    /// A line that starts with the session's prompt: shells without markers (dash, bash 4).
+    PromptPattern,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Command {
+    pub text: String,
+    /// The line of the rendered text on which the command stands.
+    pub line: u64,
+    pub method: Method,
+    /// 0..=1: how sure the renderer is that this is exactly the command run.
+    pub confidence: f32,
+}
+
+/// Where the width came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WidthSource {
+    /// Given by the caller (`--width`).
+    Given,
+    /// Readline's wrap at the right margin (`' '` then `'\r'`).
+    InferredReadlineWrap,
+    /// The widest row a full-screen program drew.
+    InferredFullScreen,
+    /// The largest absolute cursor column used.
+    InferredCursorMoves,
+    /// Nothing in the transcript tells: [`width::DEFAULT_COLS`].
+    Assumed,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct RenderOptions {
+    pub cols: u16,
+    pub rows: u16,
+}
+
+impl Default for RenderOptions {
+    fn default() -> Self {
+        RenderOptions {
+            cols: width::DEFAULT_COLS,
+            rows: width::DEFAULT_ROWS,
+        }
+    }
+}
+
+/// What is left when rendering ends, besides the lines already given to the sink.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct RenderSummary {
+    pub lines: u64,
+    pub commands: Vec<Command>,
+    /// Lines abandoned with Ctrl-C: typed, never run.
+    pub cancelled: Vec<Command>,
+    pub alternate_screens: u32,
+    /// The last line, when it is a NonInteractiveCommands `EXIT_CODE: <n>` line.
+    pub exit_code_line: Option<i32>,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Cursor {
+    row: u16,
+    col: u16,
+    /// The last column was written: the next printable character wraps first.
+    pending_wrap: bool,
+}
+
+/// Where the line being read by the shell starts: the prompt (2004h, OSC 133 A) and, when
+/// known, the first column of the input (OSC 133 B). `row` is an index into the primary
+/// grid, kept up to date as it scrolls; negative once the row has left the screen.
+#[derive(Clone, Copy, Debug)]
+struct InputStart {
+    row: i32,
+    col: u16,
+    input: Option<(i32, u16)>,
+    method: Method,
+}
+
+/// The output side: finished lines, numbering and the logical line in progress.
+struct Output<S> {
+    sink: S,
+    lines: u64,
+    /// A logical line whose first rows have scrolled off while it was still wrapping.
+    pending: String,
+    pending_open: bool,
+    exit_code_line: Option<i32>,
+    /// prompt-pattern candidates, used when the session shows no marker at all
+    candidates: Vec<(String, Command)>,
+    look_for_prompts: bool,
+}
+
+impl<S: Sink> Output<S> {
+    fn push_row(&mut self, row: &Row) {
+        // untrimmed: a command line keeps the blanks that were typed at its end
+        row.push_text(0, &mut self.pending, false);
+        if row.wrapped {
+            self.pending_open = true;
+            if self.pending.len() > MAX_LINE_BYTES {
+                self.end_line();
+            }
+        } else {
+            self.end_line();
+        }
+    }
+
+    fn end_line(&mut self) {
+        self.lines += 1;
+        let text = std::mem::take(&mut self.pending);
+        self.pending_open = false;
+        if let Some(code) = text.strip_prefix("EXIT_CODE: ") {
+            self.exit_code_line = code.trim().parse().ok();
+        } else if !text.trim_end().is_empty() {
+            self.exit_code_line = None;
+        }
+        if self.look_for_prompts {
+            if let Some((key, cmd, conf)) = prompt_pattern(&text) {
+                self.candidates.push((
+                    key,
+                    Command {
+                        text: cmd.to_owned(),
+                        line: self.lines,
+                        method: Method::PromptPattern,
+                        confidence: conf,
+                    },
+                ));
+            }
+        }
+        self.sink.line(self.lines, text.trim_end_matches(' '));
+        self.pending = text;
+        self.pending.clear();
+    }
+
+    fn close_pending(&mut self) {
+        if self.pending_open {
+            self.end_line();
+        }
+    }
+}
+
+/// The renderer: feed it bytes with [`Renderer::advance`], then call [`Renderer::finish`].
+pub struct Renderer<S: Sink> {
+    parser: vte::Parser<4096>,
+    term: Term<S>,
+}
+
+impl<S: Sink> Renderer<S> {
+    pub fn new(opts: RenderOptions, sink: S) -> Renderer<S> {
+        Renderer {
+            parser: vte::Parser::<4096>::new_with_size(),
+            term: Term::new(opts, sink),
+        }
+    }
+
+    pub fn advance(&mut self, bytes: &[u8]) {
+        self.parser.advance(&mut self.term, bytes);
+    }
+
+    /// Render one line of a CloudWatch streamed `sessionData` array: the agent has already
+    /// split the text into lines and removed `\r`.
+    pub fn advance_line(&mut self, line: &str) {
+        self.advance(line.as_bytes());
+        self.advance(b"\r\n");
+    }
+
+    /// Flush what is still on screen and return the commands found.
+    pub fn finish(self) -> (RenderSummary, S) {
+        self.term.finish()
+    }
+}
+
+struct Term<S: Sink> {
+    out: Output<S>,
+    primary: Grid,
+    alt: Grid,
+    on_alt: bool,
+    cur: Cursor,
+    saved: Cursor,
+    saved_primary: Cursor,
+    top: u16,
+    bottom: u16,
+    autowrap: bool,
+    insert: bool,
+    origin: bool,
+    dec_graphics: bool,
+    last_char: char,
+    // commands
+    reading: Option<InputStart>,
+    saw_marker: bool,
+    last_prompt: Option<String>,
+    commands: Vec<Command>,
+    cancelled: Vec<Command>,
+    // alternate screens
+    alt_scrolled: Vec<String>,
+    alt_truncated: bool,
+    alt_after_line: u64,
+    alt_count: u32,
+    last_snapshot: Option<Vec<String>>,
+}
+
+impl<S: Sink> Term<S> {
+    fn new(opts: RenderOptions, sink: S) -> Term<S> {
+        let cols = opts.cols.clamp(2, MAX_COLS);
+        let rows = opts.rows.clamp(2, MAX_ROWS);
+        Term {
+            out: Output {
+                sink,
+                lines: 0,
+                pending: String::new(),
+                pending_open: false,
+                exit_code_line: None,
+                candidates: Vec::new(),
+                look_for_prompts: true,
+            },
+            primary: Grid::new(cols, rows),
+            alt: Grid::new(cols, rows),
+            on_alt: false,
+            cur: Cursor::default(),
+            saved: Cursor::default(),
+            saved_primary: Cursor::default(),
+            top: 0,
+            bottom: rows - 1,
+            autowrap: true,
+            insert: false,
+            origin: false,
+            dec_graphics: false,
+            last_char: ' ',
+            reading: None,
+            saw_marker: false,
+            last_prompt: None,
+            commands: Vec::new(),
+            cancelled: Vec::new(),
+            alt_scrolled: Vec::new(),
+            alt_truncated: false,
+            alt_after_line: 0,
+            alt_count: 0,
+            last_snapshot: None,
+        }
+    }
+
+    fn cols(&self) -> u16 {
+        self.primary.cols
+    }
+
+    fn height(&self) -> u16 {
+        self.primary.height()
+    }
+
+    fn grid(&mut self) -> &mut Grid {
+        if self.on_alt {
+            &mut self.alt
+        } else {
+            &mut self.primary
+        }
+    }
+
+    // ---- output of the primary screen -------------------------------------------------
+
+    /// The number the logical line holding primary row `r` will get when it is emitted.
+    fn line_number_of_row(&self, r: usize) -> u64 {
+        let r = r.min(self.primary.rows.len());
+        let starts = self.primary.rows[..r]
+            .iter()
+            .filter(|row| !row.wrapped)
+            .count() as u64;
+        self.out.lines + 1 + starts
+    }
+
+    /// Emit every used row of the primary screen, then blank it.
+    fn flush_primary(&mut self) {
+        if let Some(last) = self.primary.last_used_row() {
+            for row in &self.primary.rows[..=last] {
+                self.out.push_row(row);
+            }
+        }
+        self.out.close_pending();
+        self.primary.clear_all();
+    }
+
+    fn scroll_up(&mut self, top: u16, bottom: u16, n: u16) {
+        let (top, bottom, n) = (top as usize, bottom as usize, n as usize);
+        if self.on_alt {
+            let scrolled = &mut self.alt_scrolled;
+            let truncated = &mut self.alt_truncated;
+            self.alt.scroll_up(top, bottom, n, |row| {
+                if top == 0 {
+                    if scrolled.len() < MAX_ALT_SCROLLBACK {
+                        let mut s = String::new();
+                        row.push_text(0, &mut s, true);
+                        scrolled.push(s);
+                    } else {
+                        *truncated = true;
+                    }
+                }
+            });
+        } else {
+            let out = &mut self.out;
+            // Rows leaving a region that does not start at the top row never reach a
+            // terminal's scrollback either; they are not part of the text.
+            self.primary.scroll_up(top, bottom, n, |row| {
+                if top == 0 {
+                    out.push_row(row);
+                }
+            });
+            if let Some(st) = &mut self.reading {
+                shift_row(&mut st.row, top, bottom, -(n as i32));
+                if let Some((r, _)) = &mut st.input {
+                    shift_row(r, top, bottom, -(n as i32));
+                }
+            }
+        }
+    }
+
+    fn scroll_down(&mut self, top: u16, bottom: u16, n: u16) {
+        let (top, bottom, n) = (top as usize, bottom as usize, n as usize);
+        self.grid().scroll_down(top, bottom, n);
+        if !self.on_alt {
+            if let Some(st) = &mut self.reading {
+                shift_row(&mut st.row, top, bottom, n as i32);
+            }
+        }
+    }
+
+    fn linefeed(&mut self) {
+        self.cur.pending_wrap = false;
+        if self.cur.row == self.bottom {
+            self.scroll_up(self.top, self.bottom, 1);
+        } else if self.cur.row + 1 < self.height() {
+            self.cur.row += 1;
+        }
+    }
+
+    fn reverse_index(&mut self) {
+        self.cur.pending_wrap = false;
+        if self.cur.row == self.top {
+            self.scroll_down(self.top, self.bottom, 1);
+        } else if self.cur.row > 0 {
+            self.cur.row -= 1;
+        }
+    }
+
+    // ---- printing ---------------------------------------------------------------------
+
+    fn print_char(&mut self, c: char) {
+        let c = if self.dec_graphics { dec_special(c) } else { c };
+        let w = char_width(c);
+        if w == 0 {
+            self.combine(c);
+            return;
+        }
+        self.last_char = c;
+        let cols = self.cols();
+        if self.cur.pending_wrap {
+            if self.autowrap {
+                self.wrap();
+            } else {
+                self.cur.pending_wrap = false;
+            }
+        }
+        if w == 2 && self.cur.col + 1 >= cols {
+            if self.autowrap {
+                // the wide character does not fit: the last column stays empty
+                let (r, col) = (self.cur.row as usize, self.cur.col as usize);
+                let row = &mut self.grid().rows[r];
+                row.cells[col] = Cell {
+                    ch: SPACER,
+                    comb: ['\0'; 2],
+                };
+                row.len = row.len.max(col as u16 + 1);
+                self.wrap();
+            } else {
+                self.cur.col = cols.saturating_sub(2);
+            }
+        }
+        let (r, col) = (self.cur.row as usize, self.cur.col as usize);
+        let insert = self.insert;
+        let row = &mut self.grid().rows[r];
+        let ncols = row.cells.len();
+        if insert {
+            row.cells[col..].rotate_right(w as usize);
+            row.len = (row.len + w as u16).min(ncols as u16);
+        }
+        // overwriting half of a wide character blanks the other half
+        if row.cells[col].ch == SPACER && col > 0 && char_width(row.cells[col - 1].ch) == 2 {
+            row.cells[col - 1] = Cell::BLANK;
+        }
+        if col + (w as usize) < ncols && row.cells[col + w as usize].ch == SPACER {
+            row.cells[col + w as usize] = Cell::BLANK;
+        }
+        row.cells[col] = Cell {
+            ch: c,
+            comb: ['\0'; 2],
+        };
+        if w == 2 {
+            row.cells[col + 1] = Cell {
+                ch: SPACER,
+                comb: ['\0'; 2],
+            };
+        }
+        let end = (col + w as usize) as u16;
+        if end > row.len {
+            row.len = end;
+        }
+        if end >= cols {
+            self.cur.col = cols - 1;
+            self.cur.pending_wrap = true;
+        } else {
+            self.cur.col = end;
+        }
+    }
+
+    fn wrap(&mut self) {
+        let r = self.cur.row as usize;
+        self.grid().rows[r].wrapped = true;
+        self.linefeed();
+        self.cur.col = 0;
+    }
+
+    /// A zero-width character joins the character before the cursor.
+    fn combine(&mut self, c: char) {
+        let (r, mut col) = (self.cur.row as usize, self.cur.col as usize);
+        if !self.cur.pending_wrap {
+            if col == 0 {
+                return;
+            }
+            col -= 1;
+        }
+        let row = &mut self.grid().rows[r];
+        if col > 0 && row.cells[col].ch == SPACER {
+            col -= 1;
+        }
+        let cell = &mut row.cells[col];
+        if cell.ch == ' ' && col as u16 >= row.len {
+            return;
+        }
+        if let Some(slot) = cell.comb.iter_mut().find(|m| **m == '\0') {
+            *slot = c;
+        }
+    }
+
+    // ---- screens ----------------------------------------------------------------------
+
+    fn enter_alt(&mut self, save_cursor: bool) {
+        if self.on_alt {
+            return;
+        }
+        if save_cursor {
+            self.saved_primary = self.cur;
+        }
+        self.alt_after_line = self.line_number_of_row(self.cur.row as usize);
+        self.on_alt = true;
+        self.alt.clear_all();
+        self.alt_scrolled.clear();
+        self.alt_truncated = false;
+        self.last_snapshot = None;
+    }
+
+    fn leave_alt(&mut self, restore_cursor: bool) {
+        if !self.on_alt {
+            return;
+        }
+        self.snapshot_alt();
+        self.on_alt = false;
+        if restore_cursor {
+            self.cur = self.saved_primary;
+        }
+        self.cur.row = self.cur.row.min(self.height() - 1);
+    }
+
+    fn snapshot_alt(&mut self) {
+        let mut lines = std::mem::take(&mut self.alt_scrolled);
+        let last = self.alt.last_used_row();
+        if let Some(last) = last {
+            for row in &self.alt.rows[..=last] {
+                let mut s = String::new();
+                row.push_text(0, &mut s, true);
+                lines.push(s);
+            }
+        }
+        let truncated = std::mem::take(&mut self.alt_truncated);
+        // rows never written (a program that starts drawing at the bottom) are not content
+        let first = lines.iter().position(|l| !l.trim_end().is_empty());
+        let Some(first) = first else { return };
+        lines.drain(..first);
+        while lines.last().is_some_and(|l| l.trim_end().is_empty()) {
+            lines.pop();
+        }
+        if self.last_snapshot.as_ref() == Some(&lines) {
+            return;
+        }
+        self.alt_count += 1;
+        let screen = AlternateScreen {
+            index: self.alt_count,
+            after_line: self.alt_after_line,
+            lines,
+            truncated,
+        };
+        self.out.sink.alternate_screen(&screen);
+        self.last_snapshot = Some(screen.lines);
+    }
+
+    /// Erase the whole screen: what is on it is flushed first (an audit keeps what was seen).
+    fn clear_screen(&mut self) {
+        if self.on_alt {
+            self.snapshot_alt();
+            self.alt.clear_all();
+        } else {
+            self.flush_primary();
+            if let Some(st) = &mut self.reading {
+                // Ctrl-L: readline redraws the prompt where the cursor is
+                st.row = self.cur.row as i32;
+                st.col = 0;
+                st.input = None;
+            }
+        }
+    }
+
+    fn reset(&mut self) {
+        if self.on_alt {
+            self.leave_alt(false);
+        }
+        self.flush_primary();
+        self.cur = Cursor::default();
+        self.top = 0;
+        self.bottom = self.height() - 1;
+        self.autowrap = true;
+        self.insert = false;
+        self.origin = false;
+        self.dec_graphics = false;
+        self.reading = None;
+    }
+
+    // ---- commands ---------------------------------------------------------------------
+
+    /// The text of the logical line that starts at primary row `row`, column `col`, and the
+    /// index of its last row.
+    fn logical_text(&self, row: i32, col: u16, trim: bool) -> (String, usize) {
+        let mut text = String::new();
+        let mut r = if row < 0 {
+            if self.out.pending_open {
+                text.push_str(&self.out.pending);
+            }
+            0
+        } else {
+            row as usize
+        };
+        let mut from = if row < 0 { 0 } else { col };
+        if row < 0 && !self.out.pending_open {
+            return (text, 0);
+        }
+        loop {
+            let rw = &self.primary.rows[r];
+            rw.push_text(from, &mut text, trim && !rw.wrapped);
+            if !rw.wrapped || r + 1 >= self.primary.rows.len() {
+                return (text, r);
+            }
+            from = 0;
+            r += 1;
+        }
+    }
+
+    fn finish_input(&mut self, st: InputStart) {
+        let (mut line, end_row) = self.logical_text(st.row, st.col, false);
+        let accepted = self.cur.row as usize > end_row || st.row < 0 && self.cur.row > 0;
+        let (text, method, confidence) = match st.input {
+            Some((r, c)) if r >= 0 => {
+                let (input, _) = self.logical_text(r, c, false);
+                (input, Method::Osc133, 1.0)
+            }
+            _ => {
+                // what the prompt was is not marked: take it off by pattern
+                if line.ends_with(' ') && !accepted {
+                    line.truncate(line.trim_end().len());
+                }
+                let (prompt_len, conf) = self.strip_prompt(&line);
+                (line[prompt_len..].to_owned(), st.method, conf)
+            }
+        };
+        let number = self.line_number_of_row(st.row.max(0) as usize);
+        if accepted {
+            if text.trim().is_empty() {
+                return;
+            }
+            self.commands.push(Command {
+                text,
+                line: number,
+                method,
+                confidence,
+            });
+        } else if let Some(t) = text.trim_end().strip_suffix("^C") {
+            // bash toggles the marker twice after Ctrl-C: count the line once
+            let seen = self
+                .cancelled
+                .last()
+                .is_some_and(|c| c.line == number && c.text == t);
+            if !t.trim().is_empty() && !seen {
+                self.cancelled.push(Command {
+                    text: t.to_owned(),
+                    line: number,
+                    method,
+                    confidence,
+                });
+            }
+        }
+    }
+
+    /// Length of the prompt at the start of `line`, and the confidence in the split.
+    fn strip_prompt(&mut self, line: &str) -> (usize, f32) {
+        if let Some(p) = &self.last_prompt {
+            if line.starts_with(p.as_str()) {
+                return (p.len(), 0.95);
+            }
+        }
+        if let Some(end) = prompt_end(line) {
+            self.last_prompt = Some(line[..end].to_owned());
+            return (end, 0.9);
+        }
+        (0, 0.5)
+    }
+
+    fn bracketed_paste(&mut self, on: bool) {
+        if self.on_alt {
+            return; // vim and friends toggle it too
+        }
+        self.saw_marker = true;
+        self.out.look_for_prompts = false;
+        if on {
+            self.reading = Some(InputStart {
+                row: self.cur.row as i32,
+                col: self.cur.col,
+                input: None,
+                method: Method::BracketedPaste,
+            });
+        } else if let Some(st) = self.reading.take() {
+            self.finish_input(st);
+        }
+    }
+
+    fn osc133(&mut self, kind: u8) {
+        if self.on_alt {
+            return;
+        }
+        self.saw_marker = true;
+        self.out.look_for_prompts = false;
+        let here = (self.cur.row as i32, self.cur.col);
+        match kind {
+            b'A' => {
+                self.reading = Some(InputStart {
+                    row: here.0,
+                    col: here.1,
+                    input: None,
+                    method: Method::Osc133,
+                })
+            }
+            b'B' => match &mut self.reading {
+                Some(st) => st.input = Some(here),
+                None => {
+                    self.reading = Some(InputStart {
+                        row: here.0,
+                        col: here.1,
+                        input: Some(here),
+                        method: Method::Osc133,
+                    })
+                }
+            },
+            b'C' => {
+                if let Some(mut st) = self.reading.take() {
+                    // C comes before the newline: the line is accepted by definition
+                    let (text, _) = match st.input {
+                        Some((r, c)) => self.logical_text(r, c, false),
+                        None => self.logical_text(st.row, st.col, false),
+                    };
+                    st.method = Method::Osc133;
+                    if !text.trim().is_empty() {
+                        let line = self.line_number_of_row(st.row.max(0) as usize);
+                        let (text, confidence) = match st.input {
+                            Some(_) => (text, 1.0),
+                            None => {
+                                let (p, c) = self.strip_prompt(&text);
+                                (text[p..].to_owned(), c)
+                            }
+                        };
+                        self.commands.push(Command {
+                            text,
+                            line,
+                            method: Method::Osc133,
+                            confidence,
+                        });
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn finish(mut self) -> (RenderSummary, S) {
+        if self.on_alt {
+            self.leave_alt(true);
+        }
+        // a line still being typed when the session ended was never run
+        self.reading = None;
+        self.flush_primary();
+        let mut commands = std::mem::take(&mut self.commands);
+        let mut cancelled = std::mem::take(&mut self.cancelled);
+        if !self.saw_marker {
+            let (c, x) = choose_prompt_commands(std::mem::take(&mut self.out.candidates));
+            commands = c;
+            cancelled = x;
+        }
+        let summary = RenderSummary {
+            lines: self.out.lines,
+            commands,
+            cancelled,
+            alternate_screens: self.alt_count,
+            exit_code_line: self.out.exit_code_line,
+        };
+        (summary, self.out.sink)
+    }
+
+    // ---- cursor helpers ---------------------------------------------------------------
+
+    fn goto(&mut self, row: u16, col: u16) {
+        let (min_row, max_row) = if self.origin {
+            (self.top, self.bottom)
+        } else {
+            (0, self.height() - 1)
+        };
+        let row = if self.origin {
+            row.saturating_add(self.top)
+        } else {
+            row
+        };
+        self.cur.row = row.clamp(min_row, max_row);
+        self.cur.col = col.min(self.cols() - 1);
+        self.cur.pending_wrap = false;
+    }
+
+    fn erase_in_display(&mut self, mode: u16) {
+        let (r, c) = (self.cur.row as usize, self.cur.col);
+        match mode {
+            0 if r == 0 && c == 0 => self.clear_screen(),
+            0 => {
+                let cols = self.cols();
+                let g = self.grid();
+                g.rows[r].erase(c, cols);
+                g.rows[r].wrapped = false;
+                for row in &mut g.rows[r + 1..] {
+                    row.clear();
+                }
+            }
+            1 => {
+                let g = self.grid();
+                for row in &mut g.rows[..r] {
+                    row.clear();
+                }
+                g.rows[r].erase(0, c + 1);
+            }
+            2 => self.clear_screen(),
+            // 3 clears the scrollback only: nothing on the screen changes
+            _ => {}
+        }
+        self.cur.pending_wrap = false;
+    }
+
+    fn erase_in_line(&mut self, mode: u16) {
+        let (r, c) = (self.cur.row as usize, self.cur.col);
+        let cols = self.cols();
+        let row = &mut self.grid().rows[r];
+        match mode {
+            0 => {
+                row.erase(c, cols);
+                row.wrapped = false;
+            }
+            1 => row.erase(0, c + 1),
+            2 => {
+                row.clear();
+            }
+            _ => {}
+        }
+        self.cur.pending_wrap = false;
+    }
+
+    fn set_mode(&mut self, private: bool, mode: u16, on: bool) {
+        match (private, mode) {
+            (true, 1049) => {
+                if on {
+                    self.saved = self.cur;
+                    self.enter_alt(true);
+                } else {
+                    self.leave_alt(true);
+                }
+            }
+            (true, 47) | (true, 1047) => {
+                if on {
+                    self.enter_alt(false)
+                } else {
+                    self.leave_alt(false)
+                }
+            }
+            (true, 2004) => self.bracketed_paste(on),
+            (true, 7) => self.autowrap = on,
+            (true, 6) => {
+                self.origin = on;
+                self.goto(0, 0);
+            }
+            (false, 4) => self.insert = on,
+            _ => {}
+        }
+    }
+}
+
+fn shift_row(row: &mut i32, top: usize, bottom: usize, by: i32) {
+    if *row >= top as i32 && *row <= bottom as i32 {
+        *row += by;
+        if by > 0 && *row > bottom as i32 {
+            *row = bottom as i32;
+        }
+    }
+}
+
+impl<S: Sink> vte::Perform for Term<S> {
+    #[inline]
+    fn print(&mut self, c: char) {
+        self.print_char(c);
+    }
+
+    fn execute(&mut self, byte: u8) {
+        match byte {
+            0x08 => {
+                if self.cur.pending_wrap {
+                    self.cur.pending_wrap = false;
+                } else if self.cur.col > 0 {
+                    self.cur.col -= 1;
+                } else if self.cur.row > 0 {
+                    // tmux moves back over a soft wrap
+                    let r = self.cur.row as usize - 1;
+                    if self.grid().rows[r].wrapped {
+                        self.cur.row -= 1;
+                        self.cur.col = self.cols() - 1;
+                    }
+                }
+            }
+            0x09 => {
+                if !self.cur.pending_wrap {
+                    let next = (self.cur.col / 8 + 1) * 8;
+                    self.cur.col = next.min(self.cols() - 1);
+                }
+            }
+            0x0a..=0x0c => self.linefeed(),
+            0x0d => {
+                self.cur.col = 0;
+                self.cur.pending_wrap = false;
+            }
+            0x0e => self.dec_graphics = false,
+            0x0f => self.dec_graphics = false,
+            0x84 => self.linefeed(),
+            0x85 => {
+                self.cur.col = 0;
+                self.linefeed();
+            }
+            0x8d => self.reverse_index(),
+            _ => {}
+        }
+    }
+
+    fn csi_dispatch(
+        &mut self,
+        params: &vte::Params,
+        intermediates: &[u8],
+        ignore: bool,
+        action: char,
+    ) {
+        if ignore {
+            return;
+        }
+        let private = match intermediates {
+            [] => false,
+            [b'?'] => true,
+            _ => return, // `>`, `=`, `!`, ` `, `$`: queries and settings with no screen effect
+        };
+        let mut it = params.iter();
+        let p0 = it.next().and_then(|p| p.first().copied()).unwrap_or(0);
+        let p1 = it.next().and_then(|p| p.first().copied()).unwrap_or(0);
+        let n = p0.max(1);
+        let cols = self.cols();
+        let height = self.height();
+        if private {
+            match action {
+                'h' | 'l' => {
+                    for p in params.iter() {
+                        if let Some(&m) = p.first() {
+                            self.set_mode(true, m, action == 'h');
+                        }
+                    }
+                }
+                'J' => self.erase_in_display(p0),
+                'K' => self.erase_in_line(p0),
+                _ => {}
+            }
+            return;
+        }
+        match action {
+            'A' => {
+                let min = if self.cur.row >= self.top {
+                    self.top
+                } else {
+                    0
+                };
+                self.cur.row = self.cur.row.saturating_sub(n).max(min);
+                self.cur.pending_wrap = false;
+            }
+            'B' | 'e' => {
+                let max = if self.cur.row <= self.bottom {
+                    self.bottom
+                } else {
+                    height - 1
+                };
+                self.cur.row = self.cur.row.saturating_add(n).min(max);
+                self.cur.pending_wrap = false;
+            }
+            'C' | 'a' => {
+                self.cur.col = self.cur.col.saturating_add(n).min(cols - 1);
+                self.cur.pending_wrap = false;
+            }
+            'D' => {
+                self.cur.col = self.cur.col.saturating_sub(n);
+                self.cur.pending_wrap = false;
+            }
+            'E' => {
+                self.cur.row = self
+                    .cur
+                    .row
+                    .saturating_add(n)
+                    .min(self.bottom.max(self.cur.row));
+                self.cur.col = 0;
+                self.cur.pending_wrap = false;
+            }
+            'F' => {
+                self.cur.row = self.cur.row.saturating_sub(n);
+                self.cur.col = 0;
+                self.cur.pending_wrap = false;
+            }
+            'G' | '`' => {
+                self.cur.col = (n - 1).min(cols - 1);
+                self.cur.pending_wrap = false;
+            }
+            'd' => {
+                let row = self.cur.col;
+                self.goto(n - 1, row);
+            }
+            'H' | 'f' => self.goto(n - 1, p1.max(1) - 1),
+            'J' => self.erase_in_display(p0),
+            'K' => self.erase_in_line(p0),
+            'L' => {
+                if self.cur.row >= self.top && self.cur.row <= self.bottom {
+                    self.scroll_down(self.cur.row, self.bottom, n);
+                    self.cur.col = 0;
+                }
+            }
+            'M' => {
+                if self.cur.row >= self.top && self.cur.row <= self.bottom {
+                    let (r, b) = (self.cur.row as usize, self.bottom as usize);
+                    // deleted lines are gone from the screen, not scrolled into history
+                    self.grid().scroll_up(r, b, n as usize, |_| {});
+                    self.cur.col = 0;
+                }
+            }
+            '@' => {
+                let (r, c) = (self.cur.row as usize, self.cur.col as usize);
+                let row = &mut self.grid().rows[r];
+                let k = (n as usize).min(row.cells.len() - c);
+                row.cells[c..].rotate_right(k);
+                row.cells[c..c + k].fill(Cell::BLANK);
+                row.len = (row.len as usize + k).min(row.cells.len()) as u16;
+                self.cur.pending_wrap = false;
+            }
+            'P' => {
+                let (r, c) = (self.cur.row as usize, self.cur.col as usize);
+                let row = &mut self.grid().rows[r];
+                let len = row.cells.len();
+                let k = (n as usize).min(len - c);
+                row.cells[c..].rotate_left(k);
+                row.cells[len - k..].fill(Cell::BLANK);
+                row.len = (row.len as usize).saturating_sub(k).max(c) as u16;
+                self.cur.pending_wrap = false;
+            }
+            'X' => {
+                let (r, c) = (self.cur.row as usize, self.cur.col);
+                self.grid().rows[r].erase(c, c.saturating_add(n));
+                self.cur.pending_wrap = false;
+            }
+            'S' => self.scroll_up(self.top, self.bottom, n.min(height)),
+            'T' => self.scroll_down(self.top, self.bottom, n.min(height)),
+            'b' => {
+                // REP: bounded to one screen width, so a count of 65535 costs nothing
+                let c = self.last_char;
+                for _ in 0..n.min(cols) {
+                    self.print_char(c);
+                }
+            }
+            'r' => {
+                let top = p0.max(1) - 1;
+                let bottom = if p1 == 0 { height } else { p1.min(height) } - 1;
+                if top < bottom {
+                    self.top = top;
+                    self.bottom = bottom;
+                    self.goto(0, 0);
+                }
+            }
+            'h' | 'l' => {
+                for p in params.iter() {
+                    if let Some(&m) = p.first() {
+                        self.set_mode(false, m, action == 'h');
+                    }
+                }
+            }
+            's' => self.saved = self.cur,
+            'u' => {
+                self.cur = self.saved;
+                self.cur.row = self.cur.row.min(height - 1);
+                self.cur.col = self.cur.col.min(cols - 1);
+            }
+            _ => {}
+        }
+    }
+
+    fn esc_dispatch(&mut self, intermediates: &[u8], _ignore: bool, byte: u8) {
+        match (intermediates, byte) {
+            ([], b'7') => self.saved = self.cur,
+            ([], b'8') => {
+                self.cur = self.saved;
+                self.cur.row = self.cur.row.min(self.height() - 1);
+                self.cur.col = self.cur.col.min(self.cols() - 1);
+            }
+            ([], b'D') => self.linefeed(),
+            ([], b'E') => {
+                self.cur.col = 0;
+                self.linefeed();
+            }
+            ([], b'M') => self.reverse_index(),
+            ([], b'c') => self.reset(),
+            ([b'('], b'0') => self.dec_graphics = true,
+            ([b'('], _) => self.dec_graphics = false,
+            _ => {}
+        }
+    }
+
+    fn osc_dispatch(&mut self, params: &[&[u8]], _bell_terminated: bool) {
+        if let [b"133", kind, ..] = params {
+            if let Some(&k) = kind.first() {
+                self.osc133(k);
+            }
+        }
+    }
+}
+
+/// Display width of a character: 0 for combining marks, 2 for wide (CJK) characters.
+#[inline]
+fn char_width(c: char) -> u8 {
+    if (c as u32) < 0x300 {
+        return 1;
+    }
+    unicode_width::UnicodeWidthChar::width(c)
+        .unwrap_or(0)
+        .min(2) as u8
+}
+
+/// The DEC special graphics set: line drawing used by some full-screen programs.
+fn dec_special(c: char) -> char {
+    match c {
+        'j' => '┘',
+        'k' => '┐',
+        'l' => '┌',
+        'm' => '└',
+        'n' => '┼',
+        'q' => '─',
+        't' => '├',
+        'u' => '┤',
+        'v' => '┴',
+        'w' => '┬',
+        'x' => '│',
+        'a' => '▒',
+        '`' => '◆',
+        _ => c,
+    }
+}
+
+/// End of a prompt at the start of `line`: just past the first `$ `, `# `, `% ` or `> `.
+fn prompt_end(line: &str) -> Option<usize> {
+    let bytes = line.as_bytes();
+    let limit = bytes.len().min(256);
+    (0..limit.saturating_sub(1))
+        .find(|&i| matches!(bytes[i], b'$' | b'#' | b'%' | b'>') && bytes[i + 1] == b' ')
+        .map(|i| i + 2)
+}
+
+/// A rendered line that starts with something shaped like a shell prompt: the prompt's shape
+/// (so `user@host:~$ ` and `user@host:/tmp$ ` count as one), the command and a confidence.
+fn prompt_pattern(line: &str) -> Option<(String, &str, f32)> {
+    let end = prompt_end(line)?;
+    let prompt = &line[..end];
+    // a prompt is one word, or a bracketed `[user@host dir]$ `
+    let shape_ok = if prompt.starts_with('[') {
+        // `[user@host dir]$ `: spaces only inside the brackets
+        prompt.find(']').is_some_and(|b| b + 3 == end)
+    } else {
+        !prompt[..end - 2].contains(' ')
+    };
+    if !shape_ok {
+        return None;
+    }
+    let key: String = match (prompt.find(':'), prompt.find(' ')) {
+        (Some(colon), _) if !prompt.starts_with('[') => {
+            format!("{}:*{}", &prompt[..colon], &prompt[end - 2..])
+        }
+        (_, Some(space)) if prompt.starts_with('[') => {
+            format!("{} *{}", &prompt[..space], &prompt[end - 2..])
+        }
+        _ => prompt.to_owned(),
+    };
+    Some((key, &line[end..], 0.7))
+}
+
+/// Keep the candidates of the most common prompt shape: lines of output that happen to start
+/// with `# ` or `$ ` are then left out.
+fn choose_prompt_commands(cands: Vec<(String, Command)>) -> (Vec<Command>, Vec<Command>) {
+    let mut counts: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (k, c) in &cands {
+        if !c.text.trim().is_empty() {
+            *counts.entry(k.as_str()).or_default() += 1;
+        }
+    }
+    let Some(best) = counts
+        .into_iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(a.0)))
+        .map(|(k, _)| k.to_owned())
+    else {
+        return (Vec::new(), Vec::new());
+    };
+    let mut commands = Vec::new();
+    let mut cancelled = Vec::new();
+    for (k, mut c) in cands {
+        if k != best || c.text.trim().is_empty() {
+            continue;
+        }
+        if let Some(t) = c.text.trim_end().strip_suffix("^C") {
+            c.text = t.to_owned();
+            if !c.text.trim().is_empty() {
+                cancelled.push(c);
+            }
+        } else {
+            commands.push(c);
+        }
+    }
+    (commands, cancelled)
+}

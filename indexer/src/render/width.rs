@@ -1,0 +1,229 @@
+//! Inferring the terminal size, which no transcript records.
+//!
+//! A wrong width garbles edited command lines, so the renderer looks for evidence first:
+//! - readline at the right margin of a terminal with the `xn` glitch prints `' '` then `'\r'`
+//!   to force the wrap; the space stands in column `width` (counted from 0) of its line;
+//! - full-screen programs (vim, less, top) fill rows to the last column of the screen and set
+//!   the scroll region to the screen height;
+//! - absolute cursor moves give lower bounds.
+//!
+//! Without evidence it assumes [`DEFAULT_COLS`] x [`DEFAULT_ROWS`], the size of a new xterm
+//! and of most terminals' first window.
+
+use std::collections::HashMap;
+
+use super::{WidthSource, MAX_COLS, MAX_ROWS};
+
+pub const DEFAULT_COLS: u16 = 80;
+pub const DEFAULT_ROWS: u16 = 24;
+
+/// How many bytes of a transcript the probe reads at most.
+pub const PROBE_BYTES: usize = 8 << 20;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Inferred {
+    pub cols: u16,
+    pub rows: u16,
+    pub source: WidthSource,
+}
+
+/// Infer the size from the first bytes of a transcript.
+pub fn infer(bytes: &[u8]) -> Inferred {
+    let mut probe = Probe::default();
+    let mut parser = vte::Parser::<256>::new_with_size();
+    parser.advance(&mut probe, &bytes[..bytes.len().min(PROBE_BYTES)]);
+    probe.confirm_wrap();
+    probe.result()
+}
+
+#[derive(Default)]
+struct Probe {
+    /// column on an infinitely wide line, reset by `\r`
+    col: i64,
+    on_alt: bool,
+    /// printed a space at this column, as the last action
+    space_at: Option<i64>,
+    /// `' '` `'\r'` seen, waiting to see what follows
+    wrap_candidate: Option<i64>,
+    /// first characters of the line before the `\r` and after it, to tell a progress bar
+    /// (which redraws the same text) from a wrap
+    line_head: String,
+    after_cr: String,
+    wraps: HashMap<i64, u32>,
+    alt_col: i64,
+    alt_max_col: i64,
+    alt_region_bottom: u16,
+    max_cup_col: u16,
+    max_cup_row: u16,
+}
+
+impl Probe {
+    fn confirm_wrap(&mut self) {
+        if let Some(c) = self.wrap_candidate.take() {
+            let progress = self.after_cr.len() >= 3 && self.line_head.starts_with(&self.after_cr);
+            // readline's incremental search rewrites the prompt line from column 0
+            let search = ["(reverse-i-search)", "(i-search)", "(arg: ", "(failed "]
+                .iter()
+                .any(|p| self.after_cr.starts_with(p) || p.starts_with(self.after_cr.as_str()));
+            if !progress && !search {
+                if (10..=MAX_COLS as i64).contains(&c) {
+                    *self.wraps.entry(c).or_default() += 1;
+                }
+                // a new row began: its head is what was printed after the `\r`
+                self.line_head = self.after_cr.chars().take(8).collect();
+            }
+        }
+        self.after_cr.clear();
+    }
+
+    fn result(&self) -> Inferred {
+        let rows = if self.alt_region_bottom >= 5 {
+            self.alt_region_bottom
+        } else if self.max_cup_row >= 5 {
+            self.max_cup_row
+        } else {
+            DEFAULT_ROWS
+        }
+        .min(MAX_ROWS);
+        // a full-screen program drawing to the same column confirms a wrap candidate
+        if self.alt_max_col >= 20 && self.wraps.contains_key(&self.alt_max_col) {
+            let cols = self.alt_max_col as u16;
+            return Inferred {
+                cols,
+                rows,
+                source: WidthSource::InferredReadlineWrap,
+            };
+        }
+        if let Some((&w, _)) = self
+            .wraps
+            .iter()
+            .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+        {
+            return Inferred {
+                cols: w as u16,
+                rows,
+                source: WidthSource::InferredReadlineWrap,
+            };
+        }
+        if self.alt_max_col >= 20 {
+            let cols = self.alt_max_col.min(MAX_COLS as i64) as u16;
+            return Inferred {
+                cols,
+                rows,
+                source: WidthSource::InferredFullScreen,
+            };
+        }
+        if self.max_cup_col > DEFAULT_COLS {
+            return Inferred {
+                cols: self.max_cup_col.min(MAX_COLS),
+                rows,
+                source: WidthSource::InferredCursorMoves,
+            };
+        }
+        Inferred {
+            cols: DEFAULT_COLS,
+            rows,
+            source: WidthSource::Assumed,
+        }
+    }
+}
+
+impl vte::Perform for Probe {
+    fn print(&mut self, c: char) {
+        let w = super::char_width(c) as i64;
+        if self.on_alt {
+            self.alt_col += w;
+            self.alt_max_col = self.alt_max_col.max(self.alt_col);
+            return;
+        }
+        if self.wrap_candidate.is_some() {
+            self.after_cr.push(c);
+            if self.after_cr.len() >= 20 {
+                self.confirm_wrap();
+            }
+        }
+        if self.wrap_candidate.is_none() && self.col < 8 && self.line_head.len() < 32 {
+            self.line_head.push(c);
+        }
+        self.space_at = (c == ' ').then_some(self.col);
+        self.col += w;
+    }
+
+    fn execute(&mut self, byte: u8) {
+        if self.on_alt {
+            if byte == b'\r' {
+                self.alt_col = 0;
+            }
+            return;
+        }
+        match byte {
+            b'\r' => {
+                if let Some(c) = self.space_at.take() {
+                    self.confirm_wrap();
+                    self.wrap_candidate = Some(c);
+                }
+                self.col = 0;
+            }
+            b'\n' => {
+                // a line end, not a wrap
+                self.wrap_candidate = None;
+                self.after_cr.clear();
+                self.line_head.clear();
+                self.space_at = None;
+            }
+            0x08 => {
+                self.col = (self.col - 1).max(0);
+                self.space_at = None;
+            }
+            _ => self.space_at = None,
+        }
+    }
+
+    fn csi_dispatch(
+        &mut self,
+        params: &vte::Params,
+        intermediates: &[u8],
+        _ignore: bool,
+        action: char,
+    ) {
+        self.space_at = None;
+        if self.wrap_candidate.is_some() && !self.after_cr.is_empty() {
+            self.confirm_wrap();
+        }
+        let mut it = params.iter();
+        let p0 = it.next().and_then(|p| p.first().copied()).unwrap_or(0);
+        let p1 = it.next().and_then(|p| p.first().copied()).unwrap_or(0);
+        let n = p0.max(1) as i64;
+        if intermediates == b"?" {
+            if matches!(p0, 1049 | 47 | 1047) {
+                self.on_alt = action == 'h';
+                self.alt_col = 0;
+            }
+            return;
+        }
+        if !intermediates.is_empty() {
+            return;
+        }
+        let col = if self.on_alt {
+            &mut self.alt_col
+        } else {
+            &mut self.col
+        };
+        match action {
+            'C' => *col += n,
+            'D' => *col = (*col - n).max(0),
+            'G' | '`' => *col = n - 1,
+            'H' | 'f' => {
+                *col = p1.max(1) as i64 - 1;
+                self.max_cup_col = self.max_cup_col.max(p1);
+                self.max_cup_row = self.max_cup_row.max(p0);
+            }
+            'r' if self.on_alt => self.alt_region_bottom = self.alt_region_bottom.max(p1),
+            _ => {}
+        }
+    }
+
+    fn esc_dispatch(&mut self, _intermediates: &[u8], _ignore: bool, _byte: u8) {
+        self.space_at = None;
+    }
+}

@@ -1,0 +1,110 @@
+//! Time stamps: every time ssm-audit outputs is RFC 3339 in UTC, to the second.
+
+use time::format_description::well_known::Rfc3339;
+use time::macros::format_description;
+use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
+
+/// Format a UTC instant as `2025-09-29T16:58:03Z`.
+pub fn rfc3339(t: OffsetDateTime) -> String {
+    let t = t
+        .to_offset(UtcOffset::UTC)
+        .replace_nanosecond(0)
+        .unwrap_or(t);
+    t.format(&Rfc3339).unwrap_or_default()
+}
+
+/// `script`'s header time: `2025-09-29 16:58:03+00:00` (util-linux 2.35+) or
+/// `2020-05-27 23:00:48+0000` (older).
+pub fn normalize_script_time(s: &str) -> Option<String> {
+    let s = s.trim();
+    if s.len() < 19 {
+        return None;
+    }
+    let (dt, off) = s.split_at(19);
+    let dt = PrimitiveDateTime::parse(
+        dt,
+        format_description!("[year]-[month]-[day] [hour]:[minute]:[second]"),
+    )
+    .ok()?;
+    let offset = parse_offset(off.trim())?;
+    Some(rfc3339(dt.assume_offset(offset)))
+}
+
+fn parse_offset(s: &str) -> Option<UtcOffset> {
+    if s.is_empty() || s == "Z" || s == "UTC" {
+        return Some(UtcOffset::UTC);
+    }
+    let sign = match s.as_bytes()[0] {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let digits: String = s[1..].chars().filter(|c| *c != ':').collect();
+    if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let h: i8 = digits[..2].parse().ok()?;
+    let m: i8 = digits[2..].parse().ok()?;
+    UtcOffset::from_hms(sign * h, sign * m, 0).ok()
+}
+
+/// Parse an RFC 3339 time (CloudTrail's `eventTime`), also accepting the space-separated form
+/// some exporters write (`2025-02-19 20:13:49`, taken as UTC).
+pub fn parse_time(s: &str) -> Option<OffsetDateTime> {
+    if let Ok(t) = OffsetDateTime::parse(s, &Rfc3339) {
+        return Some(t.to_offset(UtcOffset::UTC));
+    }
+    let s = s.trim();
+    if s.len() >= 19 {
+        let dt = PrimitiveDateTime::parse(
+            &s[..19].replace('T', " "),
+            format_description!("[year]-[month]-[day] [hour]:[minute]:[second]"),
+        )
+        .ok()?;
+        let off =
+            parse_offset(s[19..].trim_start_matches(|c: char| c == '.' || c.is_ascii_digit()))
+                .unwrap_or(UtcOffset::UTC);
+        return Some(dt.assume_offset(off).to_offset(UtcOffset::UTC));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn script_times() {
+        assert_eq!(
+            normalize_script_time("2025-09-29 16:58:03+00:00").as_deref(),
+            Some("2025-09-29T16:58:03Z")
+        );
+        assert_eq!(
+            normalize_script_time("2020-05-27 23:00:48+0000").as_deref(),
+            Some("2020-05-27T23:00:48Z")
+        );
+        assert_eq!(
+            normalize_script_time("2020-05-27 23:00:48-0130").as_deref(),
+            Some("2020-05-28T00:30:48Z")
+        );
+        assert_eq!(normalize_script_time("garbage"), None);
+    }
+
+    #[test]
+    fn cloudtrail_times() {
+        assert_eq!(
+            parse_time("2024-10-10T11:44:29Z").map(rfc3339).as_deref(),
+            Some("2024-10-10T11:44:29Z")
+        );
+        assert_eq!(
+            parse_time("2025-02-19 20:13:49").map(rfc3339).as_deref(),
+            Some("2025-02-19T20:13:49Z")
+        );
+        assert_eq!(
+            parse_time("2025-02-19 16:32:39.000000000")
+                .map(rfc3339)
+                .as_deref(),
+            Some("2025-02-19T16:32:39Z")
+        );
+    }
+}

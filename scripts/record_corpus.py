@@ -1,0 +1,295 @@
+#!/usr/bin/env python3
+"""Record real shell sessions and convert them to Session Manager's S3 transcript format.
+
+Each scenario starts a real shell (bash 5, `bash --posix` as Amazon Linux's `sh`, bash with
+bracketed paste off as on bash 4.2, or dash) inside tmux at a fixed size, drives it with
+`tmux send-keys`, and records the PTY output with util-linux `script --log-out`. That output
+is what the SSM agent keeps in `ipcTempFile.log`. The agent then converts it at session end
+by running `script -c "cat <ipcTempFile.log>" <log>` with no terminal on stdin
+(agent/session/shell/shell_unix.go, generateLogData; ../shared/DESIGN.md section 2.2); this
+script does the same, at the same path layout, so the header names target, session id and
+plugin as a real agent's does.
+
+Output, per scenario, in indexer/tests/recordings/<name>/:
+  session.log      the S3 transcript (what the agent uploads)
+  ipc.raw          the raw PTY output (the agent's ipcTempFile.log)
+  history.txt      bash's own history file: the answer key for the commands (bash only)
+  expected_commands.txt  the command lines as typed, for shells without history (dash)
+  meta.json        shell, terminal size, session id, target
+
+Run it by hand (it takes a few minutes); the recordings are committed:
+  python3 scripts/record_corpus.py [scenario ...]
+"""
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.join(ROOT, "indexer", "tests", "recordings")
+TARGET = "i-0a1b2c3d4e5f60718"
+
+UBUNTU_PS1 = (
+    r"\[\e]0;\u@\h: \w\a\]${debian_chroot:+($debian_chroot)}"
+    r"\[\033[01;32m\]\u@\h\[\033[00m\]:\[\033[01;34m\]\w\[\033[00m\]\$ "
+)
+
+
+def tmux(*args, check=True):
+    return subprocess.run(["tmux", "-L", "ssmrec", *args], check=check, capture_output=True)
+
+
+class Driver:
+    def __init__(self, pause):
+        self.pause = pause
+
+    def keys(self, *keys, wait=None):
+        """Send tmux key names (Enter, Left, C-a, ...)."""
+        for k in keys:
+            tmux("send-keys", "-t", "rec", k)
+            time.sleep(self.pause)
+        if wait:
+            time.sleep(wait)
+
+    def type(self, text, wait=None):
+        """Type literal text, one key at a time, as a person would."""
+        for ch in text:
+            # tmux reads a lone ";" argument as its own command separator
+            tmux("send-keys", "-t", "rec", "-l", "\\;" if ch == ";" else ch)
+            time.sleep(self.pause / 3)
+        if wait:
+            time.sleep(wait)
+
+    def run(self, text, wait=0.6):
+        self.type(text)
+        self.keys("Enter", wait=wait)
+
+
+def readline_session(d, width):
+    """Everything a readline shell gets: editing, history, completion, full-screen programs."""
+    d.run("echo hello world")
+    d.run("ls --color=always /")
+    # edit inside a line: arrows, Home/End, insert, delete
+    d.type("echo helo wrld")
+    d.keys("Left", "Left", "Left", "Left", "Left", "o", "End", "Left", "Left", "o")
+    d.keys("Home")
+    d.keys("Right", "Right", "Right", "Right", "Right", "Delete", "e", "Enter", wait=0.5)
+    # Ctrl-A / Ctrl-E / Ctrl-U / Ctrl-W / Ctrl-K
+    d.type("junk that will be killed")
+    d.keys("C-u")
+    d.run("echo after ctrl-u")
+    d.type("echo abc def ghi")
+    d.keys("C-w", "Enter", wait=0.5)
+    d.type("echo keep cut-this")
+    d.keys(*["Left"] * 9, "C-k", "Enter", wait=0.5)
+    d.type("cho start-fixed")
+    d.keys("C-a", "e", "C-e")
+    d.run(" end")
+    # backspace
+    d.type("echo tpyo")
+    d.keys("BSpace", "BSpace", "BSpace")
+    d.run("ypo fixed")
+    # history recall and Ctrl-R
+    d.keys("Up", "Up", "Enter", wait=0.5)
+    d.keys("C-r")
+    d.type("after")
+    d.keys("Enter", wait=0.5)
+    # tab completion
+    d.type("ls -d /us")
+    d.keys("Tab", wait=0.3)
+    d.keys("Enter", wait=0.5)
+    # Ctrl-C abandons a line: not a command
+    d.type("rm -rf /tmp/not-run")
+    d.keys("C-c", wait=0.3)
+    # a command longer than the width, edited in the middle
+    long = "echo " + " ".join(f"word{i:03d}" for i in range(max(14, width // 6)))
+    d.type(long)
+    d.keys(*["Left"] * (width - 10))
+    d.type("INSERTED")
+    d.keys(*["BSpace"] * 3)
+    d.keys("Enter", wait=0.6)
+    # typing while a command runs (the tty echoes it, readline takes it afterwards)
+    d.run("sleep 1.5", wait=0.1)
+    d.run("echo typed-ahead", wait=2.0)
+    # a \r progress bar
+    d.run("for i in 1 2 3 4 5; do printf '\\rprogress %3d%%' $((i*20)); sleep 0.1; done; echo", wait=1.0)
+    # clear and Ctrl-L
+    d.run("echo before-clear")
+    d.run("clear")
+    d.run("echo before-ctrl-l")
+    d.keys("C-l", wait=0.3)
+    d.run("echo after-ctrl-l")
+    # colour output
+    d.run("grep --color=always root /etc/passwd")
+    # CJK wide characters and combining marks
+    d.run("echo '本番環境のデータベース に接続'")
+    d.run("echo 'cafe\u0301 nai\u0308ve'")
+    # thousands of lines of output
+    d.run("seq 1 3000", wait=1.0)
+    # full-screen programs
+    d.run("rm -f /tmp/ssmrec-vim.txt")
+    d.run("vim -u NONE -N /tmp/ssmrec-vim.txt", wait=1.0)
+    d.keys("i")
+    d.type("written in vim")
+    d.keys("Escape")
+    d.type(":wq")
+    d.keys("Enter", wait=0.8)
+    d.run("seq 1 200 | less", wait=0.8)
+    d.keys("Space", wait=0.3)
+    d.keys("q", wait=0.5)
+    d.run("top -b -n 1 | head -5", wait=1.0)
+    d.run("top -d 0.5", wait=1.2)
+    d.keys("q", wait=0.5)
+    d.run("cat /tmp/ssmrec-vim.txt")
+    d.run("exit", wait=1.0)
+
+
+def dash_session(d, width):
+    """dash has no line editing: the tty echoes keys, erase and kill are the tty's."""
+    typed = []
+
+    def run(text):
+        typed.append(text)
+        d.run(text)
+
+    run("echo hello from dash")
+    run("ls /")
+    d.type("echo tpyo")
+    d.keys("BSpace", "BSpace", "BSpace")
+    d.type("ypo fixed")
+    d.keys("Enter", wait=0.5)
+    typed.append("echo typo fixed")
+    d.type("rm -rf /tmp/not-run")
+    d.keys("C-c", wait=0.3)
+    d.type("junk")
+    d.keys("C-u")
+    run("echo after kill")
+    run("printf 'a\\tb\\n'")
+    run("for i in 1 2 3; do printf '\\rstep %d' $i; sleep 0.1; done; echo")
+    run("echo " + " ".join(f"w{i:03d}" for i in range(width // 4 + 5)))
+    run("seq 1 1500")
+    run("echo '本番環境のデータベース'")
+    run("exit")
+    return typed
+
+
+def ubuntu_rc(home):
+    rc = os.path.join(home, ".bashrc")
+    with open(rc, "w") as f:
+        f.write(f"PS1='{UBUNTU_PS1}'\n")
+        f.write("HISTFILE=$HOME/history.txt\nHISTSIZE=100000\nHISTFILESIZE=100000\n")
+        f.write("HISTCONTROL=\nunset HISTIGNORE\nshopt -s histappend\n")
+        f.write("PROMPT_COMMAND='history -a'\n")
+        f.write("alias ls='ls'\n")
+    return rc
+
+
+SCENARIOS = {
+    # name: (shell kind, width, height)
+    "bash5-ubuntu-80x24": ("bash", 80, 24),
+    "bash5-ubuntu-132x40": ("bash", 132, 40),
+    "bash5-ubuntu-60x20": ("bash", 60, 20),
+    "bash5-posix-sh-100x30": ("posix", 100, 30),
+    "bash-nomarker-80x24": ("nomarker", 80, 24),
+    "dash-80x24": ("dash", 80, 24),
+}
+
+
+def shell_command(kind, home):
+    env = f"env -i HOME={home} USER=ssm-user LOGNAME=ssm-user TERM=xterm-256color LANG=C.UTF-8 PATH=/usr/bin:/bin"
+    if kind == "bash":
+        rc = ubuntu_rc(home)
+        return f"{env} bash --noprofile --rcfile {rc} -i"
+    if kind == "posix":
+        rc = ubuntu_rc(home)
+        with open(rc, "a") as f:
+            f.write("PS1='\\s-\\v\\$ '\n")
+        return f"{env} ENV={rc} bash -c 'exec -a sh bash --posix -i'"
+    if kind == "nomarker":
+        rc = ubuntu_rc(home)
+        with open(rc, "a") as f:
+            # what bash 4.2 (Amazon Linux 2) does: no bracketed paste, so no 2004 markers
+            f.write("bind 'set enable-bracketed-paste off'\nPS1='[ssm-user@ip-10-0-3-17 ~]\\$ '\n")
+        return f"{env} bash --noprofile --rcfile {rc} -i"
+    if kind == "dash":
+        return f"{env} PS1='$ ' dash -i"
+    raise ValueError(kind)
+
+
+def record(name, kind, width, height, pause):
+    # a 2024-style session id: principal, '-', 26 characters of [a-z0-9], stable per scenario
+    digest = hashlib.sha256(name.encode()).hexdigest()
+    session_id = "alice@example.com-" + "".join(
+        "abcdefghijklmnopqrstuvwxyz0123456789"[int(digest[i:i + 2], 16) % 36] for i in range(0, 52, 2))
+    home = tempfile.mkdtemp(prefix="ssmrec-")
+    raw = os.path.join(home, "ipc.raw")
+    cmd = shell_command(kind, home)
+    tmux("kill-server", check=False)
+    tmux("new-session", "-d", "-s", "rec", "-x", str(width), "-y", str(height),
+         f"script -q -f --log-out {raw} -c \"{cmd}\"")
+    tmux("set-option", "-t", "rec", "status", "off")
+    time.sleep(1.0)
+    d = Driver(pause)
+    typed = None
+    if kind == "dash":
+        typed = dash_session(d, width)
+    else:
+        readline_session(d, width)
+    time.sleep(1.0)
+    tmux("kill-server", check=False)
+    time.sleep(0.3)
+
+    with open(raw, "rb") as f:
+        data = f.read()
+    # `script --log-out` frames the PTY output with its own header and trailer lines;
+    # the agent's ipcTempFile.log holds only the PTY output.
+    first_nl = data.index(b"\n") + 1
+    trailer = data.rfind(b"\nScript done on ")
+    pty = data[first_nl: trailer if trailer >= 0 else len(data)]
+
+    dest = os.path.join(OUT, name)
+    os.makedirs(dest, exist_ok=True)
+    with open(os.path.join(dest, "ipc.raw"), "wb") as f:
+        f.write(pty)
+    # Convert as the agent does: script -c "cat <ipcTempFile.log>" <log>, stdin not a tty.
+    ipc_dir = f"/var/lib/amazon/ssm/{TARGET}/session/orchestration/{session_id}/Standard_Stream"
+    os.makedirs(ipc_dir, exist_ok=True)
+    ipc = os.path.join(ipc_dir, "ipcTempFile.log")
+    shutil.copyfile(os.path.join(dest, "ipc.raw"), ipc)
+    log = os.path.join(dest, "session.log")
+    subprocess.run(["script", "-q", "-c", f"cat {ipc}", log], stdin=subprocess.DEVNULL,
+                   stdout=subprocess.DEVNULL, check=True)
+    shutil.rmtree(f"/var/lib/amazon/ssm/{TARGET}/session/orchestration/{session_id}")
+    hist = os.path.join(home, "history.txt")
+    if os.path.exists(hist):
+        shutil.copyfile(hist, os.path.join(dest, "history.txt"))
+    if typed is not None:
+        with open(os.path.join(dest, "expected_commands.txt"), "w") as f:
+            f.write("\n".join(typed) + "\n")
+    meta = {
+        "shell": kind, "width": width, "height": height, "session_id": session_id,
+        "target": TARGET,
+        "provenance": "recorded on this machine by scripts/record_corpus.py: real "
+                      f"{ {'bash': 'bash 5.2', 'posix': 'bash 5.2 --posix as sh', 'nomarker': 'bash 5.2, bracketed paste off', 'dash': 'dash 0.5.12'}[kind] } "
+                      f"in tmux {width}x{height}, util-linux script 2.38.1",
+    }
+    with open(os.path.join(dest, "meta.json"), "w") as f:
+        json.dump(meta, f, indent=2)
+        f.write("\n")
+    shutil.rmtree(home)
+    print(f"{name}: {len(pty)} bytes of PTY output")
+
+
+def main():
+    names = sys.argv[1:] or list(SCENARIOS)
+    for name in names:
+        kind, w, h = SCENARIOS[name]
+        record(name, kind, w, h, pause=0.12)
+
+
+if __name__ == "__main__":
+    main()
