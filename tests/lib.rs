@@ -1,0 +1,1 @@
+//! End-to-end tests of ssm-audit live in `e2e.rs`; this library is empty.

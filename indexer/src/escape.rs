@@ -62,6 +62,23 @@ pub fn escape_raw(bytes: &[u8], out: &mut String) {
     }
 }
 
+/// Make serialized JSON safe for a terminal without changing what it means: the characters
+/// serde_json leaves as they are (DEL, C1 controls, bidi overrides) become `\uNNNN` escapes.
+pub fn json_safe(json: &str) -> Cow<'_, str> {
+    if !json.chars().any(is_unsafe) {
+        return Cow::Borrowed(json);
+    }
+    let mut out = String::with_capacity(json.len() + 8);
+    for c in json.chars() {
+        if is_unsafe(c) {
+            let _ = write!(out, "\\u{:04x}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,21 +96,4 @@ mod tests {
         escape_raw(b"ls\r\r\n\x1b[0m\xff\xfe ok", &mut s);
         assert_eq!(s, "ls\\r\\r\\n\n\\e[0m\\xff\\xfe ok");
     }
-}
-
-/// Make serialized JSON safe for a terminal without changing what it means: the characters
-/// serde_json leaves as they are (DEL, C1 controls, bidi overrides) become `\uNNNN` escapes.
-pub fn json_safe(json: &str) -> Cow<'_, str> {
-    if !json.chars().any(is_unsafe) {
-        return Cow::Borrowed(json);
-    }
-    let mut out = String::with_capacity(json.len() + 8);
-    for c in json.chars() {
-        if is_unsafe(c) {
-            let _ = write!(out, "\\u{:04x}", c as u32);
-        } else {
-            out.push(c);
-        }
-    }
-    Cow::Owned(out)
 }

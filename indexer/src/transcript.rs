@@ -116,7 +116,16 @@ pub fn render_transcript<R: Read, S: Sink>(
         .clamp(2, render::MAX_ROWS);
 
     let filter = Framed::new(sink, header.framing != Framing::Script);
-    let mut renderer = Renderer::new(RenderOptions { cols, rows }, filter);
+    let lf_is_newline =
+        !head[start..].is_empty() && memchr::memchr(b'\r', &head[start..]).is_none();
+    let mut renderer = Renderer::new(
+        RenderOptions {
+            cols,
+            rows,
+            lf_is_newline,
+        },
+        filter,
+    );
 
     // Feed all but the last TAIL bytes; the trailer is looked for in what is held back.
     let mut held: Vec<u8> = head.split_off(start);
@@ -275,10 +284,19 @@ impl<S: Sink> Sink for Framed<S> {
     fn line(&mut self, number: u64, text: &str) {
         if self.prelude {
             if number == 1 && text.contains("ssm-session-logger ") {
-                self.logger = Some(text.to_owned());
+                self.logger = Some(text.trim_end().to_owned());
                 self.hold = true;
                 self.dropped += 1;
                 return;
+            }
+            // a copy that lost its carriage returns splits the logger's long command line
+            // where readline wrapped it: join the pieces up to its last argument, `false`
+            if let Some(logger) = &mut self.logger {
+                if !logger.ends_with(" false") && logger.len() < 4096 {
+                    logger.push_str(text.trim_end());
+                    self.dropped += 1;
+                    return;
+                }
             }
             if self.logger.is_some() && SEELOG_CHATTER.iter().any(|c| text.starts_with(c)) {
                 self.dropped += 1;

@@ -1,1 +1,8 @@
+//! Integration tests of the indexer crate: one binary, a module per area.
 
+mod common;
+mod oracle;
+mod props;
+mod recordings;
+mod ref_cases;
+mod samples;

@@ -110,6 +110,9 @@ pub enum WidthSource {
 pub struct RenderOptions {
     pub cols: u16,
     pub rows: u16,
+    /// Treat LF as CR LF: for copies that lost their carriage returns (a PTY always sends
+    /// them, so a transcript with none has been through a text tool).
+    pub lf_is_newline: bool,
 }
 
 impl Default for RenderOptions {
@@ -117,6 +120,7 @@ impl Default for RenderOptions {
         RenderOptions {
             cols: width::DEFAULT_COLS,
             rows: width::DEFAULT_ROWS,
+            lf_is_newline: false,
         }
     }
 }
@@ -214,6 +218,10 @@ impl<S: Sink> Output<S> {
 }
 
 /// The renderer: feed it bytes with [`Renderer::advance`], then call [`Renderer::finish`].
+///
+/// vte is built without its `std` feature, so an OSC string is cut at 4096 bytes however long
+/// it runs (with `std`, vte grows the buffer without bound; only the benchmark's baselines
+/// turn it on, in test builds).
 pub struct Renderer<S: Sink> {
     parser: vte::Parser<4096>,
     term: Term<S>,
@@ -222,7 +230,7 @@ pub struct Renderer<S: Sink> {
 impl<S: Sink> Renderer<S> {
     pub fn new(opts: RenderOptions, sink: S) -> Renderer<S> {
         Renderer {
-            parser: vte::Parser::<4096>::new_with_size(),
+            parser: vte::Parser::<4096>::default(),
             term: Term::new(opts, sink),
         }
     }
@@ -255,6 +263,7 @@ struct Term<S: Sink> {
     top: u16,
     bottom: u16,
     autowrap: bool,
+    lf_is_newline: bool,
     insert: bool,
     origin: bool,
     dec_graphics: bool,
@@ -296,6 +305,7 @@ impl<S: Sink> Term<S> {
             top: 0,
             bottom: rows - 1,
             autowrap: true,
+            lf_is_newline: opts.lf_is_newline,
             insert: false,
             origin: false,
             dec_graphics: false,
@@ -522,7 +532,12 @@ impl<S: Sink> Term<S> {
         if save_cursor {
             self.saved_primary = self.cur;
         }
-        self.alt_after_line = self.line_number_of_row(self.cur.row as usize);
+        // the last shell line shown before the program took the screen
+        let mut r = self.cur.row as usize;
+        if r > 0 && self.primary.rows[r].is_blank() {
+            r -= 1;
+        }
+        self.alt_after_line = self.line_number_of_row(r);
         self.on_alt = true;
         self.alt.clear_all();
         self.alt_scrolled.clear();
@@ -816,6 +831,7 @@ impl<S: Sink> Term<S> {
             0 if r == 0 && c == 0 => self.clear_screen(),
             0 => {
                 let cols = self.cols();
+                let c = if self.cur.pending_wrap { cols } else { c };
                 let g = self.grid();
                 g.rows[r].erase(c, cols);
                 g.rows[r].wrapped = false;
@@ -840,8 +856,12 @@ impl<S: Sink> Term<S> {
     fn erase_in_line(&mut self, mode: u16) {
         let (r, c) = (self.cur.row as usize, self.cur.col);
         let cols = self.cols();
+        // With the wrap pending, tmux's cursor stands past the last column: erasing to the
+        // end erases nothing, and the character just written stays (xterm would erase it).
+        let pending = self.cur.pending_wrap;
         let row = &mut self.grid().rows[r];
         match mode {
+            0 if pending => {}
             0 => {
                 row.erase(c, cols);
                 row.wrapped = false;
@@ -852,7 +872,9 @@ impl<S: Sink> Term<S> {
             }
             _ => {}
         }
-        self.cur.pending_wrap = false;
+        if mode != 0 {
+            self.cur.pending_wrap = false;
+        }
     }
 
     fn set_mode(&mut self, private: bool, mode: u16, on: bool) {
@@ -896,6 +918,12 @@ fn shift_row(row: &mut i32, top: usize, bottom: usize, by: i32) {
 impl<S: Sink> vte::Perform for Term<S> {
     #[inline]
     fn print(&mut self, c: char) {
+        if ('\u{80}'..='\u{9f}').contains(&c) {
+            // vte prints a C1 control that arrived split across two reads; whole, it executes
+            // it: do the same either way
+            vte::Perform::execute(self, c as u8);
+            return;
+        }
         self.print_char(c);
     }
 
@@ -915,13 +943,16 @@ impl<S: Sink> vte::Perform for Term<S> {
                     }
                 }
             }
-            0x09 => {
-                if !self.cur.pending_wrap {
-                    let next = (self.cur.col / 8 + 1) * 8;
-                    self.cur.col = next.min(self.cols() - 1);
-                }
+            0x09 if !self.cur.pending_wrap => {
+                let next = (self.cur.col / 8 + 1) * 8;
+                self.cur.col = next.min(self.cols() - 1);
             }
-            0x0a..=0x0c => self.linefeed(),
+            0x0a..=0x0c => {
+                if self.lf_is_newline {
+                    self.cur.col = 0;
+                }
+                self.linefeed()
+            }
             0x0d => {
                 self.cur.col = 0;
                 self.cur.pending_wrap = false;
@@ -1026,19 +1057,15 @@ impl<S: Sink> vte::Perform for Term<S> {
             'H' | 'f' => self.goto(n - 1, p1.max(1) - 1),
             'J' => self.erase_in_display(p0),
             'K' => self.erase_in_line(p0),
-            'L' => {
-                if self.cur.row >= self.top && self.cur.row <= self.bottom {
-                    self.scroll_down(self.cur.row, self.bottom, n);
-                    self.cur.col = 0;
-                }
+            'L' if self.cur.row >= self.top && self.cur.row <= self.bottom => {
+                self.scroll_down(self.cur.row, self.bottom, n);
+                self.cur.col = 0;
             }
-            'M' => {
-                if self.cur.row >= self.top && self.cur.row <= self.bottom {
-                    let (r, b) = (self.cur.row as usize, self.bottom as usize);
-                    // deleted lines are gone from the screen, not scrolled into history
-                    self.grid().scroll_up(r, b, n as usize, |_| {});
-                    self.cur.col = 0;
-                }
+            'M' if self.cur.row >= self.top && self.cur.row <= self.bottom => {
+                let (r, b) = (self.cur.row as usize, self.bottom as usize);
+                // deleted lines are gone from the screen, not scrolled into history
+                self.grid().scroll_up(r, b, n as usize, |_| {});
+                self.cur.col = 0;
             }
             '@' => {
                 let (r, c) = (self.cur.row as usize, self.cur.col as usize);

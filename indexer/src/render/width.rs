@@ -30,7 +30,7 @@ pub struct Inferred {
 /// Infer the size from the first bytes of a transcript.
 pub fn infer(bytes: &[u8]) -> Inferred {
     let mut probe = Probe::default();
-    let mut parser = vte::Parser::<256>::new_with_size();
+    let mut parser = vte::Parser::<256>::default();
     parser.advance(&mut probe, &bytes[..bytes.len().min(PROBE_BYTES)]);
     probe.confirm_wrap();
     probe.result()

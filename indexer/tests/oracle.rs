@@ -1,0 +1,113 @@
+//! The rendered text checked against tmux, a real terminal, for the same bytes: tmux's
+//! history and screen (`capture-pane -J`) must equal the end of our text. We keep more at
+//! the start where `clear` (ESC[3J) wiped tmux's history.
+
+use std::path::Path;
+use std::process::Command;
+
+use ssm_audit_indexer::transcript::SizeChoice;
+
+use crate::common::*;
+
+fn tmux_capture(file: &Path, cols: u16, rows: u16) -> Vec<String> {
+    let sock = format!(
+        "ssm-audit-oracle-{}-{}",
+        std::process::id(),
+        file.display().to_string().len()
+    );
+    let tmux = |args: &[&str]| {
+        let out = Command::new("tmux")
+            .arg("-L")
+            .arg(&sock)
+            .args(args)
+            .output()
+            .expect("tmux is needed for the oracle tests: the README's test command installs it");
+        assert!(
+            out.status.success(),
+            "tmux {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let (c, r) = (cols.to_string(), rows.to_string());
+    tmux(&[
+        "-f",
+        "/dev/null",
+        "new-session",
+        "-d",
+        "-x",
+        &c,
+        "-y",
+        &r,
+        "sleep 120",
+        ";",
+        "set",
+        "-g",
+        "history-limit",
+        "200000",
+        ";",
+        "set",
+        "-g",
+        "status",
+        "off",
+    ]);
+    // no echo: tmux answers the transcript's queries (ESC[6n) on the pane's input
+    let feed = format!(
+        "stty -echo; cat '{}'; tmux -L {sock} wait-for -S fed; sleep 120",
+        file.display()
+    );
+    tmux(&["new-window", "-d", "-t", "9", &feed]);
+    tmux(&["wait-for", "fed"]);
+    let text = tmux(&["capture-pane", "-t", "9", "-p", "-J", "-S", "-", "-E", "-"]);
+    tmux(&["kill-server"]);
+    let mut lines: Vec<String> = text.lines().map(|l| l.trim_end().to_owned()).collect();
+    while lines.last().is_some_and(|l| l.is_empty()) {
+        lines.pop();
+    }
+    lines
+}
+
+fn assert_suffix(ours: &[String], tmux: &[String], what: &str) {
+    assert!(
+        ours.len() >= tmux.len(),
+        "{what}: tmux shows more lines ({} > {})",
+        tmux.len(),
+        ours.len()
+    );
+    let tail = &ours[ours.len() - tmux.len()..];
+    for (i, (a, b)) in tail.iter().zip(tmux).enumerate() {
+        assert_eq!(a, b, "{what}: line {} of tmux's {}", i + 1, tmux.len());
+    }
+}
+
+#[test]
+fn recordings_match_tmux() {
+    for dir in cases("recordings") {
+        let meta: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("meta.json")).unwrap()).unwrap();
+        let cols = meta["width"].as_u64().unwrap() as u16;
+        let rows = meta["height"].as_u64().unwrap() as u16;
+        let (_, sink) = render_file(&dir.join("session.log"), SizeChoice::default());
+        let ours: Vec<String> = sink.lines;
+        let theirs = tmux_capture(&dir.join("ipc.raw"), cols, rows);
+        assert!(
+            theirs.len() > 20,
+            "{}: tmux showed almost nothing",
+            dir.display()
+        );
+        assert_suffix(&ours, &theirs, &dir.display().to_string());
+    }
+}
+
+#[test]
+fn reference_cases_marked_oracle_match_tmux() {
+    for case in cases("ref") {
+        if !case.join("oracle").exists() {
+            continue;
+        }
+        let (cols, rows) = crate::ref_cases::size_of(&case);
+        let expected = read_lines(&case.join("expected.txt"));
+        let theirs = tmux_capture(&case.join("input.bin"), cols, rows);
+        assert_eq!(theirs, expected, "{}", case.display());
+    }
+}

@@ -1,0 +1,159 @@
+//! Real recordings of real shells (scripts/record_corpus.py): bash's history file is the
+//! answer key for the commands; dash has none, so the commands typed are.
+
+use ssm_audit_indexer::render::{Method, WidthSource};
+use ssm_audit_indexer::transcript::{Framing, SizeChoice};
+
+use crate::common::*;
+
+#[derive(serde::Deserialize)]
+struct Meta {
+    shell: String,
+    width: u16,
+    height: u16,
+    session_id: String,
+    target: String,
+}
+
+fn meta(dir: &std::path::Path) -> Meta {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("meta.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn every_command_of_the_history_is_recovered_exactly_in_order() {
+    for dir in cases("recordings") {
+        let m = meta(&dir);
+        let (rendered, _) = render_file(&dir.join("session.log"), SizeChoice::default());
+        let got: Vec<&str> = rendered
+            .summary
+            .commands
+            .iter()
+            .map(|c| c.text.as_str())
+            .collect();
+        let key = if dir.join("history.txt").exists() {
+            "history.txt"
+        } else {
+            "expected_commands.txt"
+        };
+        let expected = read_lines(&dir.join(key));
+        assert_eq!(got, expected, "{}", dir.display());
+        let method = if m.shell == "bash" || m.shell == "posix" {
+            Method::BracketedPaste
+        } else {
+            Method::PromptPattern
+        };
+        assert!(
+            rendered.summary.commands.iter().all(|c| c.method == method),
+            "{}",
+            dir.display()
+        );
+    }
+}
+
+#[test]
+fn width_and_height_are_inferred_from_the_transcript() {
+    for dir in cases("recordings") {
+        let m = meta(&dir);
+        let (rendered, _) = render_file(&dir.join("session.log"), SizeChoice::default());
+        if m.shell == "dash" {
+            // dash echoes through the tty: no readline wrap, no full-screen program
+            assert_eq!(rendered.width_source, WidthSource::Assumed);
+            continue;
+        }
+        assert_eq!(rendered.width, m.width, "{}", dir.display());
+        assert_eq!(
+            rendered.width_source,
+            WidthSource::InferredReadlineWrap,
+            "{}",
+            dir.display()
+        );
+        assert_eq!(rendered.height, m.height, "{}", dir.display());
+    }
+}
+
+#[test]
+fn header_and_trailer_are_metadata_not_text() {
+    for dir in cases("recordings") {
+        let m = meta(&dir);
+        let (rendered, sink) = render_file(&dir.join("session.log"), SizeChoice::default());
+        let h = &rendered.header;
+        assert_eq!(h.framing, Framing::Script);
+        assert_eq!(h.session_id.as_deref(), Some(m.session_id.as_str()));
+        assert_eq!(h.target.as_deref(), Some(m.target.as_str()));
+        assert_eq!(h.plugin.as_deref(), Some("Standard_Stream"));
+        assert_eq!(h.command_exit_code, Some(0));
+        assert!(h.started.is_some() && h.done.is_some());
+        assert!(!sink
+            .lines
+            .iter()
+            .any(|l| l.starts_with("Script started") || l.starts_with("Script done")));
+        // each command's line number points at the line that shows it
+        for c in &rendered.summary.commands {
+            let line = &sink.lines[c.line as usize - 1];
+            assert!(
+                line.contains(c.text.trim_end()),
+                "{}: line {} {:?} lacks {:?}",
+                dir.display(),
+                c.line,
+                line,
+                c.text
+            );
+        }
+    }
+}
+
+#[test]
+fn what_clear_wiped_is_kept_and_full_screen_programs_are_apart() {
+    let dir = data("recordings/bash5-ubuntu-80x24");
+    let (rendered, sink) = render_file(&dir.join("session.log"), SizeChoice::default());
+    let pos = |s: &str| {
+        sink.lines
+            .iter()
+            .position(|l| l == s)
+            .unwrap_or_else(|| panic!("{s:?} missing"))
+    };
+    // `clear` and Ctrl-L wiped these from the screen; they stay in order
+    assert!(
+        pos("before-clear") < pos("before-ctrl-l") && pos("before-ctrl-l") < pos("after-ctrl-l")
+    );
+    // the progress bar leaves its final state only
+    assert!(sink.lines.iter().any(|l| l == "progress 100%"));
+    assert!(!sink.lines.iter().any(|l| l.contains("progress  20%")));
+    // 3000 lines of output, all there
+    assert!(pos("1") < pos("3000") && pos("3000") - pos("1") == 2999);
+    // vim and less are snapshots, not shell text
+    assert!(rendered.summary.alternate_screens >= 2);
+    assert!(sink
+        .alternate_screens
+        .iter()
+        .any(|s| s.lines.iter().any(|l| l.contains("written in vim"))));
+    assert!(!sink.lines.iter().any(|l| l.starts_with('~')));
+    // CJK and combining marks
+    assert!(sink
+        .lines
+        .iter()
+        .any(|l| l == "本番環境のデータベース に接続"));
+    assert!(sink.lines.iter().any(|l| l == "cafe\u{301} nai\u{308}ve"));
+    // Ctrl-C: typed, never run
+    let cancelled: Vec<&str> = rendered
+        .summary
+        .cancelled
+        .iter()
+        .map(|c| c.text.as_str())
+        .collect();
+    assert_eq!(cancelled, ["rm -rf /tmp/not-run"]);
+}
+
+#[test]
+fn cloudwatch_upload_at_end_copy_renders_like_the_s3_copy() {
+    // the agent's upload-at-end copy turns \r\r\n into \r\n (DESIGN.md 2.3)
+    let dir = data("recordings/bash5-ubuntu-80x24");
+    let s3 = std::fs::read(dir.join("session.log")).unwrap();
+    let cw: Vec<u8> = String::from_utf8_lossy(&s3)
+        .replace("\r\r\n", "\r\n")
+        .into_bytes();
+    let (a, sa) = render_bytes(&s3, SizeChoice::default());
+    let (b, sb) = render_bytes(&cw, SizeChoice::default());
+    assert_eq!(sa.lines, sb.lines);
+    assert_eq!(a.summary.commands, b.summary.commands);
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Every test of the project, on a fresh machine: installs what the tests need, then checks
+# formatting and lints, builds everything (benchmarks included) and runs every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v tmux >/dev/null 2>&1 || need_apt+=(tmux)      # the renderer's oracle
+command -v script >/dev/null 2>&1 || need_apt+=(bsdutils) # util-linux script
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "installing: ${need_apt[*]}"
+  if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq "${need_apt[@]}"
+fi
+
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets -- -D warnings
+cargo build --workspace --all-targets
+cargo test --workspace
