@@ -16,7 +16,10 @@
 //! assert_eq!(rendered.header.session_id.as_deref(), Some("alice-0e34861185201706f"));
 //! ```
 
+pub mod correlate;
 pub mod escape;
+pub mod facts;
+pub mod formats;
 pub mod render;
 pub mod time;
 pub mod transcript;

@@ -1,6 +1,7 @@
 //! Integration tests of the indexer crate: one binary, a module per area.
 
 mod common;
+mod correlation;
 mod oracle;
 mod props;
 mod recordings;

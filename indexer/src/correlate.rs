@@ -1,0 +1,444 @@
+//! Folding facts into one record per session.
+//!
+//! The result depends only on the *set* of facts: they are sorted and deduplicated by key
+//! first, and every field is chosen by a rule that does not depend on arrival order (earliest
+//! start, the end of highest-priority evidence, the first value in key order). So deliveries
+//! that repeat or arrive out of order change nothing.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use time::Duration;
+
+use crate::facts::{CallContext, Fact, FactKind, TranscriptSource};
+use crate::formats::split_session_id;
+use crate::time::parse_time;
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    Shell,
+    Command,
+    PortForward,
+    PortForwardRemote,
+    Ssh,
+    Other,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EndSource {
+    TerminateEvent,
+    DescribeSessions,
+    TranscriptUpload,
+    LastStreamedEvent,
+    None,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Flag {
+    Tunnel,
+    TranscriptMissing,
+    NoStartEvent,
+    Denied,
+    Open,
+    Resumed,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tunnel {
+    pub host: Option<String>,
+    pub port: Option<u32>,
+    pub local_port: Option<u32>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TranscriptSummary {
+    /// which copies were seen: `s3`, `cloudwatch-stream`, `cloudwatch-upload`
+    pub sources: Vec<TranscriptSource>,
+    pub s3_bytes: Option<u64>,
+    pub cloudwatch_stream_bytes: Option<u64>,
+    pub cloudwatch_upload_bytes: Option<u64>,
+    pub lines: u64,
+    pub commands: u64,
+    /// the copy the text and commands come from (S3 is the text of record)
+    pub text_of_record: Option<TranscriptSource>,
+}
+
+/// One session, or one denied attempt (no session id).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionRecord {
+    pub session_id: Option<String>,
+    pub principal: Option<String>,
+    pub principal_arn: Option<String>,
+    pub identity_type: Option<String>,
+    pub account: Option<String>,
+    pub region: Option<String>,
+    pub target: Option<String>,
+    pub document: Option<String>,
+    pub kind: Kind,
+    pub tunnel: Option<Tunnel>,
+    pub start: Option<String>,
+    pub end: Option<String>,
+    pub end_source: EndSource,
+    pub duration_seconds: Option<i64>,
+    pub source_ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub console: bool,
+    pub run_as: Option<String>,
+    pub reason: Option<String>,
+    pub transcript: TranscriptSummary,
+    pub flags: Vec<Flag>,
+    /// for denied attempts
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    pub resumed: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct CorrelateOptions {
+    /// Sessions end at most this long after they start (Session Manager's maxSessionDuration,
+    /// 24 h by default... up to 24 h).
+    pub max_session: Duration,
+    /// "Now", for deciding whether a session without end evidence is still open.
+    pub now: time::OffsetDateTime,
+}
+
+impl Default for CorrelateOptions {
+    fn default() -> Self {
+        CorrelateOptions {
+            max_session: Duration::hours(24),
+            now: time::OffsetDateTime::now_utc(),
+        }
+    }
+}
+
+pub fn kind_of(document: Option<&str>) -> Kind {
+    match document {
+        None | Some("SSM-SessionManagerRunShell") | Some("AWS-StartInteractiveShell") => {
+            Kind::Shell
+        }
+        Some("AWS-StartPortForwardingSession") => Kind::PortForward,
+        Some("AWS-StartPortForwardingSessionToRemoteHost") => Kind::PortForwardRemote,
+        Some("AWS-StartSSHSession") => Kind::Ssh,
+        Some("AWS-StartInteractiveCommand") | Some("AWS-StartNonInteractiveCommand") => {
+            Kind::Command
+        }
+        Some(_) => Kind::Other,
+    }
+}
+
+fn first(p: &BTreeMap<String, Vec<String>>, k: &str) -> Option<String> {
+    p.get(k).and_then(|v| v.first()).cloned()
+}
+
+/// Fold facts into records: sessions ordered by id, then denied attempts by time.
+pub fn correlate(facts: &[Fact], opts: &CorrelateOptions) -> Vec<SessionRecord> {
+    let mut sorted: Vec<&Fact> = facts.iter().collect();
+    sorted.sort_by(|a, b| {
+        a.key
+            .cmp(&b.key)
+            .then_with(|| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal))
+    });
+    sorted.dedup_by(|a, b| a.key == b.key);
+
+    let mut by_session: BTreeMap<&str, Vec<&Fact>> = BTreeMap::new();
+    let mut denied = Vec::new();
+    for f in sorted {
+        match (&f.session_id, &f.kind) {
+            (Some(id), _) => by_session.entry(id.as_str()).or_default().push(f),
+            (None, FactKind::Denied { .. }) => denied.push(f),
+            (None, _) => {}
+        }
+    }
+    let mut out: Vec<SessionRecord> = by_session
+        .into_iter()
+        .map(|(id, fs)| fold(id, &fs, opts))
+        .collect();
+    let mut attempts: Vec<SessionRecord> = denied.into_iter().filter_map(denied_record).collect();
+    attempts.sort_by(|a, b| (&a.start, &a.principal).cmp(&(&b.start, &b.principal)));
+    out.extend(attempts);
+    out
+}
+
+fn empty(id: Option<String>) -> SessionRecord {
+    SessionRecord {
+        session_id: id,
+        principal: None,
+        principal_arn: None,
+        identity_type: None,
+        account: None,
+        region: None,
+        target: None,
+        document: None,
+        kind: Kind::Shell,
+        tunnel: None,
+        start: None,
+        end: None,
+        end_source: EndSource::None,
+        duration_seconds: None,
+        source_ip: None,
+        user_agent: None,
+        console: false,
+        run_as: None,
+        reason: None,
+        transcript: TranscriptSummary::default(),
+        flags: Vec::new(),
+        error_code: None,
+        error_message: None,
+        resumed: Vec::new(),
+    }
+}
+
+fn apply_call(r: &mut SessionRecord, c: &CallContext) {
+    r.principal = c.identity.principal.clone();
+    r.principal_arn = c.identity.principal_arn.clone();
+    r.identity_type = c.identity.identity_type.clone();
+    r.account = c.identity.account.clone();
+    r.region = c.region.clone();
+    r.source_ip = c.source_ip.clone();
+    r.user_agent = c.user_agent.clone();
+    r.console = c.console;
+}
+
+fn denied_record(f: &Fact) -> Option<SessionRecord> {
+    let FactKind::Denied {
+        call,
+        target,
+        document,
+        error_code,
+        error_message,
+    } = &f.kind
+    else {
+        return None;
+    };
+    let mut r = empty(None);
+    apply_call(&mut r, call);
+    r.start = Some(call.time.clone());
+    r.target = target.clone();
+    r.document = document.clone();
+    r.kind = kind_of(document.as_deref());
+    r.error_code = Some(error_code.clone());
+    r.error_message = error_message.clone();
+    r.flags = vec![Flag::Denied];
+    Some(r)
+}
+
+/// What one transcript copy contributes: bytes, lines, commands, written, target, principal.
+type Copy = (
+    u64,
+    u64,
+    u64,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+fn fold(id: &str, facts: &[&Fact], opts: &CorrelateOptions) -> SessionRecord {
+    let mut r = empty(Some(id.to_owned()));
+    // the StartSession with the earliest time (ties: key order, already sorted)
+    let start = facts
+        .iter()
+        .filter_map(|f| match &f.kind {
+            FactKind::Started {
+                call,
+                target,
+                document,
+                parameters,
+                reason,
+            } => Some((call, target, document, parameters, reason)),
+            _ => None,
+        })
+        .min_by(|a, b| a.0.time.cmp(&b.0.time));
+    if let Some((call, target, document, params, reason)) = start {
+        apply_call(&mut r, call);
+        r.start = Some(call.time.clone());
+        r.target = target.clone();
+        r.document = document.clone();
+        r.reason = reason.clone();
+        r.kind = kind_of(document.as_deref());
+        if matches!(
+            r.kind,
+            Kind::PortForward | Kind::PortForwardRemote | Kind::Ssh
+        ) {
+            let port = first(params, "portNumber").and_then(|p| p.parse().ok());
+            r.tunnel = Some(Tunnel {
+                host: first(params, "host"),
+                port: port.or(match r.kind {
+                    Kind::Ssh => Some(22),
+                    Kind::PortForward => Some(80),
+                    _ => None,
+                }),
+                local_port: first(params, "localPortNumber").and_then(|p| p.parse().ok()),
+            });
+        }
+    }
+
+    let mut ends: Vec<(EndSource, String)> = Vec::new();
+    let mut transcripts: BTreeMap<TranscriptSource, Copy> = BTreeMap::new();
+    let mut stream_bytes = 0u64;
+    let mut last_stream: Option<String> = None;
+    let mut first_stream: Option<String> = None;
+    for f in facts {
+        match &f.kind {
+            FactKind::Terminated { call } => {
+                ends.push((EndSource::TerminateEvent, call.time.clone()))
+            }
+            FactKind::Resumed { call } => r.resumed.push(call.time.clone()),
+            FactKind::Described {
+                start,
+                end,
+                target,
+                owner,
+                document,
+                reason,
+                ..
+            } => {
+                if let Some(e) = end {
+                    ends.push((EndSource::DescribeSessions, e.clone()));
+                }
+                r.start = r.start.clone().or_else(|| start.clone());
+                r.target = r.target.clone().or_else(|| target.clone());
+                r.principal_arn = r.principal_arn.clone().or_else(|| owner.clone());
+                if r.document.is_none() && document.is_some() {
+                    r.document = document.clone();
+                    r.kind = kind_of(document.as_deref());
+                }
+                r.reason = r.reason.clone().or_else(|| reason.clone());
+            }
+            FactKind::Transcript {
+                source,
+                written,
+                bytes,
+                lines,
+                commands,
+                target,
+                principal,
+                ..
+            } => {
+                let e = transcripts
+                    .entry(source.clone())
+                    .or_insert((0, 0, 0, None, None, None));
+                // several copies of one source (re-uploads): keep the largest
+                if *bytes >= e.0 {
+                    *e = (
+                        *bytes,
+                        *lines,
+                        commands.len() as u64,
+                        written.clone(),
+                        target.clone(),
+                        principal.clone(),
+                    );
+                }
+            }
+            FactKind::Streamed {
+                time,
+                target,
+                principal_arn,
+                run_as,
+                bytes,
+                ..
+            } => {
+                stream_bytes += bytes;
+                if !time.is_empty() {
+                    last_stream = last_stream.max(Some(time.clone()));
+                    first_stream =
+                        Some(first_stream.map_or(time.clone(), |f: String| f.min(time.clone())));
+                }
+                r.run_as = r.run_as.clone().or_else(|| run_as.clone());
+                r.target = r.target.clone().or_else(|| target.clone());
+                r.principal_arn = r.principal_arn.clone().or_else(|| principal_arn.clone());
+            }
+            FactKind::Started { .. } | FactKind::Denied { .. } => {}
+        }
+    }
+    r.resumed.sort();
+    r.resumed.dedup();
+
+    // transcripts: S3 is the text of record
+    for (src, (bytes, lines, cmds, written, target, principal)) in &transcripts {
+        r.transcript.sources.push(src.clone());
+        match src {
+            TranscriptSource::S3 => r.transcript.s3_bytes = Some(*bytes),
+            TranscriptSource::CloudwatchUpload => {
+                r.transcript.cloudwatch_upload_bytes = Some(*bytes)
+            }
+            TranscriptSource::CloudwatchStream => {}
+        }
+        if r.transcript.text_of_record.is_none() {
+            r.transcript.text_of_record = Some(src.clone());
+            r.transcript.lines = *lines;
+            r.transcript.commands = *cmds;
+        }
+        if let Some(w) = written {
+            ends.push((EndSource::TranscriptUpload, w.clone()));
+        }
+        r.target = r.target.clone().or_else(|| target.clone());
+        r.principal = r.principal.clone().or_else(|| principal.clone());
+    }
+    if stream_bytes > 0 || last_stream.is_some() {
+        r.transcript
+            .sources
+            .push(TranscriptSource::CloudwatchStream);
+        r.transcript.cloudwatch_stream_bytes = Some(stream_bytes);
+        if let Some(t) = &last_stream {
+            ends.push((EndSource::LastStreamedEvent, t.clone()));
+        }
+    }
+    if r.principal.is_none() {
+        r.principal = split_session_id(id).map(|(p, _)| p.to_owned());
+    }
+    if r.start.is_none() {
+        r.start = first_stream;
+    }
+
+    // the end: the most authoritative evidence; within one kind, the latest
+    ends.sort();
+    if let Some(best) = ends.first().map(|e| e.0.clone()) {
+        let t = ends
+            .iter()
+            .filter(|e| e.0 == best)
+            .map(|e| e.1.clone())
+            .max();
+        r.end = t;
+        r.end_source = best;
+    }
+    if let (Some(s), Some(e)) = (
+        r.start.as_deref().and_then(parse_time),
+        r.end.as_deref().and_then(parse_time),
+    ) {
+        r.duration_seconds = Some((e - s).whole_seconds().max(0));
+    }
+
+    // flags
+    let mut flags = BTreeSet::new();
+    let tunnel = matches!(
+        r.kind,
+        Kind::PortForward | Kind::PortForwardRemote | Kind::Ssh
+    );
+    if tunnel {
+        flags.insert(Flag::Tunnel);
+    }
+    if start.is_none() && !r.transcript.sources.is_empty() {
+        flags.insert(Flag::NoStartEvent);
+    }
+    if !r.resumed.is_empty() {
+        flags.insert(Flag::Resumed);
+    }
+    let started = r.start.as_deref().and_then(parse_time);
+    let past_max = started.is_some_and(|s| opts.now - s > opts.max_session);
+    let ended = r.end_source != EndSource::None || past_max;
+    if !tunnel && r.transcript.sources.is_empty() && ended {
+        flags.insert(Flag::TranscriptMissing);
+    }
+    let has_hard_end = matches!(
+        r.end_source,
+        EndSource::TerminateEvent | EndSource::DescribeSessions | EndSource::TranscriptUpload
+    );
+    if !has_hard_end && !past_max {
+        flags.insert(Flag::Open);
+    }
+    r.flags = flags.into_iter().collect();
+    r
+}

@@ -1,0 +1,948 @@
+//! Lenient decoders for every delivery of Session Manager evidence (../shared/DESIGN.md
+//! section 2), turning each into [`Fact`]s.
+//!
+//! Every field AWS may omit is optional, unknown fields are ignored, and a record that cannot
+//! be read is reported as a [`BadRecord`] naming its source and index, and the rest goes on.
+//! Trail files and subscription batches are read one record at a time, so memory is bounded
+//! by the largest record, not the file.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io::{BufRead, BufReader, Read};
+
+use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserializer;
+use serde_json::Value;
+
+use crate::facts::{CallContext, CommandFact, Fact, FactKind, Identity, TranscriptSource};
+use crate::render::Sink;
+use crate::time::{parse_time, rfc3339};
+use crate::transcript::{render_transcript, SizeChoice};
+
+/// A record that could not be used, and why. `source` names the file, key or stream.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{input}{}: {reason}", .index.map(|i| format!(" record {i}")).unwrap_or_default())]
+pub struct BadRecord {
+    /// the file, S3 key or log stream
+    pub input: String,
+    pub index: Option<usize>,
+    pub reason: String,
+}
+
+/// What decoding one input gave.
+#[derive(Debug, Default)]
+pub struct Decoded {
+    pub facts: Vec<Fact>,
+    pub bad: Vec<BadRecord>,
+    /// Records read but not about Session Manager sessions (other API calls, digests).
+    pub skipped: usize,
+    /// Why the whole input was skipped, if it was (a digest or insight file).
+    pub skipped_why: Option<String>,
+}
+
+impl Decoded {
+    fn bad(&mut self, source: &str, index: Option<usize>, reason: impl Into<String>) {
+        self.bad.push(BadRecord {
+            input: source.to_owned(),
+            index,
+            reason: reason.into(),
+        });
+    }
+}
+
+// ---- session ids, targets, keys ------------------------------------------------------------
+
+/// `<principal>-<suffix>`: the principal is everything before the last `-`; the suffix is 17
+/// lowercase hex (before 2024) or 26 of `[a-z0-9]`.
+pub fn split_session_id(id: &str) -> Option<(&str, &str)> {
+    if id.len() > 96 {
+        return None;
+    }
+    let (principal, suffix) = id.rsplit_once('-')?;
+    let hex17 = suffix.len() == 17
+        && suffix
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    let new26 = suffix.len() == 26
+        && suffix
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase());
+    (!principal.is_empty() && (hex17 || new26)).then_some((principal, suffix))
+}
+
+/// The session id of an S3 transcript key `[prefix/]<sessionId>.log`, as an S3 event gives
+/// it: URL-encoded, `+` for space.
+pub fn session_id_from_s3_key(key: &str) -> Option<String> {
+    let key = url_decode(key);
+    let name = key.rsplit('/').next()?;
+    let id = name.strip_suffix(".log")?;
+    split_session_id(id).map(|_| id.to_owned())
+}
+
+/// Decode an S3 event key: `+` is a space, `%XX` a byte.
+pub fn url_decode(key: &str) -> String {
+    let plus = key.replace('+', " ");
+    percent_encoding::percent_decode_str(&plus)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+// ---- input detection -----------------------------------------------------------------------
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// `script`-framed transcript or raw PTY output.
+    Transcript,
+    /// `{"Records":[...]}`
+    TrailFile,
+    /// CloudTrail digest: skipped.
+    Digest,
+    /// EventBridge `AWS API Call via CloudTrail`.
+    EventBridge,
+    /// `aws cloudtrail lookup-events` output, `{"Events":[{"CloudTrailEvent":"..."}]}`.
+    LookupEvents,
+    /// `{"awslogs":{"data":"..."}}`
+    SubscriptionEvent,
+    /// Decoded subscription payload `{"messageType":...,"logEvents":[...]}`.
+    SubscriptionPayload,
+    /// `aws logs get-log-events` / `filter-log-events` output.
+    LogExport,
+    /// One streamed session message `{"sessionData":[...],...}`.
+    StreamedMessage,
+    /// `aws ssm describe-sessions` output.
+    DescribeSessions,
+    /// A bare CloudTrail record or a JSON array of them.
+    CloudTrailRecords,
+    Unknown,
+}
+
+/// Tell the format from the first bytes (gzip already undone).
+pub fn detect(head: &[u8]) -> Format {
+    let text = String::from_utf8_lossy(&head[..head.len().min(64 << 10)]);
+    let t = text.trim_start();
+    if !(t.starts_with('{') || t.starts_with('[')) {
+        return Format::Transcript;
+    }
+    let has = |k: &str| t.contains(k);
+    if has("\"digestStartTime\"") || has("\"digestS3Object\"") {
+        Format::Digest
+    } else if has("\"Records\"") {
+        Format::TrailFile
+    } else if has("\"awslogs\"") {
+        Format::SubscriptionEvent
+    } else if has("\"logEvents\"") && has("\"messageType\"") {
+        Format::SubscriptionPayload
+    } else if has("\"CloudTrailEvent\"") {
+        Format::LookupEvents
+    } else if has("\"detail-type\"") {
+        Format::EventBridge
+    } else if has("\"Sessions\"") && has("\"SessionId\"") {
+        Format::DescribeSessions
+    } else if has("\"events\"") && has("\"message\"") {
+        Format::LogExport
+    } else if has("\"sessionData\"") {
+        Format::StreamedMessage
+    } else if has("\"eventSource\"") || has("\"eventName\"") {
+        Format::CloudTrailRecords
+    } else {
+        Format::Unknown
+    }
+}
+
+/// Undo gzip if the bytes start with its magic.
+pub fn maybe_gunzip(bytes: Vec<u8>) -> std::io::Result<Vec<u8>> {
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::new();
+        flate2::read::MultiGzDecoder::new(&bytes[..]).read_to_end(&mut out)?;
+        Ok(out)
+    } else {
+        Ok(bytes)
+    }
+}
+
+/// A reader with gzip undone when it starts with gzip's magic.
+pub fn open_maybe_gzip<R: Read + 'static>(r: R) -> std::io::Result<Box<dyn BufRead>> {
+    let mut r = BufReader::with_capacity(256 << 10, r);
+    let gz = r.fill_buf()?.starts_with(&[0x1f, 0x8b]);
+    Ok(if gz {
+        Box::new(BufReader::with_capacity(
+            256 << 10,
+            flate2::bufread::MultiGzDecoder::new(r),
+        ))
+    } else {
+        Box::new(r)
+    })
+}
+
+// ---- CloudTrail ----------------------------------------------------------------------------
+
+fn s(v: &Value, k: &str) -> Option<String> {
+    match v.get(k)? {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn identity(ui: &Value) -> Identity {
+    let ty = s(ui, "type");
+    let arn = s(ui, "arn");
+    let issuer_arn = ui
+        .pointer("/sessionContext/sessionIssuer/arn")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let principal = match ty.as_deref() {
+        Some("Root") => Some("root".to_owned()),
+        Some("IAMUser") => s(ui, "userName").or_else(|| {
+            arn.as_deref()
+                .and_then(|a| a.rsplit('/').next())
+                .map(str::to_owned)
+        }),
+        Some("AssumedRole") | Some("FederatedUser") => arn
+            .as_deref()
+            .and_then(|a| a.rsplit('/').next())
+            .map(str::to_owned)
+            .or_else(|| {
+                s(ui, "principalId").and_then(|p| p.split_once(':').map(|(_, s)| s.to_owned()))
+            }),
+        Some("AWSService") => s(ui, "invokedBy"),
+        _ => arn
+            .as_deref()
+            .and_then(|a| a.rsplit('/').next())
+            .map(str::to_owned)
+            .or_else(|| s(ui, "userName")),
+    };
+    let sso = issuer_arn.contains("/aws-reserved/sso.amazonaws.com/")
+        || arn
+            .as_deref()
+            .is_some_and(|a| a.contains(":assumed-role/AWSReservedSSO_"));
+    let identity_type = if ty.as_deref() == Some("AssumedRole") && sso {
+        Some("SSO".to_owned())
+    } else {
+        ty
+    };
+    Identity {
+        principal,
+        principal_arn: arn,
+        identity_type,
+        account: s(ui, "accountId"),
+    }
+}
+
+fn call_context(rec: &Value) -> Option<CallContext> {
+    let time = rec
+        .get("eventTime")
+        .and_then(Value::as_str)
+        .and_then(parse_time)
+        .map(rfc3339)?;
+    let ui = rec.get("userIdentity").cloned().unwrap_or(Value::Null);
+    let user_agent = s(rec, "userAgent");
+    let console = rec
+        .get("sessionCredentialFromConsole")
+        .is_some_and(|v| v == "true" || v == true)
+        || user_agent
+            .as_deref()
+            .is_some_and(|ua| ua.starts_with("Mozilla/") || ua.starts_with("aws-internal/"));
+    let mut identity = identity(&ui);
+    if identity.account.is_none() {
+        identity.account = s(rec, "recipientAccountId");
+    }
+    Some(CallContext {
+        time,
+        region: s(rec, "awsRegion"),
+        source_ip: s(rec, "sourceIPAddress"),
+        user_agent,
+        console,
+        identity,
+    })
+}
+
+fn parameters(v: Option<&Value>) -> BTreeMap<String, Vec<String>> {
+    let mut out = BTreeMap::new();
+    if let Some(Value::Object(m)) = v {
+        for (k, v) in m {
+            let vals = match v {
+                Value::Array(a) => a
+                    .iter()
+                    .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_owned))
+                    .collect(),
+                Value::String(s) => vec![s.clone()],
+                Value::Null => vec![],
+                other => vec![other.to_string()],
+            };
+            out.insert(k.clone(), vals);
+        }
+    }
+    out
+}
+
+/// One CloudTrail record into at most one fact; `Ok(None)` for records about other things.
+pub fn cloudtrail_fact(rec: &Value) -> Result<Option<Fact>, String> {
+    let Some(obj) = rec.as_object() else {
+        return Err("not a JSON object".into());
+    };
+    if obj
+        .get("eventSource")
+        .and_then(Value::as_str)
+        .is_some_and(|s| s != "ssm.amazonaws.com")
+    {
+        return Ok(None);
+    }
+    let name = obj.get("eventName").and_then(Value::as_str).unwrap_or("");
+    if !matches!(name, "StartSession" | "ResumeSession" | "TerminateSession") {
+        return Ok(None);
+    }
+    let call = call_context(rec).ok_or("no readable eventTime")?;
+    let event_id = s(rec, "eventID").ok_or("no eventID")?;
+    let req = rec.get("requestParameters").unwrap_or(&Value::Null);
+    let resp = rec.get("responseElements").unwrap_or(&Value::Null);
+    let key = format!("cloudtrail:{event_id}");
+    if let Some(code) = s(rec, "errorCode") {
+        if name == "StartSession" {
+            let kind = FactKind::Denied {
+                call,
+                target: s(req, "target"),
+                document: s(req, "documentName"),
+                error_code: code,
+                error_message: s(rec, "errorMessage"),
+            };
+            return Ok(Some(Fact {
+                key,
+                session_id: None,
+                kind,
+            }));
+        }
+        // a failed resume or terminate says nothing about the session's life
+        return Ok(None);
+    }
+    let fact = match name {
+        "StartSession" => {
+            let Some(sid) = s(resp, "sessionId") else {
+                return Err(
+                    "StartSession without errorCode has no responseElements.sessionId".into(),
+                );
+            };
+            let kind = FactKind::Started {
+                call,
+                target: s(req, "target"),
+                document: s(req, "documentName"),
+                parameters: parameters(req.get("parameters")),
+                reason: s(req, "reason"),
+            };
+            Fact {
+                key,
+                session_id: Some(sid),
+                kind,
+            }
+        }
+        _ => {
+            let sid = s(req, "sessionId")
+                .or_else(|| s(resp, "sessionId"))
+                .ok_or("no requestParameters.sessionId")?;
+            let kind = if name == "ResumeSession" {
+                FactKind::Resumed { call }
+            } else {
+                FactKind::Terminated { call }
+            };
+            Fact {
+                key,
+                session_id: Some(sid),
+                kind,
+            }
+        }
+    };
+    Ok(Some(fact))
+}
+
+fn push_cloudtrail(out: &mut Decoded, source: &str, index: Option<usize>, rec: &Value) {
+    match cloudtrail_fact(rec) {
+        Ok(Some(f)) => out.facts.push(f),
+        Ok(None) => out.skipped += 1,
+        Err(e) => out.bad(source, index, e),
+    }
+}
+
+/// Stream the elements of the top-level array under `field` (or of a top-level array when
+/// `field` is `None`), one value at a time.
+fn for_each_in<R: Read>(
+    reader: R,
+    field: Option<&str>,
+    f: &mut dyn FnMut(usize, Result<Value, String>),
+) -> Result<(), String> {
+    struct Each<'a> {
+        f: &'a mut dyn FnMut(usize, Result<Value, String>),
+    }
+    impl<'de> Visitor<'de> for Each<'_> {
+        type Value = ();
+        fn expecting(&self, fm: &mut fmt::Formatter<'_>) -> fmt::Result {
+            fm.write_str("an array")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            let mut i = 0;
+            // a malformed element ends the array (the JSON is broken from there on)
+            while let Some(v) = seq.next_element::<Value>()? {
+                (self.f)(i, Ok(v));
+                i += 1;
+            }
+            Ok(())
+        }
+    }
+    struct Field<'a> {
+        name: &'a str,
+        each: Each<'a>,
+        found: &'a mut bool,
+    }
+    impl<'de> Visitor<'de> for Field<'_> {
+        type Value = ();
+        fn expecting(&self, fm: &mut fmt::Formatter<'_>) -> fmt::Result {
+            fm.write_str("an object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            let mut each = Some(self.each);
+            while let Some(k) = map.next_key::<String>()? {
+                if k == self.name {
+                    if let Some(e) = each.take() {
+                        map.next_value_seed(SeqSeed(e))?;
+                        *self.found = true;
+                        continue;
+                    }
+                }
+                map.next_value::<IgnoredAny>()?;
+            }
+            Ok(())
+        }
+    }
+    struct SeqSeed<'a>(Each<'a>);
+    impl<'de> DeserializeSeed<'de> for SeqSeed<'_> {
+        type Value = ();
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_seq(self.0)
+        }
+    }
+    let mut de = serde_json::Deserializer::from_reader(reader);
+    let res = match field {
+        None => de.deserialize_seq(Each { f }),
+        Some(name) => {
+            let mut found = false;
+            let r = de.deserialize_map(Field {
+                name,
+                each: Each { f },
+                found: &mut found,
+            });
+            if r.is_ok() && !found {
+                return Err(format!("no \"{name}\" array"));
+            }
+            r
+        }
+    };
+    res.map_err(|e| e.to_string())
+}
+
+/// A CloudTrail trail file (`{"Records":[...]}`), read one record at a time.
+pub fn decode_trail_file<R: Read>(source: &str, reader: R, out: &mut Decoded) {
+    if source.contains("/CloudTrail-Digest/") || source.contains("/CloudTrail-Insight/") {
+        out.skipped_why = Some("CloudTrail digest or insight file".into());
+        return;
+    }
+    let mut f = |i: usize, v: Result<Value, String>| match v {
+        Ok(rec) => push_cloudtrail(out, source, Some(i), &rec),
+        Err(e) => out.bad.push(BadRecord {
+            input: source.to_owned(),
+            index: Some(i),
+            reason: e,
+        }),
+    };
+    if let Err(e) = for_each_in(reader, Some("Records"), &mut f) {
+        out.bad(source, None, format!("not a readable trail file: {e}"));
+    }
+}
+
+/// A JSON array of bare CloudTrail records, or one record.
+pub fn decode_cloudtrail_records(source: &str, v: &Value, out: &mut Decoded) {
+    match v {
+        Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .for_each(|(i, r)| push_cloudtrail(out, source, Some(i), r)),
+        other => push_cloudtrail(out, source, None, other),
+    }
+}
+
+/// An EventBridge `AWS API Call via CloudTrail` event: the record is in `detail`.
+pub fn decode_eventbridge(source: &str, v: &Value, out: &mut Decoded) {
+    match v.get("detail") {
+        Some(d)
+            if v.get("detail-type").and_then(Value::as_str)
+                == Some("AWS API Call via CloudTrail") =>
+        {
+            push_cloudtrail(out, source, None, d)
+        }
+        Some(_) => out.skipped += 1,
+        None => out.bad(source, None, "EventBridge event without detail"),
+    }
+}
+
+/// `aws cloudtrail lookup-events` output: each record is a JSON string in `CloudTrailEvent`.
+pub fn decode_lookup_events(source: &str, v: &Value, out: &mut Decoded) {
+    let events = v
+        .get("Events")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_else(|| match v {
+            Value::Array(a) => a.clone(),
+            other => vec![other.clone()],
+        });
+    for (i, e) in events.iter().enumerate() {
+        match e
+            .get("CloudTrailEvent")
+            .and_then(Value::as_str)
+            .map(serde_json::from_str::<Value>)
+        {
+            Some(Ok(rec)) => push_cloudtrail(out, source, Some(i), &rec),
+            Some(Err(err)) => out.bad(
+                source,
+                Some(i),
+                format!("CloudTrailEvent is not JSON: {err}"),
+            ),
+            None => out.bad(source, Some(i), "no CloudTrailEvent string"),
+        }
+    }
+}
+
+/// `aws ssm describe-sessions` output (`{"Sessions":[...]}`), dates as ISO strings or epoch
+/// seconds.
+pub fn decode_describe_sessions(source: &str, v: &Value, out: &mut Decoded) {
+    let rows = v
+        .get("Sessions")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    for (i, row) in rows.iter().enumerate() {
+        let Some(sid) = s(row, "SessionId") else {
+            out.bad(source, Some(i), "no SessionId");
+            continue;
+        };
+        let date = |k: &str| match row.get(k) {
+            Some(Value::String(t)) => parse_time(t).map(rfc3339),
+            Some(Value::Number(n)) => n
+                .as_f64()
+                .and_then(|f| time::OffsetDateTime::from_unix_timestamp(f as i64).ok())
+                .map(rfc3339),
+            _ => None,
+        };
+        let (start, end, status) = (date("StartDate"), date("EndDate"), s(row, "Status"));
+        let key = format!(
+            "describe:{sid}:{}:{}",
+            end.as_deref().unwrap_or("-"),
+            status.as_deref().unwrap_or("-")
+        );
+        let kind = FactKind::Described {
+            start,
+            end,
+            status,
+            target: s(row, "Target"),
+            owner: s(row, "Owner"),
+            document: s(row, "DocumentName"),
+            reason: s(row, "Reason"),
+        };
+        out.facts.push(Fact {
+            key,
+            session_id: Some(sid),
+            kind,
+        });
+    }
+}
+
+// ---- CloudWatch Logs -----------------------------------------------------------------------
+
+/// A CloudWatch log event, from a subscription or an export.
+pub struct LogEvent {
+    pub id: Option<String>,
+    pub timestamp_ms: Option<i64>,
+    pub message: String,
+}
+
+fn ms_to_rfc3339(ms: i64) -> Option<String> {
+    time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
+        .ok()
+        .map(rfc3339)
+}
+
+/// One CloudWatch log event of a session's stream: a streamed JSON message, or a chunk of an
+/// upload-at-end copy (returned as the chunk text for reassembly).
+pub fn decode_log_event(
+    source: &str,
+    stream: Option<&str>,
+    index: usize,
+    ev: &LogEvent,
+    out: &mut Decoded,
+    chunks: &mut Vec<UploadChunk>,
+) {
+    let msg = ev.message.trim_start();
+    if msg.starts_with('{') {
+        match serde_json::from_str::<Value>(msg) {
+            Ok(v) if v.get("sessionData").is_some() => {
+                let sid = s(&v, "sessionId")
+                    .filter(|id| split_session_id(id).is_some())
+                    .or_else(|| stream.map(str::to_owned));
+                let Some(sid) = sid else {
+                    out.bad(source, Some(index), "streamed message without a session id");
+                    return;
+                };
+                let lines: Vec<String> = v["sessionData"].as_array().map_or_else(Vec::new, |a| {
+                    a.iter()
+                        .filter_map(|l| l.as_str().map(str::to_owned))
+                        .collect()
+                });
+                let time = s(&v, "eventTime")
+                    .and_then(|t| parse_time(&t).map(rfc3339))
+                    .or_else(|| ev.timestamp_ms.and_then(ms_to_rfc3339))
+                    .unwrap_or_default();
+                let key = match &ev.id {
+                    Some(id) => format!("cwlogs:{id}"),
+                    None => format!(
+                        "cwlogs:{sid}:{}:{}",
+                        ev.timestamp_ms.unwrap_or(0),
+                        fnv(msg.as_bytes())
+                    ),
+                };
+                let bytes = lines.iter().map(|l| l.len() as u64 + 1).sum();
+                let kind = FactKind::Streamed {
+                    time,
+                    target: v
+                        .pointer("/target/id")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned),
+                    principal_arn: v
+                        .pointer("/userIdentity/arn")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned),
+                    run_as: s(&v, "runAsUser"),
+                    lines,
+                    bytes,
+                };
+                out.facts.push(Fact {
+                    key,
+                    session_id: Some(sid),
+                    kind,
+                });
+            }
+            Ok(_) => out.skipped += 1,
+            Err(e) => out.bad(source, Some(index), format!("message is not JSON: {e}")),
+        }
+        return;
+    }
+    match stream {
+        Some(sid) if split_session_id(sid).is_some() => chunks.push(UploadChunk {
+            session_id: sid.to_owned(),
+            location: source.to_owned(),
+            id: ev.id.clone(),
+            timestamp_ms: ev.timestamp_ms.unwrap_or(0),
+            text: ev.message.clone(),
+        }),
+        _ => out.skipped += 1,
+    }
+}
+
+/// One piece of an upload-at-end copy; [`assemble_uploads`] renders a stream's pieces.
+#[derive(Clone, Debug)]
+pub struct UploadChunk {
+    pub session_id: String,
+    pub location: String,
+    pub id: Option<String>,
+    pub timestamp_ms: i64,
+    pub text: String,
+}
+
+/// Render each session's upload-at-end chunks, in time order, into one transcript fact.
+pub fn assemble_uploads(mut chunks: Vec<UploadChunk>, out: &mut Decoded) {
+    chunks.sort_by(|a, b| {
+        (&a.session_id, a.timestamp_ms, &a.id).cmp(&(&b.session_id, b.timestamp_ms, &b.id))
+    });
+    chunks.dedup_by(|a, b| a.session_id == b.session_id && a.id.is_some() && a.id == b.id);
+    let mut i = 0;
+    while i < chunks.len() {
+        let j = chunks[i..]
+            .iter()
+            .position(|c| c.session_id != chunks[i].session_id)
+            .map_or(chunks.len(), |k| i + k);
+        let group = &chunks[i..j];
+        let text: String = group
+            .iter()
+            .map(|c| c.text.as_str())
+            .collect::<Vec<_>>()
+            .join("");
+        let written = group
+            .iter()
+            .map(|c| c.timestamp_ms)
+            .max()
+            .and_then(ms_to_rfc3339);
+        let mut fact = transcript_fact(
+            TranscriptSource::CloudwatchUpload,
+            &format!("{}/{}", group[0].location, group[0].session_id),
+            text.as_bytes(),
+            written,
+        );
+        fact.session_id = Some(group[0].session_id.clone());
+        fact.key = format!("cwupload:{}:{}", group[0].session_id, fnv(text.as_bytes()));
+        out.facts.push(fact);
+        i = j;
+    }
+}
+
+/// A Lambda subscription event `{"awslogs":{"data":"<base64(gzip(json))>"}}`.
+pub fn decode_subscription_event(
+    source: &str,
+    v: &Value,
+    out: &mut Decoded,
+    chunks: &mut Vec<UploadChunk>,
+) {
+    use base64::Engine;
+    let Some(data) = v.pointer("/awslogs/data").and_then(Value::as_str) else {
+        out.bad(source, None, "no awslogs.data");
+        return;
+    };
+    let raw = match base64::engine::general_purpose::STANDARD.decode(data.trim()) {
+        Ok(r) => r,
+        Err(e) => return out.bad(source, None, format!("awslogs.data is not base64: {e}")),
+    };
+    let json = match maybe_gunzip(raw) {
+        Ok(j) => j,
+        Err(e) => return out.bad(source, None, format!("awslogs.data is not gzip: {e}")),
+    };
+    decode_subscription_payload(source, &json[..], out, chunks);
+}
+
+/// The decoded payload: `{messageType, owner, logGroup, logStream, subscriptionFilters?,
+/// policyLevel?, logEvents:[{id, timestamp, message}]}`. CONTROL_MESSAGE is skipped.
+pub fn decode_subscription_payload<R: Read>(
+    source: &str,
+    reader: R,
+    out: &mut Decoded,
+    chunks: &mut Vec<UploadChunk>,
+) {
+    let v: Value = match serde_json::from_reader(reader) {
+        Ok(v) => v,
+        Err(e) => {
+            return out.bad(
+                source,
+                None,
+                format!("subscription payload is not JSON: {e}"),
+            )
+        }
+    };
+    if v.get("messageType").and_then(Value::as_str) == Some("CONTROL_MESSAGE") {
+        out.skipped += 1;
+        return;
+    }
+    let group = s(&v, "logGroup").unwrap_or_default();
+    let stream = s(&v, "logStream");
+    let src = format!("{source} ({group}/{})", stream.as_deref().unwrap_or("?"));
+    for (i, e) in v
+        .get("logEvents")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+        .iter()
+        .enumerate()
+    {
+        let ev = LogEvent {
+            id: s(e, "id"),
+            timestamp_ms: e.get("timestamp").and_then(Value::as_i64),
+            message: s(e, "message").unwrap_or_default(),
+        };
+        decode_log_event(&src, stream.as_deref(), i, &ev, out, chunks);
+    }
+}
+
+/// `aws logs get-log-events` (`{"events":[{timestamp, message}]}`, the stream named by the
+/// caller) or `filter-log-events` (`logStreamName` and `eventId` on each event).
+pub fn decode_log_export(
+    source: &str,
+    stream_hint: Option<&str>,
+    v: &Value,
+    out: &mut Decoded,
+    chunks: &mut Vec<UploadChunk>,
+) {
+    for (i, e) in v
+        .get("events")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+        .iter()
+        .enumerate()
+    {
+        let stream = s(e, "logStreamName").or_else(|| stream_hint.map(str::to_owned));
+        let ev = LogEvent {
+            id: s(e, "eventId"),
+            timestamp_ms: e.get("timestamp").and_then(Value::as_i64),
+            message: s(e, "message").unwrap_or_default(),
+        };
+        decode_log_event(source, stream.as_deref(), i, &ev, out, chunks);
+    }
+}
+
+// ---- transcripts ---------------------------------------------------------------------------
+
+struct CountSink(u64);
+impl Sink for CountSink {
+    fn line(&mut self, _n: u64, _t: &str) {
+        self.0 += 1;
+    }
+}
+
+/// Render a transcript and describe it as a fact (its lines go nowhere: the index issue
+/// renders again into the index).
+pub fn transcript_fact(
+    source: TranscriptSource,
+    location: &str,
+    bytes: &[u8],
+    written: Option<String>,
+) -> Fact {
+    let (r, _) = render_transcript(bytes, SizeChoice::default(), CountSink(0))
+        .expect("reading from memory cannot fail");
+    let sid = r
+        .header
+        .session_id
+        .clone()
+        .or_else(|| session_id_from_s3_key(location));
+    let principal = sid
+        .as_deref()
+        .and_then(split_session_id)
+        .map(|(p, _)| p.to_owned());
+    let commands = r
+        .summary
+        .commands
+        .iter()
+        .map(|c| CommandFact {
+            text: c.text.clone(),
+            line: c.line,
+            time: None,
+        })
+        .collect();
+    let kind = FactKind::Transcript {
+        source,
+        location: location.to_owned(),
+        written: written.or(r.header.done.clone()),
+        bytes: bytes.len() as u64,
+        lines: r.summary.lines,
+        commands,
+        target: r.header.target.clone(),
+        principal,
+    };
+    Fact {
+        key: format!("transcript:{location}:{}", fnv(bytes)),
+        session_id: sid,
+        kind,
+    }
+}
+
+/// FNV-1a: a stable content hash for idempotency keys (not for security).
+pub fn fnv(bytes: &[u8]) -> String {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for &b in bytes {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    format!("{h:016x}")
+}
+
+/// Decode one JSON input whose format is known.
+pub fn decode_json(
+    format: Format,
+    source: &str,
+    bytes: &[u8],
+    out: &mut Decoded,
+    chunks: &mut Vec<UploadChunk>,
+) {
+    if format == Format::TrailFile {
+        return decode_trail_file(source, bytes, out);
+    }
+    if format == Format::SubscriptionPayload {
+        return decode_subscription_payload(source, bytes, out, chunks);
+    }
+    if format == Format::Digest {
+        out.skipped_why = Some("CloudTrail digest file".into());
+        return;
+    }
+    let v: Value = match serde_json::from_slice(bytes) {
+        Ok(v) => v,
+        Err(e) => return out.bad(source, None, format!("not JSON: {e}")),
+    };
+    match format {
+        Format::EventBridge => decode_eventbridge(source, &v, out),
+        Format::LookupEvents => decode_lookup_events(source, &v, out),
+        Format::SubscriptionEvent => decode_subscription_event(source, &v, out, chunks),
+        Format::LogExport => {
+            decode_log_export(source, stream_from_name(source).as_deref(), &v, out, chunks)
+        }
+        Format::StreamedMessage => {
+            let stream = stream_from_name(source);
+            let ev = LogEvent {
+                id: None,
+                timestamp_ms: None,
+                message: v.to_string(),
+            };
+            decode_log_event(source, stream.as_deref(), 0, &ev, out, chunks);
+        }
+        Format::DescribeSessions => decode_describe_sessions(source, &v, out),
+        Format::CloudTrailRecords => decode_cloudtrail_records(source, &v, out),
+        _ => out.bad(source, None, "not a known Session Manager evidence format"),
+    }
+}
+
+/// A session id in a file name (an export saved as `<sessionId>.json`).
+fn stream_from_name(source: &str) -> Option<String> {
+    let name = source.rsplit('/').next()?;
+    let stem = name.split('.').next()?;
+    let stem = name.strip_suffix(".json").unwrap_or(stem);
+    split_session_id(stem).map(|_| stem.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_ids_split_on_the_last_dash() {
+        assert_eq!(
+            split_session_id("garland.kan.temp-0e34861185201706f"),
+            Some(("garland.kan.temp", "0e34861185201706f"))
+        );
+        assert_eq!(
+            split_session_id("master-console-admin-ogucubv3f8zp6xxkdxv25lb3re"),
+            Some(("master-console-admin", "ogucubv3f8zp6xxkdxv25lb3re"))
+        );
+        assert_eq!(
+            split_session_id("a.b=c,d+e@example.com-0e34861185201706f").map(|p| p.0),
+            Some("a.b=c,d+e@example.com")
+        );
+        assert_eq!(
+            split_session_id("root-5hvouhyykagjjk3f6glxk8o6bu").map(|p| p.0),
+            Some("root")
+        );
+        assert_eq!(
+            split_session_id("bob-0E34861185201706F"),
+            None,
+            "suffix is lowercase"
+        );
+        assert_eq!(split_session_id("bob-123"), None);
+        assert_eq!(split_session_id("-0e34861185201706f"), None);
+    }
+
+    #[test]
+    fn s3_keys_are_url_decoded() {
+        assert_eq!(
+            session_id_from_s3_key(
+                "session-logs/alice%40example.com-ilpxvkhghl9vs9ia2xfdyp4dka.log"
+            )
+            .as_deref(),
+            Some("alice@example.com-ilpxvkhghl9vs9ia2xfdyp4dka")
+        );
+        assert_eq!(
+            session_id_from_s3_key("p/a+b%2Bc%3Dd%2Ce-0e34861185201706f.log").as_deref(),
+            Some("a b+c=d,e-0e34861185201706f")
+        );
+        assert_eq!(session_id_from_s3_key("p/notes.txt"), None);
+    }
+}

@@ -1,0 +1,549 @@
+//! Decoders and the correlator on the real samples (tests/data/samples) and the recordings.
+
+use proptest::prelude::*;
+use serde_json::{json, Value};
+use ssm_audit_indexer::correlate::{
+    correlate, CorrelateOptions, EndSource, Flag, Kind, SessionRecord,
+};
+use ssm_audit_indexer::facts::{Fact, TranscriptSource};
+use ssm_audit_indexer::formats::{self, detect, Decoded, Format};
+
+use crate::common::*;
+
+fn sample(name: &str) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(data(&format!("data/samples/{name}"))).unwrap())
+        .unwrap()
+}
+
+fn decode(name: &str, bytes: &[u8]) -> Decoded {
+    let mut out = Decoded::default();
+    let mut chunks = Vec::new();
+    let bytes = formats::maybe_gunzip(bytes.to_vec()).unwrap();
+    match detect(&bytes) {
+        Format::Transcript => out.facts.push(formats::transcript_fact(
+            TranscriptSource::S3,
+            name,
+            &bytes,
+            None,
+        )),
+        f => formats::decode_json(f, name, &bytes, &mut out, &mut chunks),
+    }
+    formats::assemble_uploads(chunks, &mut out);
+    out
+}
+
+fn opts() -> CorrelateOptions {
+    CorrelateOptions {
+        now: time::macros::datetime!(2026-11-23 12:00 UTC),
+        ..CorrelateOptions::default()
+    }
+}
+
+fn record<'a>(records: &'a [SessionRecord], id: &str) -> &'a SessionRecord {
+    records
+        .iter()
+        .find(|r| r.session_id.as_deref() == Some(id))
+        .unwrap_or_else(|| panic!("no record {id}"))
+}
+
+fn trail(records: &[Value]) -> Vec<u8> {
+    serde_json::to_vec(&json!({ "Records": records })).unwrap()
+}
+
+const PF: &str =
+    "cloudtrail_StartSession_AWS-StartPortForwardingSession_FILTERED_lookupevents_evidence.json";
+const EB: &str =
+    "eventbridge_AWSAPICallViaCloudTrail_StartSession_console_AssumedRole_jo-thomas.json";
+const IAM: &str =
+    "cloudtrail_StartSession_IAMUser_cli_custom_document_2020_managedkube_readme.json";
+const SSO: &str = "cloudtrail_StartSession_AssumedRole_SSO_panther_test.json";
+const NULLRESP: &str =
+    "cloudtrail_StartSession_IAMUser_cli_responseElements_null_elastic_test.json";
+const ROOT_TERM: &str = "cloudtrail_TerminateSession_Root_console_elastic_test.json";
+
+#[test]
+fn identity_shapes_from_real_records() {
+    let facts: Vec<Fact> = [IAM, SSO, ROOT_TERM]
+        .iter()
+        .flat_map(|n| decode(n, &trail(&[sample(n)])).facts)
+        .collect();
+    let recs = correlate(&facts, &opts());
+    let iam = record(&recs, "garland.kan.temp-0e34861185201706f");
+    assert_eq!(iam.principal.as_deref(), Some("garland.kan.temp"));
+    assert_eq!(iam.identity_type.as_deref(), Some("IAMUser"));
+    assert_eq!(iam.document.as_deref(), Some("SSM-sudo"));
+    assert_eq!(iam.kind, Kind::Other);
+    assert_eq!(iam.source_ip.as_deref(), Some("38.30.8.138"));
+    assert!(!iam.console);
+    let sso = record(&recs, "bobson.dugnutt-4njnyxxl8yn676nsla8j6l4bra");
+    assert_eq!(sso.identity_type.as_deref(), Some("SSO"));
+    assert_eq!(sso.principal.as_deref(), Some("bobson.dugnutt"));
+    assert_eq!(
+        sso.start.as_deref(),
+        Some("2025-02-19T20:13:49Z"),
+        "Panther's space-separated time"
+    );
+    assert_eq!(sso.kind, Kind::Shell);
+    let root = record(&recs, "root-5hvouhyykagjjk3f6glxk8o6bu");
+    assert_eq!(
+        root.principal.as_deref(),
+        Some("root"),
+        "from the session id: no StartSession seen"
+    );
+    assert_eq!(root.end_source, EndSource::TerminateEvent);
+    assert_eq!(root.end.as_deref(), Some("2024-10-29T15:31:54Z"));
+    assert!(root.flags.contains(&Flag::TranscriptMissing));
+}
+
+#[test]
+fn empty_session_issuer_and_no_user_agent_are_fine() {
+    let mut rec = sample(NULLRESP);
+    rec["userIdentity"]["sessionContext"] = json!({ "sessionIssuer": {}, "attributes": {} });
+    rec.as_object_mut().unwrap().remove("userAgent");
+    rec["responseElements"] = json!({ "sessionId": "test@elastic.co-0123456789abcdef0" });
+    let d = decode("t.json", &trail(&[rec]));
+    assert!(d.bad.is_empty(), "{:?}", d.bad);
+    let recs = correlate(&d.facts, &opts());
+    assert_eq!(recs[0].principal.as_deref(), Some("test@elastic.co"));
+    assert_eq!(recs[0].user_agent, None);
+}
+
+#[test]
+fn response_elements_null_is_counted_not_fatal() {
+    let d = decode(NULLRESP, &trail(&[sample(NULLRESP), sample(IAM)]));
+    assert_eq!(d.facts.len(), 1, "the good record is kept");
+    assert_eq!(d.bad.len(), 1);
+    let msg = d.bad[0].to_string();
+    assert!(
+        msg.contains(NULLRESP) && msg.contains("record 0") && msg.contains("sessionId"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn denied_start_is_an_attempt_record() {
+    let mut rec = sample(IAM);
+    rec["errorCode"] = json!("AccessDenied");
+    rec["errorMessage"] = json!("User is not authorized to perform: ssm:StartSession");
+    rec["responseElements"] = Value::Null;
+    rec["eventID"] = json!("11111111-2222-3333-4444-555555555555");
+    let recs = correlate(&decode("d.json", &trail(&[rec])).facts, &opts());
+    assert_eq!(recs.len(), 1);
+    let r = &recs[0];
+    assert_eq!(r.session_id, None);
+    assert_eq!(r.flags, [Flag::Denied]);
+    assert_eq!(r.error_code.as_deref(), Some("AccessDenied"));
+    assert_eq!(r.principal.as_deref(), Some("garland.kan.temp"));
+    assert_eq!(r.target.as_deref(), Some("i-02311671588e96626"));
+    assert_eq!(r.source_ip.as_deref(), Some("38.30.8.138"));
+    assert_eq!(r.start.as_deref(), Some("2020-05-18T17:00:24Z"));
+}
+
+#[test]
+fn port_forwarding_parameters_are_arrays() {
+    let v = sample(PF);
+    let d = decode(PF, &serde_json::to_vec(&v).unwrap());
+    assert_eq!(d.facts.len(), 2);
+    let recs = correlate(&d.facts, &opts());
+    let r = record(&recs, "quang.tranminh-ilpxvkhghl9vs9ia2xfdyp4dka");
+    assert_eq!(r.kind, Kind::PortForward);
+    let t = r.tunnel.as_ref().unwrap();
+    assert_eq!(
+        (t.port, t.local_port, t.host.as_deref()),
+        (Some(18089), Some(8089), None)
+    );
+    assert!(r.flags.contains(&Flag::Tunnel));
+    assert!(
+        !r.flags.contains(&Flag::TranscriptMissing),
+        "tunnels have no transcript by design"
+    );
+    assert_eq!(r.identity_type.as_deref(), Some("SSO"));
+}
+
+#[test]
+fn targets_of_every_shape_and_remote_host_tunnels() {
+    let mut a = sample(IAM);
+    a["requestParameters"] = json!({"target": "mi-0123456789abcdef0", "documentName": "AWS-StartPortForwardingSessionToRemoteHost",
+        "parameters": {"host": ["db.cluster-abc.eu-west-1.rds.amazonaws.com"], "portNumber": ["5432"], "localPortNumber": ["15432"]}});
+    a["responseElements"]["sessionId"] = json!("a.b=c,d+e@example.com-0e34861185201706a");
+    a["eventID"] = json!("e-1");
+    let mut b = sample(IAM);
+    b["requestParameters"] = json!({"target": "ecs:prod_0123abcd_0123abcd-1"});
+    b["responseElements"]["sessionId"] = json!("bob-abcdefghijklmnopqrstuvwxyz");
+    b["eventID"] = json!("e-2");
+    let recs = correlate(&decode("t.json", &trail(&[a, b])).facts, &opts());
+    let ra = record(&recs, "a.b=c,d+e@example.com-0e34861185201706a");
+    assert_eq!(ra.target.as_deref(), Some("mi-0123456789abcdef0"));
+    assert_eq!(ra.kind, Kind::PortForwardRemote);
+    let t = ra.tunnel.as_ref().unwrap();
+    assert_eq!(
+        (t.host.as_deref(), t.port, t.local_port),
+        (
+            Some("db.cluster-abc.eu-west-1.rds.amazonaws.com"),
+            Some(5432),
+            Some(15432)
+        )
+    );
+    assert_eq!(
+        record(&recs, "bob-abcdefghijklmnopqrstuvwxyz")
+            .target
+            .as_deref(),
+        Some("ecs:prod_0123abcd_0123abcd-1")
+    );
+}
+
+#[test]
+fn subscription_payloads_control_messages_and_missing_filters() {
+    // the real aws_lambda_events fixture: base64 + gzip, DATA_MESSAGE
+    let raw = std::fs::read(data(
+        "data/samples/cwlogs_subscription_lambda_event_raw_aws_lambda_events_fixture.json",
+    ))
+    .unwrap();
+    assert_eq!(detect(&raw), Format::SubscriptionEvent);
+    let d = decode("fixture", &raw);
+    assert!(d.bad.is_empty(), "{:?}", d.bad);
+    assert_eq!(
+        d.skipped, 2,
+        "two log events of a stream that is not a session: skipped, counted"
+    );
+    // CONTROL_MESSAGE, and no subscriptionFilters (policyLevel instead)
+    let control = json!({"messageType": "CONTROL_MESSAGE", "owner": "CloudwatchLogs", "logGroup": "", "logStream": "", "subscriptionFilters": [], "logEvents": [{"id": "", "timestamp": 1, "message": "CWL CONTROL MESSAGE: Checking health of destination Lambda"}]});
+    let d = decode("control", &serde_json::to_vec(&control).unwrap());
+    assert_eq!((d.facts.len(), d.bad.len(), d.skipped), (0, 0, 1));
+    let msg = std::fs::read_to_string(data("data/samples/synthetic/SYNTHETIC_cwlogs_streamed_event_message_via_agent_code_pborman_ansi.json")).unwrap();
+    let payload = json!({"messageType": "DATA_MESSAGE", "owner": "111122223333", "logGroup": "/ssm/sessions", "logStream": "alice-0123456789abcdefghijklmn", "policyLevel": "ACCOUNT_LEVEL_POLICY",
+        "logEvents": [{"id": "37000000000000000000000000000000000000000000000000000001", "timestamp": 1767323045000i64, "message": msg.trim()}]});
+    let d = decode("payload", &serde_json::to_vec(&payload).unwrap());
+    assert!(d.bad.is_empty(), "{:?}", d.bad);
+    let recs = correlate(&d.facts, &opts());
+    let r = record(&recs, "alice-0123456789abcdefghijklmn");
+    assert_eq!(r.transcript.sources, [TranscriptSource::CloudwatchStream]);
+    assert_eq!(r.run_as.as_deref(), Some("ssm-user"));
+    assert_eq!(r.end_source, EndSource::LastStreamedEvent);
+    assert!(r.flags.contains(&Flag::NoStartEvent));
+}
+
+#[test]
+fn upload_at_end_chunks_reassemble_into_one_transcript() {
+    let log = std::fs::read_to_string(data("recordings/bash5-ubuntu-80x24/session.log"))
+        .unwrap()
+        .replace("\r\r\n", "\r\n");
+    let sid = "alice@example.com-0jtk0707txjyxr972nskibo3ej";
+    // cut into chunks on line boundaries, as the agent does (200,000 bytes at most; smaller here)
+    let mut events = Vec::new();
+    let mut rest = log.as_str();
+    let mut i = 0;
+    while !rest.is_empty() {
+        let cut = rest
+            .char_indices()
+            .map(|(k, _)| k)
+            .take_while(|&k| k < 4000)
+            .last()
+            .unwrap_or(rest.len());
+        let cut = rest[..cut.max(1)].rfind('\n').map_or(rest.len(), |k| k + 1);
+        events.push(json!({"logStreamName": sid, "eventId": format!("ev{i:04}"), "timestamp": 1767323045000i64 + i, "message": &rest[..cut]}));
+        rest = &rest[cut..];
+        i += 1;
+    }
+    events.reverse(); // exports and deliveries are not ordered
+    let export = json!({"events": events, "searchedLogStreams": []});
+    let d = decode("export.json", &serde_json::to_vec(&export).unwrap());
+    assert!(d.bad.is_empty(), "{:?}", d.bad);
+    let recs = correlate(&d.facts, &opts());
+    let r = record(&recs, sid);
+    assert_eq!(r.transcript.sources, [TranscriptSource::CloudwatchUpload]);
+    let history = read_lines(&data("recordings/bash5-ubuntu-80x24/history.txt"));
+    assert_eq!(r.transcript.commands, history.len() as u64);
+    assert_eq!(
+        r.target.as_deref(),
+        Some("i-0a1b2c3d4e5f60718"),
+        "from the script header"
+    );
+}
+
+#[test]
+fn duplicates_across_trail_files_and_eventbridge_terminate_first_and_resume() {
+    let eb = sample(EB);
+    let start = eb["detail"].clone();
+    let sid = "jojithom-Isengard-08ea7d78b1fd0d119";
+    let mk = |name: &str, id: &str, t: &str| {
+        let mut r = start.clone();
+        r["eventName"] = json!(name);
+        r["eventID"] = json!(id);
+        r["eventTime"] = json!(t);
+        r["requestParameters"] = json!({"sessionId": sid});
+        r["responseElements"] = json!({"sessionId": sid});
+        r
+    };
+    let resume = mk("ResumeSession", "r-1", "2021-01-31T02:40:00Z");
+    let term = mk("TerminateSession", "t-1", "2021-01-31T03:01:47Z");
+    // terminate arrives first, start twice (trail file and EventBridge)
+    let mut facts = decode("t1.json.gz", &trail(&[term.clone()])).facts;
+    facts.extend(decode(EB, &serde_json::to_vec(&eb).unwrap()).facts);
+    facts.extend(decode("t2.json", &trail(&[start.clone(), resume.clone(), term])).facts);
+    let recs = correlate(&facts, &opts());
+    assert_eq!(recs.len(), 1);
+    let r = &recs[0];
+    assert_eq!(r.start.as_deref(), Some("2021-01-31T02:31:47Z"));
+    assert_eq!(r.end.as_deref(), Some("2021-01-31T03:01:47Z"));
+    assert_eq!(r.duration_seconds, Some(1800));
+    assert_eq!(r.end_source, EndSource::TerminateEvent);
+    assert_eq!(r.resumed, ["2021-01-31T02:40:00Z"]);
+    assert!(r.console, "aws-internal user agent: the console");
+    assert_eq!(r.flags, [Flag::TranscriptMissing, Flag::Resumed]);
+}
+
+#[test]
+fn digest_files_are_recognised_and_skipped() {
+    let raw = std::fs::read(data(
+        "data/samples/cloudtrail_digest_file_with_s3_key_layout_elastic_test.json",
+    ))
+    .unwrap();
+    assert_eq!(detect(&raw), Format::Digest);
+    let d = decode("AWSLogs/1/CloudTrail-Digest/x.json.gz", &raw);
+    assert!(d.facts.is_empty() && d.bad.is_empty());
+    assert!(d.skipped_why.is_some());
+    // other API calls in a trail file are counted as skipped
+    let d = decode(
+        "t.json",
+        &trail(&[sample(
+            "cloudtrail_SendCommand_AssumedRole_SSO_panther_test.json",
+        )]),
+    );
+    assert_eq!((d.facts.len(), d.skipped), (0, 1));
+}
+
+#[test]
+fn lookup_events_and_describe_sessions() {
+    let lookup = json!({"Events": [
+        {"EventId": "x", "EventName": "StartSession", "CloudTrailEvent": sample(SSO).to_string()},
+        {"EventId": "y", "EventName": "StartSession", "CloudTrailEvent": "{not json"}
+    ]});
+    let mut d = decode("lookup.json", &serde_json::to_vec(&lookup).unwrap());
+    assert_eq!((d.facts.len(), d.bad.len()), (1, 1));
+    assert_eq!(d.bad[0].index, Some(1));
+    let describe = json!({"Sessions": [{"SessionId": "bobson.dugnutt-4njnyxxl8yn676nsla8j6l4bra", "Target": "i-047fce8bf4806e5ee",
+        "Status": "Terminated", "StartDate": "2025-02-19T20:13:49.123000+00:00", "EndDate": 1740000000.5, "Owner": "arn:aws:sts::111122223333:assumed-role/SampleRole/bobson.dugnutt"}]});
+    d.facts
+        .extend(decode("describe.json", &serde_json::to_vec(&describe).unwrap()).facts);
+    let recs = correlate(&d.facts, &opts());
+    let r = &recs[0];
+    assert_eq!(r.end_source, EndSource::DescribeSessions);
+    assert_eq!(r.end.as_deref(), Some("2025-02-19T21:20:00Z"));
+    assert_eq!(r.duration_seconds, Some(3971));
+    assert!(r.flags.contains(&Flag::TranscriptMissing));
+}
+
+/// Every kind and every flag, from the real samples and a real recording.
+fn scenario() -> Vec<Fact> {
+    let mut facts = Vec::new();
+    let mut add = |name: &str, bytes: Vec<u8>| {
+        let d = decode(name, &bytes);
+        assert!(d.bad.is_empty(), "{name}: {:?}", d.bad);
+        facts.extend(d.facts);
+    };
+    // shell with a transcript (S3 copy of a real recording), start from CloudTrail
+    let log = std::fs::read(data("recordings/bash5-ubuntu-80x24/session.log")).unwrap();
+    add(
+        "bucket/sessions/alice%40example.com-0jtk0707txjyxr972nskibo3ej.log",
+        log.clone(),
+    );
+    let mut s = sample(SSO);
+    s["responseElements"]["sessionId"] = json!("alice@example.com-0jtk0707txjyxr972nskibo3ej");
+    s["eventTime"] = json!("2026-11-23T09:00:00Z");
+    s["eventID"] = json!("scn-1");
+    add("t1.json", trail(&[s]));
+    // transcript with no StartSession
+    add(
+        "bucket/sessions/master-console-admin-ogucubv3f8zp6xxkdxv25lb3re.log",
+        std::fs::read(data(
+            "data/samples/s3_session_log_linux_2025_util-linux-script_header_tunnyein_readme.txt",
+        ))
+        .unwrap(),
+    );
+    // tunnels (port forwarding, remote host, ssh), a command, other document, a resume
+    for (i, (doc, params)) in [
+        (
+            "AWS-StartPortForwardingSession",
+            json!({"portNumber": ["3306"], "localPortNumber": ["13306"]}),
+        ),
+        (
+            "AWS-StartPortForwardingSessionToRemoteHost",
+            json!({"host": ["10.0.3.17"], "portNumber": ["5432"], "localPortNumber": ["5432"]}),
+        ),
+        ("AWS-StartSSHSession", json!({"portNumber": ["22"]})),
+        (
+            "AWS-StartNonInteractiveCommand",
+            json!({"command": ["uptime"]}),
+        ),
+        ("SSM-sudo", json!({})),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut r = sample(IAM);
+        r["requestParameters"] =
+            json!({"target": "i-0a1b2c3d4e5f60718", "documentName": doc, "parameters": params});
+        r["responseElements"]["sessionId"] = json!(format!("bob-0e3486118520170{i}f"));
+        r["eventTime"] = json!(format!("2026-11-23T0{i}:00:00Z"));
+        r["eventID"] = json!(format!("scn-k{i}"));
+        add("t2.json", trail(&[r]));
+    }
+    let mut resume = sample(ROOT_TERM);
+    resume["eventName"] = json!("ResumeSession");
+    resume["eventID"] = json!("scn-resume");
+    resume["requestParameters"] = json!({"sessionId": "bob-0e34861185201704f"});
+    add("t3.json", trail(&[resume]));
+    // an open shell: started an hour before "now", no end evidence
+    let mut open = sample(IAM);
+    open["responseElements"]["sessionId"] = json!("carol-abcdefghijklmnopqrstuvwxyz");
+    open["eventTime"] = json!("2026-11-23T11:00:00Z");
+    open["eventID"] = json!("scn-open");
+    add("t4.json", trail(&[open]));
+    // denied
+    let mut denied = sample(IAM);
+    denied["errorCode"] = json!("AccessDenied");
+    denied["responseElements"] = Value::Null;
+    denied["eventID"] = json!("scn-denied");
+    add("t5.json", trail(&[denied]));
+    // a terminated shell whose transcript never arrived
+    add("t6.json", trail(&[sample(ROOT_TERM)]));
+    facts
+}
+
+#[test]
+fn scenario_covers_every_kind_and_flag() {
+    let recs = correlate(&scenario(), &opts());
+    let kinds: std::collections::BTreeSet<_> = recs.iter().map(|r| r.kind.clone()).collect();
+    for k in [
+        Kind::Shell,
+        Kind::Command,
+        Kind::PortForward,
+        Kind::PortForwardRemote,
+        Kind::Ssh,
+        Kind::Other,
+    ] {
+        assert!(kinds.contains(&k), "{k:?} missing");
+    }
+    let flags: std::collections::BTreeSet<_> = recs.iter().flat_map(|r| r.flags.clone()).collect();
+    for f in [
+        Flag::Tunnel,
+        Flag::TranscriptMissing,
+        Flag::NoStartEvent,
+        Flag::Denied,
+        Flag::Open,
+        Flag::Resumed,
+    ] {
+        assert!(flags.contains(&f), "{f:?} missing");
+    }
+    let alice = record(&recs, "alice@example.com-0jtk0707txjyxr972nskibo3ej");
+    assert_eq!(alice.transcript.sources, [TranscriptSource::S3]);
+    assert_eq!(alice.end_source, EndSource::TranscriptUpload);
+    assert_eq!(
+        alice.principal.as_deref(),
+        Some("bobson.dugnutt"),
+        "the CloudTrail principal"
+    );
+    assert!(alice.flags.is_empty(), "{:?}", alice.flags);
+    let master = record(&recs, "master-console-admin-ogucubv3f8zp6xxkdxv25lb3re");
+    assert_eq!(master.flags, [Flag::NoStartEvent]);
+    assert_eq!(master.principal.as_deref(), Some("master-console-admin"));
+    assert_eq!(
+        master.target.as_deref(),
+        Some("i-00cbf6ce81675216c"),
+        "from the script header"
+    );
+    assert_eq!(
+        record(&recs, "carol-abcdefghijklmnopqrstuvwxyz").flags,
+        [Flag::Open]
+    );
+    let cmd = record(&recs, "bob-0e34861185201703f");
+    assert_eq!(
+        (cmd.kind.clone(), cmd.flags.clone()),
+        (Kind::Command, vec![Flag::Open]),
+        "9 h old, no end: still open"
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// The records are byte-identical whatever the order of the facts and however often each
+    /// one is repeated.
+    #[test]
+    fn order_and_duplicates_change_nothing(seed in any::<u64>(), dups in prop::collection::vec(0usize..40, 0..40)) {
+        let facts = scenario();
+        let reference = serde_json::to_string(&correlate(&facts, &opts())).unwrap();
+        let mut shuffled = facts.clone();
+        for &d in &dups {
+            shuffled.push(facts[d % facts.len()].clone());
+        }
+        // Fisher-Yates with a small LCG: proptest shrinks the seed
+        let mut x = seed | 1;
+        for i in (1..shuffled.len()).rev() {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            shuffled.swap(i, (x >> 33) as usize % (i + 1));
+        }
+        let got = serde_json::to_string(&correlate(&shuffled, &opts())).unwrap();
+        prop_assert_eq!(got, reference);
+    }
+}
+
+#[test]
+fn a_large_trail_file_is_read_one_record_at_a_time() {
+    // ~20 MB generated on the fly: the decoder never needs the file in memory
+    struct Gen {
+        n: usize,
+        i: usize,
+        buf: Vec<u8>,
+        pos: usize,
+        rec: String,
+    }
+    impl std::io::Read for Gen {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            if self.pos == self.buf.len() {
+                self.buf.clear();
+                self.pos = 0;
+                if self.i == 0 {
+                    self.buf.extend_from_slice(b"{\"Records\":[");
+                }
+                if self.i < self.n {
+                    if self.i > 0 {
+                        self.buf.push(b',');
+                    }
+                    self.buf.extend_from_slice(
+                        self.rec.replace("EVID", &self.i.to_string()).as_bytes(),
+                    );
+                    self.i += 1;
+                    if self.i == self.n {
+                        self.buf.extend_from_slice(b"]}");
+                    }
+                } else {
+                    return Ok(0);
+                }
+            }
+            let k = out.len().min(self.buf.len() - self.pos);
+            out[..k].copy_from_slice(&self.buf[self.pos..self.pos + k]);
+            self.pos += k;
+            Ok(k)
+        }
+    }
+    let mut rec = sample(EB)["detail"].clone();
+    rec["eventID"] = json!("EVID");
+    let rec = rec.to_string();
+    let n = (20 << 20) / rec.len();
+    let mut out = Decoded::default();
+    formats::decode_trail_file(
+        "big.json",
+        Gen {
+            n,
+            i: 0,
+            buf: Vec::new(),
+            pos: 0,
+            rec,
+        },
+        &mut out,
+    );
+    assert_eq!(out.facts.len(), n);
+    assert!(out.bad.is_empty());
+}
