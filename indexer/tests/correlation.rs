@@ -278,7 +278,7 @@ fn duplicates_across_trail_files_and_eventbridge_terminate_first_and_resume() {
     let resume = mk("ResumeSession", "r-1", "2021-01-31T02:40:00Z");
     let term = mk("TerminateSession", "t-1", "2021-01-31T03:01:47Z");
     // terminate arrives first, start twice (trail file and EventBridge)
-    let mut facts = decode("t1.json.gz", &trail(&[term.clone()])).facts;
+    let mut facts = decode("t1.json.gz", &trail(std::slice::from_ref(&term))).facts;
     facts.extend(decode(EB, &serde_json::to_vec(&eb).unwrap()).facts);
     facts.extend(decode("t2.json", &trail(&[start.clone(), resume.clone(), term])).facts);
     let recs = correlate(&facts, &opts());
