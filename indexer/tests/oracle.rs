@@ -9,7 +9,11 @@ use ssm_audit_indexer::transcript::SizeChoice;
 
 use crate::common::*;
 
+/// tmux servers starting at the same moment can fail to start: one at a time.
+static TMUX: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn tmux_capture(file: &Path, cols: u16, rows: u16) -> Vec<String> {
+    let _one = TMUX.lock().unwrap_or_else(|e| e.into_inner());
     let sock = format!(
         "ssm-audit-oracle-{}-{}",
         std::process::id(),
@@ -30,7 +34,7 @@ fn tmux_capture(file: &Path, cols: u16, rows: u16) -> Vec<String> {
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
     let (c, r) = (cols.to_string(), rows.to_string());
-    tmux(&[
+    let start: [&str; 19] = [
         "-f",
         "/dev/null",
         "new-session",
@@ -50,7 +54,26 @@ fn tmux_capture(file: &Path, cols: u16, rows: u16) -> Vec<String> {
         "-g",
         "status",
         "off",
-    ]);
+    ];
+    // a tmux server started while the test harness is busy in other threads sometimes exits at
+    // once ("server exited unexpectedly"): try again a few times before failing
+    for attempt in 0.. {
+        let out = Command::new("tmux")
+            .arg("-L")
+            .arg(&sock)
+            .args(start)
+            .output()
+            .expect("tmux");
+        if out.status.success() {
+            break;
+        }
+        assert!(
+            attempt < 5,
+            "tmux would not start: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
     // no echo: tmux answers the transcript's queries (ESC[6n) on the pane's input
     let feed = format!(
         "stty -echo; cat '{}'; tmux -L {sock} wait-for -S fed; sleep 120",

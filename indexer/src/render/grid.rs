@@ -1,26 +1,20 @@
 //! The visible screen: a fixed grid of cells, rows x columns, whatever the session length.
 
+use std::collections::VecDeque;
+
 /// The right half of a wide character, or the blank left at the end of a row when a wide
 /// character did not fit: never part of the text.
 pub(crate) const SPACER: char = '\0';
-
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) struct Cell {
-    pub ch: char,
-    /// Combining marks on this cell; at most two are kept ('\0' for none).
-    pub comb: [char; 2],
-}
-
-impl Cell {
-    pub const BLANK: Cell = Cell {
-        ch: ' ',
-        comb: ['\0'; 2],
-    };
-}
+pub(crate) const BLANK: char = ' ';
+/// Combining marks kept on one cell.
+const MARKS_PER_CELL: usize = 2;
 
 #[derive(Clone, Debug)]
 pub(crate) struct Row {
-    pub cells: Vec<Cell>,
+    /// One character a column: 4 bytes, so writing, clearing and reading rows stay cheap.
+    pub cells: Vec<char>,
+    /// Combining marks, by column: rare, so kept apart (at most two a cell).
+    pub marks: Vec<(u16, char)>,
     /// Columns written at least once: cells at or past it are blank.
     pub len: u16,
     /// The text continues on the next row (an automatic wrap, not a line end).
@@ -30,7 +24,8 @@ pub(crate) struct Row {
 impl Row {
     pub fn new(cols: u16) -> Row {
         Row {
-            cells: vec![Cell::BLANK; cols as usize],
+            cells: vec![BLANK; cols as usize],
+            marks: Vec::new(),
             len: 0,
             wrapped: false,
         }
@@ -38,9 +33,48 @@ impl Row {
 
     pub fn clear(&mut self) {
         let n = self.len as usize;
-        self.cells[..n].fill(Cell::BLANK);
+        self.cells[..n].fill(BLANK);
+        self.marks.clear();
         self.len = 0;
         self.wrapped = false;
+    }
+
+    /// Write `c` at `col`, dropping the marks the old character had.
+    #[inline]
+    pub fn set(&mut self, col: usize, c: char) {
+        self.cells[col] = c;
+        if !self.marks.is_empty() {
+            self.marks.retain(|m| m.0 as usize != col);
+        }
+    }
+
+    /// Add a combining mark to the character at `col`.
+    pub fn mark(&mut self, col: usize, m: char) {
+        let on_cell = self.marks.iter().filter(|x| x.0 as usize == col).count();
+        if on_cell < MARKS_PER_CELL && self.marks.len() < self.cells.len() * MARKS_PER_CELL {
+            self.marks.push((col as u16, m));
+        }
+    }
+
+    /// Move the marks at or right of `from` by `by` columns (insert/delete characters);
+    /// marks pushed off the row, or onto deleted columns, go.
+    pub fn shift_marks(&mut self, from: usize, by: isize) {
+        if self.marks.is_empty() {
+            return;
+        }
+        let cols = self.cells.len() as isize;
+        self.marks.retain_mut(|m| {
+            let c = m.0 as isize;
+            if c < from as isize {
+                return true;
+            }
+            if by < 0 && c < from as isize - by {
+                return false;
+            }
+            let n = c + by;
+            m.0 = n as u16;
+            (0..cols).contains(&n)
+        });
     }
 
     /// Blank the columns `from..to`.
@@ -49,21 +83,24 @@ impl Row {
         if from >= to {
             return;
         }
+        if !self.marks.is_empty() {
+            self.marks.retain(|m| m.0 < from || m.0 >= to);
+        }
         if to >= self.len {
             // erasing the tail: the row ends at `from`
             if from < self.len {
-                self.cells[from as usize..self.len as usize].fill(Cell::BLANK);
+                self.cells[from as usize..self.len as usize].fill(BLANK);
                 self.len = from;
             }
         } else {
-            self.cells[from as usize..to as usize].fill(Cell::BLANK);
+            self.cells[from as usize..to as usize].fill(BLANK);
         }
     }
 
     pub fn is_blank(&self) -> bool {
         self.cells[..self.len as usize]
             .iter()
-            .all(|c| c.ch == ' ' || c.ch == SPACER)
+            .all(|&c| c == BLANK || c == SPACER)
     }
 
     /// Append the row's text from column `from` to `out`, without trailing blanks when
@@ -71,15 +108,17 @@ impl Row {
     pub fn push_text(&self, from: u16, out: &mut String, trim: bool) {
         let start = out.len();
         let from = (from as usize).min(self.len as usize);
-        for cell in &self.cells[from..self.len as usize] {
-            if cell.ch == SPACER {
-                continue;
-            }
-            out.push(cell.ch);
-            for &m in &cell.comb {
-                if m != '\0' {
-                    out.push(m);
+        let cells = &self.cells[from..self.len as usize];
+        if self.marks.is_empty() {
+            out.extend(cells.iter().filter(|&&c| c != SPACER));
+        } else {
+            for (i, &c) in cells.iter().enumerate() {
+                if c == SPACER {
+                    continue;
                 }
+                out.push(c);
+                let col = (from + i) as u16;
+                out.extend(self.marks.iter().filter(|m| m.0 == col).map(|m| m.1));
             }
         }
         if trim {
@@ -89,10 +128,11 @@ impl Row {
     }
 }
 
-/// One screen (primary or alternate).
+/// One screen (primary or alternate). A ring of rows, so scrolling the whole screen moves
+/// no row.
 #[derive(Clone, Debug)]
 pub(crate) struct Grid {
-    pub rows: Vec<Row>,
+    pub rows: VecDeque<Row>,
     pub cols: u16,
 }
 
@@ -126,11 +166,15 @@ impl Grid {
         if n == 0 {
             return;
         }
-        for r in &mut self.rows[top..top + n] {
+        for r in self.rows.range_mut(top..top + n) {
             gone(r);
             r.clear();
         }
-        self.rows[top..=bottom].rotate_left(n);
+        if top == 0 && bottom + 1 == self.rows.len() {
+            self.rows.rotate_left(n);
+        } else {
+            self.rows.make_contiguous()[top..=bottom].rotate_left(n);
+        }
     }
 
     /// Scroll rows `top..=bottom` down by `n`: blank rows appear at `top`.
@@ -139,13 +183,37 @@ impl Grid {
         if n == 0 {
             return;
         }
-        for r in &mut self.rows[bottom + 1 - n..=bottom] {
+        for r in self.rows.range_mut(bottom + 1 - n..=bottom) {
             r.clear();
         }
-        self.rows[top..=bottom].rotate_right(n);
+        self.rows.make_contiguous()[top..=bottom].rotate_right(n);
         // the row above the region can no longer continue into the region
         if top > 0 {
             self.rows[top - 1].wrapped = false;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn marks_follow_their_characters() {
+        let mut r = Row::new(10);
+        for (i, c) in "cafe".chars().enumerate() {
+            r.set(i, c);
+        }
+        r.len = 4;
+        r.mark(3, '\u{301}');
+        let mut s = String::new();
+        r.push_text(0, &mut s, true);
+        assert_eq!(s, "cafe\u{301}");
+        r.shift_marks(0, 2);
+        assert_eq!(r.marks, [(5, '\u{301}')]);
+        r.shift_marks(4, -2);
+        assert_eq!(r.marks, []);
+        r.set(2, 'x');
+        assert!(r.marks.is_empty());
     }
 }

@@ -11,7 +11,7 @@
 mod grid;
 pub mod width;
 
-use grid::{Cell, Grid, Row, SPACER};
+use grid::{Grid, Row, BLANK, SPACER};
 use serde::Serialize;
 
 /// A logical line longer than this is cut into pieces of this size (a single 100 MB line must
@@ -344,8 +344,10 @@ impl<S: Sink> Term<S> {
     /// The number the logical line holding primary row `r` will get when it is emitted.
     fn line_number_of_row(&self, r: usize) -> u64 {
         let r = r.min(self.primary.rows.len());
-        let starts = self.primary.rows[..r]
-            .iter()
+        let starts = self
+            .primary
+            .rows
+            .range(..r)
             .filter(|row| !row.wrapped)
             .count() as u64;
         self.out.lines + 1 + starts
@@ -354,7 +356,7 @@ impl<S: Sink> Term<S> {
     /// Emit every used row of the primary screen, then blank it.
     fn flush_primary(&mut self) {
         if let Some(last) = self.primary.last_used_row() {
-            for row in &self.primary.rows[..=last] {
+            for row in self.primary.rows.range(..=last) {
                 self.out.push_row(row);
             }
         }
@@ -427,6 +429,27 @@ impl<S: Sink> Term<S> {
     // ---- printing ---------------------------------------------------------------------
 
     fn print_char(&mut self, c: char) {
+        // the common case: printable ASCII inside the row, nothing pending
+        if (c as u32) < 0x7f && !self.dec_graphics && !self.insert && !self.cur.pending_wrap {
+            let (r, col) = (self.cur.row as usize, self.cur.col as usize);
+            let cols = self.primary.cols as usize;
+            if col + 1 < cols {
+                let row = if self.on_alt {
+                    &mut self.alt.rows[r]
+                } else {
+                    &mut self.primary.rows[r]
+                };
+                if row.cells[col] != SPACER && row.cells[col + 1] != SPACER {
+                    row.set(col, c);
+                    if col as u16 >= row.len {
+                        row.len = col as u16 + 1;
+                    }
+                    self.cur.col += 1;
+                    self.last_char = c;
+                    return;
+                }
+            }
+        }
         let c = if self.dec_graphics { dec_special(c) } else { c };
         let w = char_width(c);
         if w == 0 {
@@ -447,10 +470,7 @@ impl<S: Sink> Term<S> {
                 // the wide character does not fit: the last column stays empty
                 let (r, col) = (self.cur.row as usize, self.cur.col as usize);
                 let row = &mut self.grid().rows[r];
-                row.cells[col] = Cell {
-                    ch: SPACER,
-                    comb: ['\0'; 2],
-                };
+                row.set(col, SPACER);
                 row.len = row.len.max(col as u16 + 1);
                 self.wrap();
             } else {
@@ -463,24 +483,19 @@ impl<S: Sink> Term<S> {
         let ncols = row.cells.len();
         if insert {
             row.cells[col..].rotate_right(w as usize);
+            row.shift_marks(col, w as isize);
             row.len = (row.len + w as u16).min(ncols as u16);
         }
         // overwriting half of a wide character blanks the other half
-        if row.cells[col].ch == SPACER && col > 0 && char_width(row.cells[col - 1].ch) == 2 {
-            row.cells[col - 1] = Cell::BLANK;
+        if row.cells[col] == SPACER && col > 0 && char_width(row.cells[col - 1]) == 2 {
+            row.set(col - 1, BLANK);
         }
-        if col + (w as usize) < ncols && row.cells[col + w as usize].ch == SPACER {
-            row.cells[col + w as usize] = Cell::BLANK;
+        if col + (w as usize) < ncols && row.cells[col + w as usize] == SPACER {
+            row.set(col + w as usize, BLANK);
         }
-        row.cells[col] = Cell {
-            ch: c,
-            comb: ['\0'; 2],
-        };
+        row.set(col, c);
         if w == 2 {
-            row.cells[col + 1] = Cell {
-                ch: SPACER,
-                comb: ['\0'; 2],
-            };
+            row.set(col + 1, SPACER);
         }
         let end = (col + w as usize) as u16;
         if end > row.len {
@@ -511,16 +526,13 @@ impl<S: Sink> Term<S> {
             col -= 1;
         }
         let row = &mut self.grid().rows[r];
-        if col > 0 && row.cells[col].ch == SPACER {
+        if col > 0 && row.cells[col] == SPACER {
             col -= 1;
         }
-        let cell = &mut row.cells[col];
-        if cell.ch == ' ' && col as u16 >= row.len {
+        if col as u16 >= row.len {
             return;
         }
-        if let Some(slot) = cell.comb.iter_mut().find(|m| **m == '\0') {
-            *slot = c;
-        }
+        row.mark(col, c);
     }
 
     // ---- screens ----------------------------------------------------------------------
@@ -561,7 +573,7 @@ impl<S: Sink> Term<S> {
         let mut lines = std::mem::take(&mut self.alt_scrolled);
         let last = self.alt.last_used_row();
         if let Some(last) = last {
-            for row in &self.alt.rows[..=last] {
+            for row in self.alt.rows.range(..=last) {
                 let mut s = String::new();
                 row.push_text(0, &mut s, true);
                 lines.push(s);
@@ -835,13 +847,13 @@ impl<S: Sink> Term<S> {
                 let g = self.grid();
                 g.rows[r].erase(c, cols);
                 g.rows[r].wrapped = false;
-                for row in &mut g.rows[r + 1..] {
+                for row in g.rows.range_mut(r + 1..) {
                     row.clear();
                 }
             }
             1 => {
                 let g = self.grid();
-                for row in &mut g.rows[..r] {
+                for row in g.rows.range_mut(..r) {
                     row.clear();
                 }
                 g.rows[r].erase(0, c + 1);
@@ -1072,7 +1084,8 @@ impl<S: Sink> vte::Perform for Term<S> {
                 let row = &mut self.grid().rows[r];
                 let k = (n as usize).min(row.cells.len() - c);
                 row.cells[c..].rotate_right(k);
-                row.cells[c..c + k].fill(Cell::BLANK);
+                row.cells[c..c + k].fill(BLANK);
+                row.shift_marks(c, k as isize);
                 row.len = (row.len as usize + k).min(row.cells.len()) as u16;
                 self.cur.pending_wrap = false;
             }
@@ -1082,7 +1095,8 @@ impl<S: Sink> vte::Perform for Term<S> {
                 let len = row.cells.len();
                 let k = (n as usize).min(len - c);
                 row.cells[c..].rotate_left(k);
-                row.cells[len - k..].fill(Cell::BLANK);
+                row.cells[len - k..].fill(BLANK);
+                row.shift_marks(c, -(k as isize));
                 row.len = (row.len as usize).saturating_sub(k).max(c) as u16;
                 self.cur.pending_wrap = false;
             }
