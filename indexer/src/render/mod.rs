@@ -263,6 +263,8 @@ struct Term<S: Sink> {
     top: u16,
     bottom: u16,
     autowrap: bool,
+    /// dec_graphics or insert mode: printing takes the full path
+    slow_print: bool,
     lf_is_newline: bool,
     insert: bool,
     origin: bool,
@@ -305,6 +307,7 @@ impl<S: Sink> Term<S> {
             top: 0,
             bottom: rows - 1,
             autowrap: true,
+            slow_print: false,
             lf_is_newline: opts.lf_is_newline,
             insert: false,
             origin: false,
@@ -428,28 +431,41 @@ impl<S: Sink> Term<S> {
 
     // ---- printing ---------------------------------------------------------------------
 
-    fn print_char(&mut self, c: char) {
-        // the common case: printable ASCII inside the row, nothing pending
-        if (c as u32) < 0x7f && !self.dec_graphics && !self.insert && !self.cur.pending_wrap {
-            let (r, col) = (self.cur.row as usize, self.cur.col as usize);
-            let cols = self.primary.cols as usize;
-            if col + 1 < cols {
-                let row = if self.on_alt {
-                    &mut self.alt.rows[r]
-                } else {
-                    &mut self.primary.rows[r]
-                };
-                if row.cells[col] != SPACER && row.cells[col + 1] != SPACER {
-                    row.set(col, c);
-                    if col as u16 >= row.len {
-                        row.len = col as u16 + 1;
-                    }
-                    self.cur.col += 1;
-                    self.last_char = c;
-                    return;
-                }
-            }
+    fn sync_modes(&mut self) {
+        self.slow_print = self.dec_graphics || self.insert;
+    }
+
+    /// The common case, kept small enough to inline into vte's loop: printable ASCII inside
+    /// the row, nothing pending, no special mode.
+    #[inline(always)]
+    fn print_fast(&mut self, c: char) -> bool {
+        if (c as u32) >= 0x7f || self.slow_print || self.cur.pending_wrap {
+            return false;
         }
+        let (r, col) = (self.cur.row as usize, self.cur.col as usize);
+        if col + 1 >= self.primary.cols as usize {
+            return false;
+        }
+        let row = if self.on_alt {
+            &mut self.alt.rows[r]
+        } else {
+            &mut self.primary.rows[r]
+        };
+        let cells = &mut row.cells[col..col + 2];
+        if cells[0] == SPACER || cells[1] == SPACER || !row.marks.is_empty() {
+            return false;
+        }
+        cells[0] = c;
+        if col as u16 >= row.len {
+            row.len = col as u16 + 1;
+        }
+        self.cur.col += 1;
+        self.last_char = c;
+        true
+    }
+
+    #[inline(never)]
+    fn print_char(&mut self, c: char) {
         let c = if self.dec_graphics { dec_special(c) } else { c };
         let w = char_width(c);
         if w == 0 {
@@ -629,6 +645,7 @@ impl<S: Sink> Term<S> {
         self.insert = false;
         self.origin = false;
         self.dec_graphics = false;
+        self.sync_modes();
         self.reading = None;
     }
 
@@ -912,7 +929,10 @@ impl<S: Sink> Term<S> {
                 self.origin = on;
                 self.goto(0, 0);
             }
-            (false, 4) => self.insert = on,
+            (false, 4) => {
+                self.insert = on;
+                self.sync_modes();
+            }
             _ => {}
         }
     }
@@ -936,7 +956,9 @@ impl<S: Sink> vte::Perform for Term<S> {
             vte::Perform::execute(self, c as u8);
             return;
         }
-        self.print_char(c);
+        if !self.print_fast(c) {
+            self.print_char(c);
+        }
     }
 
     fn execute(&mut self, byte: u8) {
@@ -969,8 +991,10 @@ impl<S: Sink> vte::Perform for Term<S> {
                 self.cur.col = 0;
                 self.cur.pending_wrap = false;
             }
-            0x0e => self.dec_graphics = false,
-            0x0f => self.dec_graphics = false,
+            0x0e | 0x0f => {
+                self.dec_graphics = false;
+                self.sync_modes();
+            }
             0x84 => self.linefeed(),
             0x85 => {
                 self.cur.col = 0;
@@ -1155,8 +1179,10 @@ impl<S: Sink> vte::Perform for Term<S> {
             }
             ([], b'M') => self.reverse_index(),
             ([], b'c') => self.reset(),
-            ([b'('], b'0') => self.dec_graphics = true,
-            ([b'('], _) => self.dec_graphics = false,
+            ([b'('], b) => {
+                self.dec_graphics = b == b'0';
+                self.sync_modes();
+            }
             _ => {}
         }
     }
