@@ -177,6 +177,18 @@ def dash_session(d, width):
     return typed
 
 
+def audit_session(d, width):
+    """What auditors search for: secrets, credentials, destructive and network commands."""
+    d.run("sudo -n true 2>/dev/null; echo privileged")
+    d.run("cat /etc/shadow | head -3")
+    d.run("export DB_PASSWORD='hunter2-not-real'")
+    d.run("echo connecting to 10.0.3.17 port 5432")
+    d.run("kubectl get secrets -n prod", wait=0.8)
+    d.run("mkdir -p /tmp/ssmrec-scratch && rm -rf /tmp/ssmrec-scratch")
+    d.run("history | tail -3")
+    d.run("exit", wait=1.0)
+
+
 def ubuntu_rc(home):
     rc = os.path.join(home, ".bashrc")
     with open(rc, "w") as f:
@@ -196,12 +208,13 @@ SCENARIOS = {
     "bash5-posix-sh-100x30": ("posix", 100, 30),
     "bash-nomarker-80x24": ("nomarker", 80, 24),
     "dash-80x24": ("dash", 80, 24),
+    "bash5-audit-100x30": ("audit", 100, 30),
 }
 
 
 def shell_command(kind, home):
     env = f"env -i HOME={home} USER=ssm-user LOGNAME=ssm-user TERM=xterm-256color LANG=C.UTF-8 PATH=/usr/bin:/bin"
-    if kind == "bash":
+    if kind in ("bash", "audit"):
         rc = ubuntu_rc(home)
         return f"{env} bash --noprofile --rcfile {rc} -i"
     if kind == "posix":
@@ -237,6 +250,8 @@ def record(name, kind, width, height, pause):
     typed = None
     if kind == "dash":
         typed = dash_session(d, width)
+    elif kind == "audit":
+        audit_session(d, width)
     else:
         readline_session(d, width)
     time.sleep(1.0)
@@ -274,7 +289,7 @@ def record(name, kind, width, height, pause):
         "shell": kind, "width": width, "height": height, "session_id": session_id,
         "target": TARGET,
         "provenance": "recorded on this machine by scripts/record_corpus.py: real "
-                      f"{ {'bash': 'bash 5.2', 'posix': 'bash 5.2 --posix as sh', 'nomarker': 'bash 5.2, bracketed paste off', 'dash': 'dash 0.5.12'}[kind] } "
+                      f"{ {'bash': 'bash 5.2', 'audit': 'bash 5.2', 'posix': 'bash 5.2 --posix as sh', 'nomarker': 'bash 5.2, bracketed paste off', 'dash': 'dash 0.5.12'}[kind] } "
                       f"in tmux {width}x{height}, util-linux script 2.38.1",
     }
     with open(os.path.join(dest, "meta.json"), "w") as f:

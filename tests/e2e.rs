@@ -119,3 +119,465 @@ fn exit_codes_follow_ripgrep() {
         "the error names the file: {err}"
     );
 }
+
+// ---- ingest and queries over a mixed folder of real evidence --------------------------------
+
+fn copy(from: &str, to: &Path) {
+    std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+    std::fs::copy(root().join(from), to).unwrap();
+}
+
+const AUDIT_REC: &str = "indexer/tests/recordings/bash5-audit-100x30";
+const AUDIT_SID: &str = "alice@example.com-wxdz4ltmi6a6j4qz1bpu6qe6gj";
+const UBUNTU_SID: &str = "alice@example.com-0jtk0707txjyxr972nskibo3ej";
+
+/// Recordings as S3 objects, a trail file with starts for them and a tunnel, a denied attempt,
+/// a terminate for a session with no transcript, an EventBridge event, a digest file and a
+/// file that is not evidence.
+fn evidence(dir: &Path) {
+    copy(
+        &format!("{AUDIT_REC}/session.log"),
+        &dir.join(format!("s3/{AUDIT_SID}.log")),
+    );
+    copy(
+        &format!("{REC}/session.log"),
+        &dir.join(format!("s3/sub/{UBUNTU_SID}.log")),
+    );
+    let samples = "indexer/tests/data/samples";
+    copy(&format!("{samples}/eventbridge_AWSAPICallViaCloudTrail_StartSession_console_AssumedRole_jo-thomas.json"), &dir.join("eb/event.json"));
+    copy(
+        &format!("{samples}/cloudtrail_digest_file_with_s3_key_layout_elastic_test.json"),
+        &dir.join("ct/digest.json"),
+    );
+    let sso: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            root()
+                .join(samples)
+                .join("cloudtrail_StartSession_AssumedRole_SSO_panther_test.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let mk =
+        |id: &str, sid: &str, t: &str, target: &str, doc: Option<(&str, serde_json::Value)>| {
+            let mut r = sso.clone();
+            r["eventID"] = serde_json::json!(id);
+            r["eventTime"] = serde_json::json!(t);
+            r["userIdentity"]["arn"] = serde_json::json!(
+            "arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Admin_0123/alice@example.com"
+        );
+            r["responseElements"] = serde_json::json!({"sessionId": sid});
+            r["requestParameters"] = match doc {
+                None => serde_json::json!({"target": target}),
+                Some((d, p)) => {
+                    serde_json::json!({"target": target, "documentName": d, "parameters": p})
+                }
+            };
+            r
+        };
+    let mut denied = mk(
+        "e2e-4",
+        "x",
+        "2026-11-20T08:00:00Z",
+        "i-0fedcba9876543210",
+        None,
+    );
+    denied["errorCode"] = serde_json::json!("AccessDenied");
+    denied["responseElements"] = serde_json::Value::Null;
+    let term = std::fs::read_to_string(
+        root()
+            .join(samples)
+            .join("cloudtrail_TerminateSession_Root_console_elastic_test.json"),
+    )
+    .unwrap();
+    let records = serde_json::json!({"Records": [
+        mk("e2e-1", AUDIT_SID, "2026-11-20T09:00:00Z", "i-0db1a2b3c4d5e6f70", None),
+        mk("e2e-2", UBUNTU_SID, "2026-11-20T10:00:00Z", "i-0a1b2c3d4e5f60718", None),
+        mk("e2e-3", "alice@example.com-ilpxvkhghl9vs9ia2xfdyp4dka", "2026-11-20T11:00:00Z", "i-0a1b2c3d4e5f60718",
+           Some(("AWS-StartPortForwardingSessionToRemoteHost", serde_json::json!({"host": ["db.internal"], "portNumber": ["5432"], "localPortNumber": ["15432"]})))),
+        denied,
+        serde_json::from_str::<serde_json::Value>(&term).unwrap(),
+    ]});
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, &serde_json::to_vec(&records).unwrap()).unwrap();
+    let p = dir.join("ct/AWSLogs/111122223333/CloudTrail/us-west-2/2026/11/20/trail.json.gz");
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, gz.finish().unwrap()).unwrap();
+    std::fs::write(dir.join("notes.json"), br#"{"hello": "not evidence"}"#).unwrap();
+}
+
+fn audit(data: &Path, args: &[&str]) -> Output {
+    let mut v = vec!["--data-dir", data.to_str().unwrap()];
+    v.extend_from_slice(args);
+    run(&v, None)
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn ingested() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let ev = tmp.path().join("evidence");
+    evidence(&ev);
+    let data = tmp.path().join("data");
+    let o = audit(&data, &["ingest", ev.to_str().unwrap()]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&o),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    (tmp, data)
+}
+
+#[test]
+fn ingest_summarises_what_was_read_skipped_and_failed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ev = tmp.path().join("evidence");
+    evidence(&ev);
+    std::fs::write(ev.join("broken.json.gz"), b"\x1f\x8b\x08garbage").unwrap();
+    let data = tmp.path().join("data");
+    let o = audit(&data, &["ingest", ev.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "a failed input means exit 2");
+    let out = stdout(&o);
+    assert!(out.contains("read 7 inputs"), "{out}");
+    assert!(
+        out.contains("skipped") && out.contains("digest.json"),
+        "{out}"
+    );
+    assert!(
+        out.contains("notes.json: not Session Manager evidence"),
+        "{out}"
+    );
+    assert!(
+        out.contains("failed") && out.contains("broken.json.gz"),
+        "{out}"
+    );
+    // everything good is still there
+    let s = audit(&data, &["sessions", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&s.stdout).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 5);
+}
+
+#[test]
+fn sessions_tunnels_and_gaps() {
+    let (_tmp, data) = ingested();
+    let s = audit(&data, &["sessions", "--json"]);
+    assert_eq!(s.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&s.stdout).unwrap();
+    let ids: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["session_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "root-5hvouhyykagjjk3f6glxk8o6bu",
+            "jojithom-Isengard-08ea7d78b1fd0d119",
+            AUDIT_SID,
+            UBUNTU_SID,
+            "alice@example.com-ilpxvkhghl9vs9ia2xfdyp4dka",
+        ]
+    );
+    let audit_rec = &v[2];
+    assert_eq!(audit_rec["principal"], "alice@example.com");
+    assert_eq!(audit_rec["identity_type"], "SSO");
+    assert_eq!(audit_rec["target"], "i-0db1a2b3c4d5e6f70");
+    assert_eq!(audit_rec["end_source"], "transcript-upload");
+    assert_eq!(audit_rec["transcript"]["commands"], 8);
+    assert_eq!(audit_rec["flags"], serde_json::json!([]));
+    // filters
+    let o = audit(
+        &data,
+        &["sessions", "--kind", "port-forward-remote", "--json"],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        v[0]["tunnel"],
+        serde_json::json!({"host": "db.internal", "port": 5432, "local_port": 15432})
+    );
+    assert_eq!(
+        audit(&data, &["sessions", "--user", "nobody"])
+            .status
+            .code(),
+        Some(1)
+    );
+    let o = audit(&data, &["sessions", "--flag", "denied", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        (v[0]["error_code"].as_str(), v[0]["session_id"].as_str()),
+        (Some("AccessDenied"), None)
+    );
+    let o = audit(
+        &data,
+        &[
+            "sessions",
+            "--since",
+            "2026-11-20T09:30:00Z",
+            "--until",
+            "2026-11-20",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "until before since: nothing");
+    let o = audit(
+        &data,
+        &[
+            "sessions",
+            "--since",
+            "2026-11-20T09:30:00Z",
+            "--until",
+            "2026-11-21",
+            "--json",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 2);
+    // tunnels
+    let o = audit(&data, &["tunnels"]);
+    assert_eq!(o.status.code(), Some(0));
+    let t = stdout(&o);
+    assert!(
+        t.contains("db.internal:5432") && t.contains("15432") && t.contains("1.2.3.4"),
+        "{t}"
+    );
+    // gaps, oldest first
+    let o = audit(&data, &["gaps", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let gaps: Vec<(String, String)> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["session_id"].as_str().unwrap_or("-").to_owned(),
+                r["flags"][0].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        gaps,
+        [
+            (
+                "root-5hvouhyykagjjk3f6glxk8o6bu".to_owned(),
+                "transcript-missing".to_owned()
+            ),
+            (
+                "jojithom-Isengard-08ea7d78b1fd0d119".to_owned(),
+                "transcript-missing".to_owned()
+            ),
+            ("-".to_owned(), "denied".to_owned()),
+        ]
+    );
+}
+
+fn hits(data: &Path, q: &str) -> Vec<(String, u64, String, bool)> {
+    let o = audit(data, &["search", q, "--json"]);
+    assert!(
+        matches!(o.status.code(), Some(0 | 1)),
+        "{q}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["session_id"].as_str().unwrap().to_owned(),
+                h["line"].as_u64().unwrap(),
+                h["text"].as_str().unwrap().to_owned(),
+                h["is_command"].as_bool().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn search_finds_what_auditors_look_for() {
+    let (_tmp, data) = ingested();
+    let a = |line: u64, text: &str, cmd: bool| (AUDIT_SID.to_owned(), line, text.to_owned(), cmd);
+    assert_eq!(
+        hits(&data, "/etc/shadow"),
+        [a(3, "root@vm:/work/main# cat /etc/shadow | head -3", true)]
+    );
+    assert_eq!(
+        hits(&data, "DB_PASSWORD"),
+        [a(
+            7,
+            "root@vm:/work/main# export DB_PASSWORD='hunter2-not-real'",
+            true
+        )]
+    );
+    assert_eq!(
+        hits(&data, "10.0.3.17"),
+        [
+            a(
+                8,
+                "root@vm:/work/main# echo connecting to 10.0.3.17 port 5432",
+                true
+            ),
+            a(9, "connecting to 10.0.3.17 port 5432", false),
+        ]
+    );
+    assert_eq!(
+        hits(&data, "\"kubectl get secrets\""),
+        [
+            a(10, "root@vm:/work/main# kubectl get secrets -n prod", true),
+            a(19, "    5  kubectl get secrets -n prod", false)
+        ]
+    );
+    let rm = hits(&data, "\"rm -rf\"");
+    assert_eq!(
+        rm.iter().filter(|h| h.0 == AUDIT_SID).count(),
+        2,
+        "the command and history's echo of it: {rm:?}"
+    );
+    assert!(
+        rm.iter()
+            .any(|h| h.0 == UBUNTU_SID && h.2.ends_with("rm -rf /tmp/not-run^C") && !h.3),
+        "the cancelled line is text, not a command"
+    );
+    // command: matches only commands
+    assert_eq!(
+        hits(&data, "command:\"rm -rf\"").len(),
+        1,
+        "only the audit session ran rm -rf"
+    );
+    let ja = hits(&data, "データベース");
+    assert_eq!(ja.len(), 2, "{ja:?}");
+    assert!(ja
+        .iter()
+        .all(|h| h.0 == UBUNTU_SID && h.2.contains("本番環境のデータベース")));
+    // an instance id: session fields, not text
+    assert_eq!(
+        hits(&data, "target:i-0db1a2b3c4d5e6f70 AND shadow").len(),
+        1
+    );
+    assert!(
+        hits(&data, "i-0a1b2c3d4e5f60718").is_empty(),
+        "no transcript line names it"
+    );
+    // boolean, prefix, filters
+    assert_eq!(hits(&data, "kubect* AND NOT history").len(), 2);
+    assert_eq!(hits(&data, "shadow OR DB_PASSWORD").len(), 2);
+    assert_eq!(
+        hits(&data, "user:alice@example.com AND command:exit").len(),
+        2
+    );
+    let o = audit(&data, &["search", "shadow", "--user", "bob"]);
+    assert_eq!(o.status.code(), Some(1), "no hits: exit 1");
+    let o = audit(&data, &["search", "(unclosed"]);
+    assert_eq!(o.status.code(), Some(2));
+    // grep-like text output with context and -l
+    let o = audit(&data, &["search", "DB_PASSWORD", "-C", "1"]);
+    let t = stdout(&o);
+    assert_eq!(t.lines().count(), 3, "{t}");
+    assert!(
+        t.lines()
+            .nth(1)
+            .unwrap()
+            .contains(":7:$ root@vm:/work/main# export DB_PASSWORD"),
+        "{t}"
+    );
+    assert!(t.lines().next().unwrap().contains(":6-"), "{t}");
+    let o = audit(&data, &["search", "exit", "-l"]);
+    assert_eq!(stdout(&o), format!("{AUDIT_SID}\n{UBUNTU_SID}\n"));
+}
+
+#[test]
+fn show_marks_commands_and_raw_escapes_everything() {
+    let (_tmp, data) = ingested();
+    let o = audit(&data, &["show", AUDIT_SID]);
+    assert_eq!(o.status.code(), Some(0));
+    let t = stdout(&o);
+    assert!(
+        t.contains(">     3  root@vm:/work/main# cat /etc/shadow | head -3"),
+        "{t}"
+    );
+    assert!(t.contains("\n      4  root:*:"), "{t}");
+    let o = audit(&data, &["show", AUDIT_SID, "--raw"]);
+    let t = stdout(&o);
+    assert!(
+        t.contains("\\e[?2004h") && t.contains("\\r\\r\\n"),
+        "control bytes are escaped"
+    );
+    assert!(!t.contains('\x1b'));
+    let o = audit(&data, &["show", AUDIT_SID, "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        v["text"]["commands"][0],
+        serde_json::json!([1, "sudo -n true 2>/dev/null; echo privileged"])
+    );
+    let o = audit(&data, &["show", "nobody-0e34861185201706f"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no session nobody-0e34861185201706f"));
+}
+
+#[test]
+fn ingesting_again_or_in_another_order_changes_nothing() {
+    let (tmp, data) = ingested();
+    let first = audit(&data, &["sessions", "--json"]).stdout;
+    let ev = tmp.path().join("evidence");
+    assert_eq!(
+        audit(&data, &["ingest", ev.to_str().unwrap()])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(
+        audit(&data, &["sessions", "--json"]).stdout,
+        first,
+        "re-ingest"
+    );
+    // one file at a time, in reverse order, into a fresh folder
+    let mut files = Vec::new();
+    let mut stack = vec![ev.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p)
+            } else {
+                files.push(p)
+            }
+        }
+    }
+    files.sort();
+    files.reverse();
+    let other = tmp.path().join("other");
+    for f in &files {
+        audit(&other, &["ingest", f.to_str().unwrap()]);
+    }
+    assert_eq!(
+        audit(&other, &["sessions", "--json"]).stdout,
+        first,
+        "another order"
+    );
+    assert_eq!(hits(&other, "shadow"), hits(&data, "shadow"));
+}
+
+#[test]
+fn quickstart_runs_on_bundled_data() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = run(&["quickstart", "--dir", tmp.path().to_str().unwrap()], None);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let t = stdout(&o);
+    for want in [
+        "db-prod.cluster-c1x2y3.us-east-1.rds.amazonaws.com:5432",
+        "(AccessDenied)",
+        "no-start-event,open",
+        "本番環境のデータベース",
+        "transcript-missing",
+    ] {
+        assert!(t.contains(want), "{want} missing from:\n{t}");
+    }
+}

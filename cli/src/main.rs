@@ -2,6 +2,8 @@
 //!
 //! Exit codes (as ripgrep): 0 with results, 1 with none, 2 on error.
 
+mod audit;
+mod quickstart;
 mod render_cmd;
 
 use std::io::{self, Write};
@@ -16,12 +18,28 @@ use clap::{Parser, Subcommand};
     about = "Audit AWS Systems Manager Session Manager sessions: who opened what, where, when, and what they typed and saw"
 )]
 struct Cli {
+    #[command(flatten)]
+    data: audit::DataArgs,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Build a demo folder of real-shaped evidence, ingest it and show what ssm-audit finds
+    Quickstart(quickstart::QuickstartArgs),
+    /// Read evidence files and folders into the data folder and rebuild the index
+    Ingest(audit::IngestArgs),
+    /// List sessions (denied attempts with --flag denied)
+    Sessions(audit::SessionsArgs),
+    /// Search what was typed and shown, like grep
+    Search(audit::SearchArgs),
+    /// One session: its record and its transcript with the commands marked
+    Show(audit::ShowArgs),
+    /// The tunnel ledger: port forwarding and SSH sessions
+    Tunnels(audit::LedgerArgs),
+    /// Sessions missing evidence, oldest first
+    Gaps(audit::LedgerArgs),
     /// Render a transcript into the text the user saw and the commands they ran
     Render(render_cmd::RenderArgs),
 }
@@ -31,7 +49,14 @@ fn main() -> ExitCode {
     let stdout = io::stdout();
     let mut out = stdout.lock();
     let result = match &cli.command {
-        Command::Render(args) => render_cmd::run(args, &mut out),
+        Command::Quickstart(a) => quickstart::run(a, &mut out),
+        Command::Ingest(a) => audit::run_ingest(&cli.data, a, &mut out),
+        Command::Sessions(a) => audit::run_sessions(&cli.data, a, &mut out),
+        Command::Search(a) => audit::run_search(&cli.data, a, &mut out),
+        Command::Show(a) => audit::run_show(&cli.data, a, &mut out),
+        Command::Tunnels(a) => audit::run_tunnels(&cli.data, a, &mut out),
+        Command::Gaps(a) => audit::run_gaps(&cli.data, a, &mut out),
+        Command::Render(a) => render_cmd::run(a, &mut out),
     };
     let _ = out.flush();
     match result {

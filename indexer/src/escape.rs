@@ -65,12 +65,14 @@ pub fn escape_raw(bytes: &[u8], out: &mut String) {
 /// Make serialized JSON safe for a terminal without changing what it means: the characters
 /// serde_json leaves as they are (DEL, C1 controls, bidi overrides) become `\uNNNN` escapes.
 pub fn json_safe(json: &str) -> Cow<'_, str> {
-    if !json.chars().any(is_unsafe) {
+    // serialized JSON holds raw newlines only as whitespace between tokens (pretty-printing)
+    let unsafe_here = |c: char| c != '\n' && is_unsafe(c);
+    if !json.chars().any(unsafe_here) {
         return Cow::Borrowed(json);
     }
     let mut out = String::with_capacity(json.len() + 8);
     for c in json.chars() {
-        if is_unsafe(c) {
+        if unsafe_here(c) {
             let _ = write!(out, "\\u{:04x}", c as u32);
         } else {
             out.push(c);

@@ -20,7 +20,7 @@ use crate::time::{parse_time, rfc3339};
 use crate::transcript::{render_transcript, SizeChoice};
 
 /// A record that could not be used, and why. `source` names the file, key or stream.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, serde::Serialize)]
 #[error("{input}{}: {reason}", .index.map(|i| format!(" record {i}")).unwrap_or_default())]
 pub struct BadRecord {
     /// the file, S3 key or log stream
@@ -654,8 +654,10 @@ pub struct UploadChunk {
     pub text: String,
 }
 
-/// Render each session's upload-at-end chunks, in time order, into one transcript fact.
-pub fn assemble_uploads(mut chunks: Vec<UploadChunk>, out: &mut Decoded) {
+/// Render each session's upload-at-end chunks, in time order, into one transcript fact;
+/// returns each session's reassembled text (the copy to keep).
+pub fn assemble_uploads(mut chunks: Vec<UploadChunk>, out: &mut Decoded) -> Vec<(String, String)> {
+    let mut texts = Vec::new();
     chunks.sort_by(|a, b| {
         (&a.session_id, a.timestamp_ms, &a.id).cmp(&(&b.session_id, b.timestamp_ms, &b.id))
     });
@@ -686,8 +688,10 @@ pub fn assemble_uploads(mut chunks: Vec<UploadChunk>, out: &mut Decoded) {
         fact.session_id = Some(group[0].session_id.clone());
         fact.key = format!("cwupload:{}:{}", group[0].session_id, fnv(text.as_bytes()));
         out.facts.push(fact);
+        texts.push((group[0].session_id.clone(), text));
         i = j;
     }
+    texts
 }
 
 /// A Lambda subscription event `{"awslogs":{"data":"<base64(gzip(json))>"}}`.

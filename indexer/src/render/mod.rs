@@ -57,7 +57,7 @@ impl<S: Sink + ?Sized> Sink for &mut S {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct AlternateScreen {
     /// 1-based count of alternate-screen snapshots in this transcript.
     pub index: u32,

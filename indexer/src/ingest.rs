@@ -1,0 +1,338 @@
+//! From inputs to an index: decode any evidence, keep its facts and transcript copies in the
+//! [`Store`], then correlate everything into session records and rebuild the index.
+//!
+//! Store layout (keys):
+//! - `facts/<input>.json`: the facts one input gave, named by a hash of its name and content,
+//!   so ingesting the same input again writes the same object;
+//! - `transcripts/<sessionId>/<source>-<hash>.log`: transcript copies, the evidence itself;
+//! - `records.json`: every session record, the result of the last correlation;
+//! - `text/<sessionId>.json`: the rendered text of record, commands and screens.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::correlate::{correlate, CorrelateOptions, Kind, SessionRecord};
+use crate::facts::{Fact, FactKind, TranscriptSource};
+use crate::formats::{self, detect, fnv, split_session_id, BadRecord, Decoded, Format};
+use crate::index::{self, LineDoc};
+use crate::render::{AlternateScreen, RenderOptions, Renderer, VecSink};
+use crate::store::Store;
+use crate::transcript::{render_transcript, SizeChoice};
+
+/// What ingesting a batch of inputs did.
+#[derive(Debug, Default, Serialize)]
+pub struct IngestReport {
+    pub inputs_read: usize,
+    pub facts: usize,
+    pub records_skipped: usize,
+    /// (input, why) for whole inputs that were not evidence (digests, unknown formats)
+    pub inputs_skipped: Vec<(String, String)>,
+    /// records or inputs that could not be read, with the cause
+    pub failed: Vec<BadRecord>,
+}
+
+/// The rendered text of record of one session.
+#[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SessionText {
+    pub source: Option<TranscriptSource>,
+    pub width: Option<u16>,
+    pub lines: Vec<String>,
+    /// (line, text) of each command run
+    pub commands: Vec<(u64, String)>,
+    pub cancelled: Vec<(u64, String)>,
+    pub alternate_screens: Vec<AlternateScreen>,
+}
+
+/// A store key for a session id: the id itself when it is one, else a hash.
+pub fn session_key(id: &str) -> String {
+    if split_session_id(id).is_some() && !id.contains('/') {
+        id.to_owned()
+    } else {
+        format!("x{}", fnv(id.as_bytes()))
+    }
+}
+
+fn io_bad(input: &str, e: impl std::fmt::Display) -> BadRecord {
+    BadRecord {
+        input: input.to_owned(),
+        index: None,
+        reason: e.to_string(),
+    }
+}
+
+/// Ingest one input (a file's or object's bytes). `name` is its path or key: it names the
+/// input in messages, and an S3-style `<sessionId>.log` name gives a transcript its session.
+pub fn ingest_input(store: &dyn Store, name: &str, bytes: Vec<u8>, report: &mut IngestReport) {
+    report.inputs_read += 1;
+    let bytes = match formats::maybe_gunzip(bytes) {
+        Ok(b) => b,
+        Err(e) => {
+            return report
+                .failed
+                .push(io_bad(name, format!("not readable gzip: {e}")))
+        }
+    };
+    let mut out = Decoded::default();
+    let mut keep: Vec<(String, String, Vec<u8>)> = Vec::new(); // (session, file, bytes)
+    match detect(&bytes) {
+        Format::Transcript => {
+            if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+                report
+                    .inputs_skipped
+                    .push((name.to_owned(), "empty".into()));
+                return;
+            }
+            let fact = formats::transcript_fact(TranscriptSource::S3, name, &bytes, None);
+            let Some(sid) = fact.session_id.clone() else {
+                let why = "a transcript with no session id: neither named <sessionId>.log nor with a script header naming it";
+                return report.failed.push(io_bad(name, why));
+            };
+            keep.push((sid, format!("s3-{}.log", fnv(&bytes)), bytes));
+            out.facts.push(fact);
+        }
+        Format::Unknown => {
+            report.inputs_skipped.push((
+                name.to_owned(),
+                "not Session Manager evidence (unknown JSON)".into(),
+            ));
+            return;
+        }
+        f => {
+            let mut chunks = Vec::new();
+            formats::decode_json(f, name, &bytes, &mut out, &mut chunks);
+            for (sid, text) in formats::assemble_uploads(chunks, &mut out) {
+                keep.push((
+                    sid,
+                    format!("cwupload-{}.log", fnv(text.as_bytes())),
+                    text.into_bytes(),
+                ));
+            }
+        }
+    }
+    if let Some(why) = out.skipped_why.take() {
+        report.inputs_skipped.push((name.to_owned(), why));
+    }
+    report.records_skipped += out.skipped;
+    report.failed.extend(out.bad);
+    report.facts += out.facts.len();
+    for (sid, file, bytes) in keep {
+        if let Err(e) = store.put(&format!("transcripts/{}/{file}", session_key(&sid)), &bytes) {
+            report.failed.push(io_bad(
+                name,
+                format!(
+                    "cannot keep the transcript copy in {}: {e}",
+                    store.describe()
+                ),
+            ));
+        }
+    }
+    if out.facts.is_empty() {
+        return;
+    }
+    let key = format!(
+        "facts/{}-{}.json",
+        fnv(name.as_bytes()),
+        fnv(&serde_json::to_vec(&out.facts).unwrap_or_default())
+    );
+    let json = serde_json::to_vec(&out.facts).expect("facts serialise");
+    if let Err(e) = store.put(&key, &json) {
+        report.failed.push(io_bad(
+            name,
+            format!("cannot write its facts to {}: {e}", store.describe()),
+        ));
+    }
+}
+
+/// Every fact in the store.
+pub fn load_facts(store: &dyn Store) -> io::Result<Vec<Fact>> {
+    let mut facts = Vec::new();
+    for key in store.list("facts/")? {
+        let Some(bytes) = store.get(&key)? else {
+            continue;
+        };
+        let mut v: Vec<Fact> = serde_json::from_slice(&bytes)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{key}: {e}")))?;
+        facts.append(&mut v);
+    }
+    Ok(facts)
+}
+
+pub fn load_records(store: &dyn Store) -> io::Result<Vec<SessionRecord>> {
+    match store.get("records.json")? {
+        Some(b) => serde_json::from_slice(&b)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("records.json: {e}"))),
+        None => Ok(Vec::new()),
+    }
+}
+
+pub fn load_text(store: &dyn Store, session_id: &str) -> io::Result<Option<SessionText>> {
+    match store.get(&format!("text/{}.json", session_key(session_id)))? {
+        Some(b) => Ok(serde_json::from_slice(&b).ok()),
+        None => Ok(None),
+    }
+}
+
+/// Render the text of record of one session: the S3 copy, else the CloudWatch upload, else
+/// the streamed lines in time order.
+fn session_text(store: &dyn Store, id: &str, facts: &[&Fact]) -> io::Result<SessionText> {
+    let copies = store.list(&format!("transcripts/{}/", session_key(id)))?;
+    let pick = copies
+        .iter()
+        .find(|k| k.contains("/s3-"))
+        .or_else(|| copies.iter().find(|k| k.contains("/cwupload-")));
+    if let Some(key) = pick {
+        let bytes = store.get(key)?.unwrap_or_default();
+        let (r, sink) = render_transcript(&bytes[..], SizeChoice::default(), VecSink::default())?;
+        return Ok(SessionText {
+            source: Some(if key.contains("/s3-") {
+                TranscriptSource::S3
+            } else {
+                TranscriptSource::CloudwatchUpload
+            }),
+            width: Some(r.width),
+            lines: sink.lines,
+            commands: r
+                .summary
+                .commands
+                .into_iter()
+                .map(|c| (c.line, c.text))
+                .collect(),
+            cancelled: r
+                .summary
+                .cancelled
+                .into_iter()
+                .map(|c| (c.line, c.text))
+                .collect(),
+            alternate_screens: sink.alternate_screens,
+        });
+    }
+    let mut streamed: Vec<(&str, &str, &Vec<String>)> = facts
+        .iter()
+        .filter_map(|f| match &f.kind {
+            FactKind::Streamed { time, lines, .. } => Some((time.as_str(), f.key.as_str(), lines)),
+            _ => None,
+        })
+        .collect();
+    if streamed.is_empty() {
+        return Ok(SessionText::default());
+    }
+    streamed.sort();
+    streamed.dedup_by(|a, b| a.1 == b.1);
+    // the agent already split lines: render them wide, one by one
+    let mut r = Renderer::new(
+        RenderOptions {
+            cols: 1000,
+            ..RenderOptions::default()
+        },
+        VecSink::default(),
+    );
+    for (_, _, lines) in &streamed {
+        for l in lines.iter() {
+            r.advance_line(l);
+        }
+    }
+    let (summary, sink) = r.finish();
+    Ok(SessionText {
+        source: Some(TranscriptSource::CloudwatchStream),
+        width: None,
+        lines: sink.lines,
+        commands: summary
+            .commands
+            .into_iter()
+            .map(|c| (c.line, c.text))
+            .collect(),
+        cancelled: summary
+            .cancelled
+            .into_iter()
+            .map(|c| (c.line, c.text))
+            .collect(),
+        alternate_screens: sink.alternate_screens,
+    })
+}
+
+fn kind_name(k: &Kind) -> String {
+    serde_json::to_value(k)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// Correlate every fact in the store, write `records.json` and the rendered texts, and build
+/// the index in `index_dir` afresh (a session that gained evidence is re-rendered whole, so it
+/// is never found twice).
+pub fn rebuild(
+    store: &dyn Store,
+    index_dir: &Path,
+    opts: &CorrelateOptions,
+) -> Result<Vec<SessionRecord>, Box<dyn std::error::Error + Send + Sync>> {
+    let facts = load_facts(store)?;
+    let mut records = correlate(&facts, opts);
+    let mut by_session: BTreeMap<&str, Vec<&Fact>> = BTreeMap::new();
+    for f in &facts {
+        if let Some(id) = &f.session_id {
+            by_session.entry(id.as_str()).or_default().push(f);
+        }
+    }
+    let (idx, fields) = index::open_or_create(index_dir)?;
+    let mut writer: tantivy::IndexWriter = idx.writer(64 << 20)?;
+    writer.delete_all_documents()?;
+    for rec in &mut records {
+        let Some(id) = rec.session_id.clone() else {
+            continue;
+        };
+        let text = session_text(
+            store,
+            &id,
+            by_session
+                .get(id.as_str())
+                .map(Vec::as_slice)
+                .unwrap_or(&[]),
+        )?;
+        // the text of record decides the counts (S3 first)
+        if text.source.is_some() {
+            rec.transcript.lines = text.lines.len() as u64;
+            rec.transcript.commands = text.commands.len() as u64;
+            rec.transcript.text_of_record = text.source.clone();
+        }
+        let flags: Vec<String> = rec
+            .flags
+            .iter()
+            .filter_map(|f| serde_json::to_value(f).ok()?.as_str().map(str::to_owned))
+            .collect();
+        let kind = kind_name(&rec.kind);
+        let commands: std::collections::HashSet<u64> = text.commands.iter().map(|c| c.0).collect();
+        for (i, line) in text.lines.iter().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let n = i as u64 + 1;
+            index::add_line(
+                &writer,
+                &fields,
+                &LineDoc {
+                    session_id: &id,
+                    line: n,
+                    text: line,
+                    is_command: commands.contains(&n),
+                    principal: rec.principal.as_deref(),
+                    target: rec.target.as_deref(),
+                    kind: &kind,
+                    flags: &flags,
+                    start: rec.start.as_deref(),
+                },
+            )?;
+        }
+        if text.source.is_some() {
+            store.put(
+                &format!("text/{}.json", session_key(&id)),
+                &serde_json::to_vec(&text)?,
+            )?;
+        }
+    }
+    writer.commit()?;
+    store.put("records.json", &serde_json::to_vec_pretty(&records)?)?;
+    Ok(records)
+}
