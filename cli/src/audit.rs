@@ -312,23 +312,63 @@ pub struct SessionsArgs {
     pub json: bool,
 }
 
+/// Records passing the filters and `keep`, by start then session id.
+fn select<'a>(
+    records: &'a [SessionRecord],
+    f: &Filters,
+    keep: impl Fn(&SessionRecord) -> bool,
+) -> Vec<&'a SessionRecord> {
+    let mut sel: Vec<&SessionRecord> = records
+        .iter()
+        .filter(|r| keep(r) && record_matches(r, f))
+        .collect();
+    sel.sort_by(|a, b| (&a.start, &a.session_id).cmp(&(&b.start, &b.session_id)));
+    sel
+}
+
+/// The records as JSON, or as a table of `row`s; true when there was any.
+fn emit(
+    out: &mut dyn Write,
+    json: bool,
+    sel: &[&SessionRecord],
+    header: &[&str],
+    row: impl Fn(&SessionRecord) -> Vec<String>,
+) -> Result<bool> {
+    if json {
+        json_out(out, &sel)?;
+    } else if !sel.is_empty() {
+        let rows: Vec<Vec<String>> = sel.iter().map(|r| row(r)).collect();
+        table(out, header, &rows)?;
+    }
+    Ok(!sel.is_empty())
+}
+
+fn session_or_error(r: &SessionRecord) -> String {
+    r.session_id
+        .clone()
+        .unwrap_or_else(|| format!("({})", opt(&r.error_code)))
+}
+
 pub fn run_sessions(data: &DataArgs, args: &SessionsArgs, out: &mut dyn Write) -> Result<bool> {
     let (_, records) = load(data)?;
     let f = args.filter.filters()?;
-    let mut sel: Vec<&SessionRecord> = records
-        .iter()
-        .filter(|r| record_matches(r, &f))
-        // denied attempts are not sessions: they show with --flag denied
-        .filter(|r| r.session_id.is_some() || f.flag.as_deref() == Some("denied"))
-        .collect();
-    sel.sort_by(|a, b| (&a.start, &a.session_id).cmp(&(&b.start, &b.session_id)));
-    if args.json {
-        json_out(out, &sel)?;
-        return Ok(!sel.is_empty());
-    }
-    let rows: Vec<Vec<String>> = sel
-        .iter()
-        .map(|r| {
+    // denied attempts are not sessions: they show with --flag denied
+    let denied_too = f.flag.as_deref() == Some("denied");
+    let sel = select(&records, &f, |r| r.session_id.is_some() || denied_too);
+    emit(
+        out,
+        args.json,
+        &sel,
+        &[
+            "START",
+            "DURATION",
+            "PRINCIPAL",
+            "TARGET",
+            "KIND",
+            "FLAGS",
+            "SESSION",
+        ],
+        |r| {
             vec![
                 opt(&r.start).to_owned(),
                 duration(r.duration_seconds),
@@ -336,28 +376,10 @@ pub fn run_sessions(data: &DataArgs, args: &SessionsArgs, out: &mut dyn Write) -
                 opt(&r.target).to_owned(),
                 name(&r.kind),
                 r.flags.iter().map(name).collect::<Vec<_>>().join(","),
-                r.session_id
-                    .clone()
-                    .unwrap_or_else(|| format!("({})", opt(&r.error_code))),
+                session_or_error(r),
             ]
-        })
-        .collect();
-    if !rows.is_empty() {
-        table(
-            out,
-            &[
-                "START",
-                "DURATION",
-                "PRINCIPAL",
-                "TARGET",
-                "KIND",
-                "FLAGS",
-                "SESSION",
-            ],
-            &rows,
-        )?;
-    }
-    Ok(!rows.is_empty())
+        },
+    )
 }
 
 #[derive(clap::Args, Debug)]
@@ -371,61 +393,38 @@ pub struct LedgerArgs {
 pub fn run_tunnels(data: &DataArgs, args: &LedgerArgs, out: &mut dyn Write) -> Result<bool> {
     let (_, records) = load(data)?;
     let f = args.filter.filters()?;
-    let mut sel: Vec<&SessionRecord> = records
-        .iter()
-        .filter(|r| {
-            matches!(
-                r.kind,
-                Kind::PortForward | Kind::PortForwardRemote | Kind::Ssh
-            ) && r.session_id.is_some()
-        })
-        .filter(|r| record_matches(r, &f))
-        .collect();
-    sel.sort_by(|a, b| (&a.start, &a.session_id).cmp(&(&b.start, &b.session_id)));
-    if args.json {
-        json_out(out, &sel)?;
-        return Ok(!sel.is_empty());
-    }
-    let rows: Vec<Vec<String>> = sel
-        .iter()
-        .map(|r| {
-            let t = r.tunnel.clone().unwrap_or_default();
-            let dest = format!(
-                "{}:{}",
-                t.host.clone().unwrap_or_else(|| "(target)".into()),
-                t.port.map_or("-".into(), |p| p.to_string())
-            );
-            vec![
-                opt(&r.start).to_owned(),
-                duration(r.duration_seconds),
-                opt(&r.principal).to_owned(),
-                opt(&r.source_ip).to_owned(),
-                opt(&r.target).to_owned(),
-                dest,
-                t.local_port.map_or("-".into(), |p| p.to_string()),
-                name(&r.kind),
-                opt(&r.session_id).to_owned(),
-            ]
-        })
-        .collect();
-    if !rows.is_empty() {
-        table(
-            out,
-            &[
-                "START",
-                "DURATION",
-                "PRINCIPAL",
-                "FROM",
-                "VIA",
-                "TO",
-                "LOCAL",
-                "KIND",
-                "SESSION",
-            ],
-            &rows,
-        )?;
-    }
-    Ok(!rows.is_empty())
+    let sel = select(&records, &f, |r| {
+        matches!(
+            r.kind,
+            Kind::PortForward | Kind::PortForwardRemote | Kind::Ssh
+        ) && r.session_id.is_some()
+    });
+    let header = [
+        "START",
+        "DURATION",
+        "PRINCIPAL",
+        "FROM",
+        "VIA",
+        "TO",
+        "LOCAL",
+        "KIND",
+        "SESSION",
+    ];
+    emit(out, args.json, &sel, &header, |r| {
+        let t = r.tunnel.clone().unwrap_or_default();
+        let host = t.host.clone().unwrap_or_else(|| "(target)".into());
+        vec![
+            opt(&r.start).to_owned(),
+            duration(r.duration_seconds),
+            opt(&r.principal).to_owned(),
+            opt(&r.source_ip).to_owned(),
+            opt(&r.target).to_owned(),
+            format!("{host}:{}", t.port.map_or("-".into(), |p| p.to_string())),
+            t.local_port.map_or("-".into(), |p| p.to_string()),
+            name(&r.kind),
+            opt(&r.session_id).to_owned(),
+        ]
+    })
 }
 
 pub fn run_gaps(data: &DataArgs, args: &LedgerArgs, out: &mut dyn Write) -> Result<bool> {
@@ -437,19 +436,13 @@ pub fn run_gaps(data: &DataArgs, args: &LedgerArgs, out: &mut dyn Write) -> Resu
         Flag::Denied,
         Flag::Open,
     ];
-    let mut sel: Vec<&SessionRecord> = records
-        .iter()
-        .filter(|r| r.flags.iter().any(|x| gap.contains(x)))
-        .filter(|r| record_matches(r, &f))
-        .collect();
-    sel.sort_by(|a, b| (&a.start, &a.session_id).cmp(&(&b.start, &b.session_id)));
-    if args.json {
-        json_out(out, &sel)?;
-        return Ok(!sel.is_empty());
-    }
-    let rows: Vec<Vec<String>> = sel
-        .iter()
-        .map(|r| {
+    let sel = select(&records, &f, |r| r.flags.iter().any(|x| gap.contains(x)));
+    emit(
+        out,
+        args.json,
+        &sel,
+        &["START", "GAP", "PRINCIPAL", "TARGET", "KIND", "SESSION"],
+        |r| {
             let missing: Vec<String> = r
                 .flags
                 .iter()
@@ -462,20 +455,10 @@ pub fn run_gaps(data: &DataArgs, args: &LedgerArgs, out: &mut dyn Write) -> Resu
                 opt(&r.principal).to_owned(),
                 opt(&r.target).to_owned(),
                 name(&r.kind),
-                r.session_id
-                    .clone()
-                    .unwrap_or_else(|| format!("({})", opt(&r.error_code))),
+                session_or_error(r),
             ]
-        })
-        .collect();
-    if !rows.is_empty() {
-        table(
-            out,
-            &["START", "GAP", "PRINCIPAL", "TARGET", "KIND", "SESSION"],
-            &rows,
-        )?;
-    }
-    Ok(!rows.is_empty())
+        },
+    )
 }
 
 // ---- search ----------------------------------------------------------------------------
