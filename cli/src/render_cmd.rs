@@ -33,6 +33,7 @@ pub struct RenderArgs {
 /// Streams plain text lines to the output as they are rendered.
 struct TextSink<W: Write> {
     out: W,
+    keep_commands: bool,
     keep_alt: bool,
     alt: Vec<AlternateScreen>,
     err: Option<io::Error>,
@@ -50,6 +51,9 @@ impl<W: Write> Sink for TextSink<W> {
         if self.keep_alt && self.alt.len() < 10_000 {
             self.alt.push(screen.clone());
         }
+    }
+    fn keep_commands(&self) -> bool {
+        self.keep_commands
     }
 }
 
@@ -121,6 +125,7 @@ pub fn run(args: &RenderArgs, out: &mut dyn Write) -> Result<bool> {
     }
     if args.commands {
         let sink = TextSink {
+            keep_commands: true,
             out: io::sink(),
             keep_alt: false,
             alt: Vec::new(),
@@ -135,6 +140,7 @@ pub fn run(args: &RenderArgs, out: &mut dyn Write) -> Result<bool> {
     }
     let sink = TextSink {
         out: BufWriter::new(&mut *out),
+        keep_commands: false,
         keep_alt: args.alternate_screens,
         alt: Vec::new(),
         err: None,

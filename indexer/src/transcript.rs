@@ -315,6 +315,10 @@ impl<S: Sink> Sink for Framed<S> {
         self.pass(text);
     }
 
+    fn keep_commands(&self) -> bool {
+        self.inner.keep_commands()
+    }
+
     fn alternate_screen(&mut self, screen: &AlternateScreen) {
         let mut s = screen.clone();
         s.after_line = s.after_line.saturating_sub(self.dropped);

@@ -30,6 +30,11 @@ pub trait Sink {
     /// A snapshot of a full-screen program's alternate screen, taken before it was left or
     /// cleared.
     fn alternate_screen(&mut self, _screen: &AlternateScreen) {}
+    /// Whether the renderer should keep the commands for [`RenderSummary`]; a sink that only
+    /// streams text says no, so memory stays flat however many commands a transcript holds.
+    fn keep_commands(&self) -> bool {
+        true
+    }
 }
 
 /// Collects everything in memory: for tests and small inputs.
@@ -54,6 +59,9 @@ impl<S: Sink + ?Sized> Sink for &mut S {
     }
     fn alternate_screen(&mut self, screen: &AlternateScreen) {
         (**self).alternate_screen(screen)
+    }
+    fn keep_commands(&self) -> bool {
+        (**self).keep_commands()
     }
 }
 
@@ -700,7 +708,7 @@ impl<S: Sink> Term<S> {
             if text.trim().is_empty() {
                 return;
             }
-            self.commands.push(Command {
+            self.push_command(Command {
                 text,
                 line: number,
                 method,
@@ -712,7 +720,7 @@ impl<S: Sink> Term<S> {
                 .cancelled
                 .last()
                 .is_some_and(|c| c.line == number && c.text == t);
-            if !t.trim().is_empty() && !seen {
+            if !t.trim().is_empty() && !seen && self.out.sink.keep_commands() {
                 self.cancelled.push(Command {
                     text: t.to_owned(),
                     line: number,
@@ -720,6 +728,12 @@ impl<S: Sink> Term<S> {
                     confidence,
                 });
             }
+        }
+    }
+
+    fn push_command(&mut self, c: Command) {
+        if self.out.sink.keep_commands() {
+            self.commands.push(c);
         }
     }
 
@@ -799,7 +813,7 @@ impl<S: Sink> Term<S> {
                                 (text[p..].to_owned(), c)
                             }
                         };
-                        self.commands.push(Command {
+                        self.push_command(Command {
                             text,
                             line,
                             method: Method::Osc133,

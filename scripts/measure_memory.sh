@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Peak RSS of `ssm-audit render` on transcripts of 256 MiB, 1 GiB and 4 GiB streamed through
+# stdin: it must not grow with the input (target: under 64 MiB).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release -p ssm-audit
+for sz in 28 30 32; do
+  python3 scripts/gen_transcript.py $((1 << sz)) |
+    /usr/bin/time -f "%M KiB peak RSS, %e s" target/release/ssm-audit render - 2>&1 >/dev/null |
+    sed "s/^/$((1 << (sz - 20))) MiB: /"
+done
