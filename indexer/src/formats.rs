@@ -805,6 +805,17 @@ pub fn transcript_fact(
 ) -> Fact {
     let (r, _) = render_transcript(bytes, SizeChoice::default(), CountSink(0))
         .expect("reading from memory cannot fail");
+    transcript_fact_from(source, location, bytes, written, &r)
+}
+
+/// The fact for a transcript already rendered.
+pub fn transcript_fact_from(
+    source: TranscriptSource,
+    location: &str,
+    bytes: &[u8],
+    written: Option<String>,
+    r: &crate::transcript::Rendered,
+) -> Fact {
     let sid = r
         .header
         .session_id

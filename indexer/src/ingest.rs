@@ -6,7 +6,8 @@
 //!   so ingesting the same input again writes the same object;
 //! - `transcripts/<sessionId>/<source>-<hash>.log`: transcript copies, the evidence itself;
 //! - `records.json`: every session record, the result of the last correlation;
-//! - `text/<sessionId>.json`: the rendered text of record, commands and screens.
+//! - `text/<sessionId>/<copy>.json`: each copy rendered once, at ingest (the text of record
+//!   is picked from these: S3 first, then the CloudWatch upload, then the streamed lines).
 
 use std::collections::BTreeMap;
 use std::io;
@@ -85,12 +86,14 @@ pub fn ingest_input(store: &dyn Store, name: &str, bytes: Vec<u8>, report: &mut 
                     .push((name.to_owned(), "empty".into()));
                 return;
             }
-            let fact = formats::transcript_fact(TranscriptSource::S3, name, &bytes, None);
+            let (fact, text) = render_copy(TranscriptSource::S3, name, &bytes);
             let Some(sid) = fact.session_id.clone() else {
                 let why = "a transcript with no session id: neither named <sessionId>.log nor with a script header naming it";
                 return report.failed.push(io_bad(name, why));
             };
-            keep.push((sid, format!("s3-{}.log", fnv(&bytes)), bytes));
+            let copy = format!("s3-{}", fnv(&bytes));
+            put_text(store, name, &sid, &copy, &text, report);
+            keep.push((sid, format!("{copy}.log"), bytes));
             out.facts.push(fact);
         }
         Format::Unknown => {
@@ -146,6 +149,62 @@ pub fn ingest_input(store: &dyn Store, name: &str, bytes: Vec<u8>, report: &mut 
     }
 }
 
+/// Render one transcript copy: its fact and its text.
+fn render_copy(source: TranscriptSource, name: &str, bytes: &[u8]) -> (Fact, SessionText) {
+    let (r, sink) = render_transcript(bytes, SizeChoice::default(), VecSink::default())
+        .expect("reading from memory cannot fail");
+    let fact = formats::transcript_fact_from(source.clone(), name, bytes, None, &r);
+    let text = SessionText {
+        source: Some(source),
+        width: Some(r.width),
+        lines: sink.lines,
+        commands: r
+            .summary
+            .commands
+            .into_iter()
+            .map(|c| (c.line, c.text))
+            .collect(),
+        cancelled: r
+            .summary
+            .cancelled
+            .into_iter()
+            .map(|c| (c.line, c.text))
+            .collect(),
+        alternate_screens: sink.alternate_screens,
+    };
+    (fact, text)
+}
+
+fn put_text(
+    store: &dyn Store,
+    name: &str,
+    sid: &str,
+    copy: &str,
+    text: &SessionText,
+    report: &mut IngestReport,
+) {
+    let key = format!("text/{}/{copy}.json", session_key(sid));
+    let json = serde_json::to_vec(text).expect("text serialises");
+    if let Err(e) = store.put(&key, &json) {
+        report.failed.push(io_bad(
+            name,
+            format!(
+                "cannot write its rendered text to {}: {e}",
+                store.describe()
+            ),
+        ));
+    }
+}
+
+/// The key of a session's text of record: the S3 copy, else the CloudWatch upload, else the
+/// streamed lines.
+fn text_of_record_key(store: &dyn Store, session_id: &str) -> io::Result<Option<String>> {
+    let keys = store.list(&format!("text/{}/", session_key(session_id)))?;
+    Ok(["/s3-", "/cwupload-", "/stream."]
+        .iter()
+        .find_map(|p| keys.iter().find(|k| k.contains(p)).cloned()))
+}
+
 /// Every fact in the store.
 pub fn load_facts(store: &dyn Store) -> io::Result<Vec<Fact>> {
     let mut facts = Vec::new();
@@ -169,8 +228,13 @@ pub fn load_records(store: &dyn Store) -> io::Result<Vec<SessionRecord>> {
 }
 
 pub fn load_text(store: &dyn Store, session_id: &str) -> io::Result<Option<SessionText>> {
-    match store.get(&format!("text/{}.json", session_key(session_id)))? {
-        Some(b) => Ok(serde_json::from_slice(&b).ok()),
+    let Some(key) = text_of_record_key(store, session_id)? else {
+        return Ok(None);
+    };
+    match store.get(&key)? {
+        Some(b) => serde_json::from_slice(&b)
+            .map(Some)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{key}: {e}"))),
         None => Ok(None),
     }
 }
@@ -178,36 +242,10 @@ pub fn load_text(store: &dyn Store, session_id: &str) -> io::Result<Option<Sessi
 /// Render the text of record of one session: the S3 copy, else the CloudWatch upload, else
 /// the streamed lines in time order.
 fn session_text(store: &dyn Store, id: &str, facts: &[&Fact]) -> io::Result<SessionText> {
-    let copies = store.list(&format!("transcripts/{}/", session_key(id)))?;
-    let pick = copies
-        .iter()
-        .find(|k| k.contains("/s3-"))
-        .or_else(|| copies.iter().find(|k| k.contains("/cwupload-")));
-    if let Some(key) = pick {
-        let bytes = store.get(key)?.unwrap_or_default();
-        let (r, sink) = render_transcript(&bytes[..], SizeChoice::default(), VecSink::default())?;
-        return Ok(SessionText {
-            source: Some(if key.contains("/s3-") {
-                TranscriptSource::S3
-            } else {
-                TranscriptSource::CloudwatchUpload
-            }),
-            width: Some(r.width),
-            lines: sink.lines,
-            commands: r
-                .summary
-                .commands
-                .into_iter()
-                .map(|c| (c.line, c.text))
-                .collect(),
-            cancelled: r
-                .summary
-                .cancelled
-                .into_iter()
-                .map(|c| (c.line, c.text))
-                .collect(),
-            alternate_screens: sink.alternate_screens,
-        });
+    if let Some(key) = text_of_record_key(store, id)? {
+        if !key.contains("/stream.") {
+            return Ok(load_text(store, id)?.unwrap_or_default());
+        }
     }
     let mut streamed: Vec<(&str, &str, &Vec<String>)> = facts
         .iter()

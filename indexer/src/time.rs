@@ -17,7 +17,8 @@ pub fn rfc3339(t: OffsetDateTime) -> String {
 /// `2020-05-27 23:00:48+0000` (older).
 pub fn normalize_script_time(s: &str) -> Option<String> {
     let s = s.trim();
-    if s.len() < 19 {
+    // a time of the header is ASCII: anything else (a cut or hostile header) is no time
+    if s.len() < 19 || !s.is_char_boundary(19) {
         return None;
     }
     let (dt, off) = s.split_at(19);
@@ -55,7 +56,7 @@ pub fn parse_time(s: &str) -> Option<OffsetDateTime> {
         return Some(t.to_offset(UtcOffset::UTC));
     }
     let s = s.trim();
-    if s.len() >= 19 {
+    if s.len() >= 19 && s.is_char_boundary(19) {
         let dt = PrimitiveDateTime::parse(
             &s[..19].replace('T', " "),
             format_description!("[year]-[month]-[day] [hour]:[minute]:[second]"),
@@ -88,6 +89,12 @@ mod tests {
             Some("2020-05-28T00:30:48Z")
         );
         assert_eq!(normalize_script_time("garbage"), None);
+        // regression (found by the render fuzz target): byte 19 inside a character
+        assert_eq!(
+            normalize_script_time("2020-05-27 23:00:4\u{fffd}+0000"),
+            None
+        );
+        assert_eq!(parse_time("2020-05-27 23:00:4\u{fffd}"), None);
     }
 
     #[test]
