@@ -1,6 +1,11 @@
-//! The full-text index (tantivy): one document per rendered transcript line, carrying its
-//! session's fields for filtering, and a query language for what people look for in shell
+//! The full-text index (tantivy) and a query language for what people look for in shell
 //! transcripts.
+//!
+//! A document is a chunk of up to [`CHUNK_LINES`] consecutive lines of one session's rendered
+//! text, carrying the session's fields for filtering. The index finds candidate chunks; each
+//! candidate's lines are then checked against the same query, so a hit is one line, and a
+//! phrase never matches across a line end. (One document a line made the index 2.4 times the
+//! raw transcripts and ingest ten times slower.)
 //!
 //! Tokens: runs of letters and digits, lowercased; CJK text as overlapping character bigrams
 //! (so `データベース` finds `本番環境のデータベース` without a dictionary). A query word with
@@ -9,7 +14,6 @@
 use std::ops::Bound;
 use std::path::Path;
 
-use tantivy::collector::TopDocs;
 use tantivy::query::{
     AllQuery, BooleanQuery, Occur, PhrasePrefixQuery, PhraseQuery, Query, RangeQuery, RegexQuery,
     TermQuery,
@@ -124,14 +128,21 @@ impl Tokenizer for AuditTokenizer {
 
 // ---- schema --------------------------------------------------------------------------------
 
-/// The fields of a line document.
+/// Lines a document holds at most.
+pub const CHUNK_LINES: usize = 64;
+
+/// The fields of a chunk document.
 #[derive(Clone, Copy)]
 pub struct Fields {
     pub session_id: Field,
+    /// number of the chunk's first line
     pub line: Field,
+    /// the chunk's lines, joined with `\n`
     pub text: Field,
+    /// the chunk's command lines only
     pub command: Field,
-    pub is_command: Field,
+    /// offsets (from `line`) of the command lines, comma-separated
+    pub command_lines: Field,
     pub principal: Field,
     pub target: Field,
     pub kind: Field,
@@ -141,22 +152,23 @@ pub struct Fields {
 
 pub fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
-    let text_opts = TextOptions::default().set_stored().set_indexing_options(
-        TextFieldIndexing::default()
-            .set_tokenizer(TOKENIZER)
-            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
-    );
-    let cmd_opts = TextOptions::default().set_indexing_options(
-        TextFieldIndexing::default()
-            .set_tokenizer(TOKENIZER)
-            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
-    );
+    let indexing = TextFieldIndexing::default()
+        .set_tokenizer(TOKENIZER)
+        .set_index_option(IndexRecordOption::WithFreqsAndPositions);
     let f = Fields {
         session_id: b.add_text_field("session_id", STRING | STORED),
-        line: b.add_u64_field("line", NumericOptions::default().set_stored().set_fast()),
-        text: b.add_text_field("text", text_opts),
-        command: b.add_text_field("command", cmd_opts),
-        is_command: b.add_u64_field("is_command", INDEXED | STORED),
+        line: b.add_u64_field("line", NumericOptions::default().set_stored()),
+        text: b.add_text_field(
+            "text",
+            TextOptions::default()
+                .set_stored()
+                .set_indexing_options(indexing.clone()),
+        ),
+        command: b.add_text_field(
+            "command",
+            TextOptions::default().set_indexing_options(indexing),
+        ),
+        command_lines: b.add_text_field("command_lines", STORED),
         principal: b.add_text_field("principal", STRING | STORED),
         target: b.add_text_field("target", STRING | STORED),
         kind: b.add_text_field("kind", STRING),
@@ -178,12 +190,12 @@ pub fn open_or_create(dir: &Path) -> Result<(Index, Fields), IndexError> {
     Ok((index, fields))
 }
 
-/// What a line document says.
-pub struct LineDoc<'a> {
+/// One session's text and fields, to index.
+pub struct SessionDoc<'a> {
     pub session_id: &'a str,
-    pub line: u64,
-    pub text: &'a str,
-    pub is_command: bool,
+    pub lines: &'a [String],
+    /// 1-based numbers of the lines that were run as commands
+    pub commands: &'a std::collections::HashSet<u64>,
     pub principal: Option<&'a str>,
     pub target: Option<&'a str>,
     pub kind: &'a str,
@@ -191,29 +203,50 @@ pub struct LineDoc<'a> {
     pub start: Option<&'a str>,
 }
 
-pub fn add_line(w: &IndexWriter, f: &Fields, d: &LineDoc<'_>) -> Result<(), IndexError> {
-    let mut doc = TantivyDocument::default();
-    doc.add_text(f.session_id, d.session_id);
-    doc.add_u64(f.line, d.line);
-    doc.add_text(f.text, d.text);
-    if d.is_command {
-        doc.add_text(f.command, d.text);
+/// Add a session's text as chunk documents.
+pub fn add_session(w: &IndexWriter, f: &Fields, d: &SessionDoc<'_>) -> Result<(), IndexError> {
+    let start = d
+        .start
+        .and_then(parse_time)
+        .map(|t| DateTime::from_timestamp_secs(t.unix_timestamp()));
+    for (c, chunk) in d.lines.chunks(CHUNK_LINES).enumerate() {
+        if chunk.iter().all(|l| l.trim().is_empty()) {
+            continue;
+        }
+        let first = (c * CHUNK_LINES) as u64 + 1;
+        let mut doc = TantivyDocument::default();
+        doc.add_text(f.session_id, d.session_id);
+        doc.add_u64(f.line, first);
+        doc.add_text(f.text, chunk.join("\n"));
+        let cmds: Vec<usize> = (0..chunk.len())
+            .filter(|i| d.commands.contains(&(first + *i as u64)))
+            .collect();
+        if !cmds.is_empty() {
+            let text: Vec<&str> = cmds.iter().map(|&i| chunk[i].as_str()).collect();
+            doc.add_text(f.command, text.join("\n"));
+            doc.add_text(
+                f.command_lines,
+                cmds.iter()
+                    .map(usize::to_string)
+                    .collect::<Vec<_>>()
+                    .join(","),
+            );
+        }
+        if let Some(p) = d.principal {
+            doc.add_text(f.principal, p);
+        }
+        if let Some(t) = d.target {
+            doc.add_text(f.target, t);
+        }
+        doc.add_text(f.kind, d.kind);
+        for fl in d.flags {
+            doc.add_text(f.flag, fl);
+        }
+        if let Some(t) = start {
+            doc.add_date(f.start, t);
+        }
+        w.add_document(doc)?;
     }
-    doc.add_u64(f.is_command, d.is_command as u64);
-    if let Some(p) = d.principal {
-        doc.add_text(f.principal, p);
-    }
-    if let Some(t) = d.target {
-        doc.add_text(f.target, t);
-    }
-    doc.add_text(f.kind, d.kind);
-    for fl in d.flags {
-        doc.add_text(f.flag, fl);
-    }
-    if let Some(t) = d.start.and_then(parse_time) {
-        doc.add_date(f.start, DateTime::from_timestamp_secs(t.unix_timestamp()));
-    }
-    w.add_document(doc)?;
     Ok(())
 }
 
@@ -294,18 +327,35 @@ fn lex(q: &str) -> Result<Vec<Tok>, IndexError> {
     Ok(out)
 }
 
-struct Parser<'a> {
-    toks: Vec<Tok>,
-    i: usize,
-    f: &'a Fields,
+/// A parsed query: what the index looks for in chunks and what a line must satisfy.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Q {
+    /// tokens in a row in the line (a phrase); the last one a prefix when `prefix`
+    Text {
+        commands_only: bool,
+        tokens: Vec<String>,
+        prefix: bool,
+    },
+    /// a session field, exactly or by prefix: true for every line of the session
+    Exact {
+        field: &'static str,
+        value: String,
+    },
+    And(Vec<(bool, Q)>),
+    Or(Vec<Q>),
 }
 
-impl Parser<'_> {
+struct Parser {
+    toks: Vec<Tok>,
+    i: usize,
+}
+
+impl Parser {
     fn peek_word(&self, w: &str) -> bool {
         matches!(self.toks.get(self.i), Some(Tok::Word(x)) if x == w)
     }
 
-    fn or(&mut self) -> Result<Box<dyn Query>, IndexError> {
+    fn or(&mut self) -> Result<Q, IndexError> {
         let mut parts = vec![self.and()?];
         while self.peek_word("OR") {
             self.i += 1;
@@ -314,43 +364,40 @@ impl Parser<'_> {
         Ok(if parts.len() == 1 {
             parts.pop().unwrap()
         } else {
-            Box::new(BooleanQuery::new(
-                parts.into_iter().map(|q| (Occur::Should, q)).collect(),
-            ))
+            Q::Or(parts)
         })
     }
 
-    fn and(&mut self) -> Result<Box<dyn Query>, IndexError> {
-        let mut parts: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    fn and(&mut self) -> Result<Q, IndexError> {
+        let mut parts: Vec<(bool, Q)> = Vec::new();
         loop {
             match self.toks.get(self.i) {
                 None | Some(Tok::Close) => break,
                 Some(Tok::Word(w)) if w == "OR" => break,
-                Some(Tok::Word(w)) if w == "AND" => {
-                    self.i += 1;
-                    continue;
-                }
+                Some(Tok::Word(w)) if w == "AND" => self.i += 1,
                 Some(Tok::Word(w)) if w == "NOT" => {
                     self.i += 1;
-                    parts.push((Occur::MustNot, self.atom()?));
+                    parts.push((true, self.atom()?));
                 }
-                _ => parts.push((Occur::Must, self.atom()?)),
+                _ => parts.push((false, self.atom()?)),
             }
         }
         if parts.is_empty() {
             return Err(IndexError::Query("empty query".into()));
         }
-        if parts.iter().all(|p| p.0 == Occur::MustNot) {
-            parts.push((Occur::Must, Box::new(AllQuery)));
+        if parts.iter().all(|p| p.0) {
+            return Err(IndexError::Query(
+                "a query needs something to find, not only NOT".into(),
+            ));
         }
-        Ok(if parts.len() == 1 && parts[0].0 == Occur::Must {
+        Ok(if parts.len() == 1 {
             parts.pop().unwrap().1
         } else {
-            Box::new(BooleanQuery::new(parts))
+            Q::And(parts)
         })
     }
 
-    fn atom(&mut self) -> Result<Box<dyn Query>, IndexError> {
+    fn atom(&mut self) -> Result<Q, IndexError> {
         match self.toks.get(self.i).cloned() {
             Some(Tok::Open) => {
                 self.i += 1;
@@ -363,25 +410,22 @@ impl Parser<'_> {
             }
             Some(Tok::Word(w)) => {
                 self.i += 1;
-                // field prefixes
                 if let Some((field, value)) = w.split_once(':') {
                     let exact = match field {
-                        "user" | "principal" => Some(self.f.principal),
-                        "target" => Some(self.f.target),
-                        "kind" => Some(self.f.kind),
-                        "flag" => Some(self.f.flag),
-                        "session" => Some(self.f.session_id),
+                        "user" | "principal" => Some("principal"),
+                        "target" => Some("target"),
+                        "kind" => Some("kind"),
+                        "flag" => Some("flag"),
+                        "session" => Some("session_id"),
                         _ => None,
                     };
-                    if let Some(fl) = exact {
-                        return Ok(exact_or_prefix(fl, value));
+                    if let Some(field) = exact {
+                        return Ok(Q::Exact {
+                            field,
+                            value: value.to_owned(),
+                        });
                     }
                     if field == "command" || field == "text" {
-                        let fl = if field == "command" {
-                            self.f.command
-                        } else {
-                            self.f.text
-                        };
                         let value = match self.toks.get(self.i) {
                             Some(Tok::Phrase(p)) if value.is_empty() => {
                                 let p = p.clone();
@@ -390,17 +434,157 @@ impl Parser<'_> {
                             }
                             _ => value.to_owned(),
                         };
-                        return text_query(fl, &value);
+                        return text_q(&value, field == "command");
                     }
                 }
-                text_query(self.f.text, &w)
+                text_q(&w, false)
             }
             Some(Tok::Phrase(p)) => {
                 self.i += 1;
-                text_query(self.f.text, &p)
+                text_q(&p, false)
             }
             Some(Tok::Close) => Err(IndexError::Query("a ')' without '('".into())),
             None => Err(IndexError::Query("the query ends too soon".into())),
+        }
+    }
+}
+
+fn text_q(text: &str, commands_only: bool) -> Result<Q, IndexError> {
+    let (text, prefix) = match text.strip_suffix('*') {
+        Some(t) => (t, true),
+        None => (text, false),
+    };
+    let tokens: Vec<String> = tokenize(text).into_iter().map(|t| t.text).collect();
+    if tokens.is_empty() {
+        return Err(IndexError::Query(format!(
+            "{text:?} has nothing to search for (letters or digits)"
+        )));
+    }
+    Ok(Q::Text {
+        commands_only,
+        tokens,
+        prefix,
+    })
+}
+
+/// Parse a query.
+pub fn parse(q: &str) -> Result<Q, IndexError> {
+    let mut p = Parser {
+        toks: lex(q)?,
+        i: 0,
+    };
+    let ast = p.or()?;
+    if p.i < p.toks.len() {
+        return Err(IndexError::Query("a ')' without '('".into()));
+    }
+    Ok(ast)
+}
+
+impl Q {
+    /// The query on chunks. Negated text is left to the line check: a chunk holding a
+    /// word can still have lines without it.
+    fn to_tantivy(&self, f: &Fields) -> Box<dyn Query> {
+        match self {
+            Q::Text {
+                commands_only,
+                tokens,
+                prefix,
+            } => {
+                let field = if *commands_only { f.command } else { f.text };
+                let terms: Vec<Term> = tokens
+                    .iter()
+                    .map(|t| Term::from_field_text(field, t))
+                    .collect();
+                match (terms.len(), prefix) {
+                    (1, false) => {
+                        Box::new(TermQuery::new(terms[0].clone(), IndexRecordOption::Basic))
+                    }
+                    (1, true) => Box::new(
+                        RegexQuery::from_pattern(&format!("{}.*", regex_escape(&tokens[0])), field)
+                            .expect("escaped"),
+                    ),
+                    (_, false) => Box::new(PhraseQuery::new(terms)),
+                    (_, true) => Box::new(PhrasePrefixQuery::new(terms)),
+                }
+            }
+            Q::Exact { field, value } => exact_or_prefix(f.by_name(field), value),
+            Q::And(parts) => {
+                let mut clauses: Vec<(Occur, Box<dyn Query>)> = parts
+                    .iter()
+                    .filter(|(neg, q)| !*neg || matches!(q, Q::Exact { .. }))
+                    .map(|(neg, q)| {
+                        (
+                            if *neg { Occur::MustNot } else { Occur::Must },
+                            q.to_tantivy(f),
+                        )
+                    })
+                    .collect();
+                if clauses.iter().all(|c| c.0 == Occur::MustNot) {
+                    clauses.push((Occur::Must, Box::new(AllQuery)));
+                }
+                Box::new(BooleanQuery::new(clauses))
+            }
+            Q::Or(parts) => Box::new(BooleanQuery::new(
+                parts
+                    .iter()
+                    .map(|q| (Occur::Should, q.to_tantivy(f)))
+                    .collect(),
+            )),
+        }
+    }
+
+    /// A word every matching line contains (lowercase ASCII), for a quick check before the
+    /// line is tokenized: the first token of the first required text.
+    fn needle(&self) -> Option<String> {
+        match self {
+            Q::Text { tokens, .. } => tokens.first().filter(|t| t.is_ascii()).cloned(),
+            Q::And(parts) => parts
+                .iter()
+                .filter(|(neg, _)| !neg)
+                .find_map(|(_, q)| q.needle()),
+            Q::Exact { .. } | Q::Or(_) => None,
+        }
+    }
+
+    /// Whether one line (its tokens; `is_command` when it was run) satisfies the query.
+    pub fn matches_line(&self, tokens: &[String], is_command: bool) -> bool {
+        match self {
+            Q::Text {
+                commands_only,
+                tokens: want,
+                prefix,
+            } => {
+                if *commands_only && !is_command {
+                    return false;
+                }
+                let n = want.len();
+                tokens.windows(n).any(|w| {
+                    w.iter().zip(want).enumerate().all(|(i, (have, want))| {
+                        if *prefix && i + 1 == n {
+                            have.starts_with(want.as_str())
+                        } else {
+                            have == want
+                        }
+                    })
+                })
+            }
+            Q::Exact { .. } => true,
+            Q::And(parts) => parts
+                .iter()
+                .all(|(neg, q)| q.matches_line(tokens, is_command) != *neg),
+            Q::Or(parts) => parts.iter().any(|q| q.matches_line(tokens, is_command)),
+        }
+    }
+}
+
+impl Fields {
+    fn by_name(&self, name: &str) -> Field {
+        match name {
+            "principal" => self.principal,
+            "target" => self.target,
+            "kind" => self.kind,
+            "flag" => self.flag,
+            _ => self.session_id,
         }
     }
 }
@@ -429,46 +613,9 @@ fn regex_escape(s: &str) -> String {
     out
 }
 
-/// Words of free text: one token is a term, several a phrase; a trailing `*` makes the last
-/// token a prefix.
-fn text_query(field: Field, text: &str) -> Result<Box<dyn Query>, IndexError> {
-    let (text, prefix) = match text.strip_suffix('*') {
-        Some(t) => (t, true),
-        None => (text, false),
-    };
-    let toks = tokenize(text);
-    if toks.is_empty() {
-        return Err(IndexError::Query(format!(
-            "{text:?} has nothing to search for (letters or digits)"
-        )));
-    }
-    let terms: Vec<Term> = toks
-        .iter()
-        .map(|t| Term::from_field_text(field, &t.text))
-        .collect();
-    Ok(match (terms.len(), prefix) {
-        (1, false) => Box::new(TermQuery::new(
-            terms[0].clone(),
-            IndexRecordOption::WithFreqs,
-        )),
-        (1, true) => Box::new(
-            RegexQuery::from_pattern(&format!("{}.*", regex_escape(&toks[0].text)), field)
-                .expect("escaped"),
-        ),
-        (_, false) => Box::new(PhraseQuery::new(terms)),
-        (_, true) => Box::new(PhrasePrefixQuery::new(terms)),
-    })
-}
-
-/// Parse a query and add the filters.
-pub fn build_query(q: &str, f: &Fields, filters: &Filters) -> Result<Box<dyn Query>, IndexError> {
-    let toks = lex(q)?;
-    let mut p = Parser { toks, i: 0, f };
-    let main = p.or()?;
-    if p.i < p.toks.len() {
-        return Err(IndexError::Query("a ')' without '('".into()));
-    }
-    let mut parts: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, main)];
+/// The chunk query with the filters added.
+fn chunk_query(ast: &Q, f: &Fields, filters: &Filters) -> Box<dyn Query> {
+    let mut parts: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, ast.to_tantivy(f))];
     let mut exact = |field: Field, v: &Option<String>| {
         if let Some(v) = v {
             parts.push((Occur::Must, exact_or_prefix(field, v)));
@@ -479,14 +626,13 @@ pub fn build_query(q: &str, f: &Fields, filters: &Filters) -> Result<Box<dyn Que
     exact(f.kind, &filters.kind);
     exact(f.flag, &filters.flag);
     if filters.since.is_some() || filters.until.is_some() {
-        let bound = |t: Option<i64>| match t {
+        let lower = match filters.since {
             Some(s) => Bound::Included(Term::from_field_date(
                 f.start,
                 DateTime::from_timestamp_secs(s),
             )),
             None => Bound::Unbounded,
         };
-        let lower = bound(filters.since);
         let upper = match filters.until {
             Some(s) => Bound::Excluded(Term::from_field_date(
                 f.start,
@@ -496,7 +642,69 @@ pub fn build_query(q: &str, f: &Fields, filters: &Filters) -> Result<Box<dyn Que
         };
         parts.push((Occur::Must, Box::new(RangeQuery::new(lower, upper))));
     }
-    Ok(Box::new(BooleanQuery::new(parts)))
+    Box::new(BooleanQuery::new(parts))
+}
+
+/// The matching lines of these chunks, at most `limit`.
+fn line_hits(
+    ast: &Q,
+    needle: Option<&str>,
+    f: &Fields,
+    docs: &[(Option<i64>, String, u64, TantivyDocument)],
+    limit: usize,
+) -> Vec<Hit> {
+    let mut hits = Vec::new();
+    for (start, sid, first, doc) in docs {
+        let s = |fl: Field| {
+            doc.get_first(fl)
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+        };
+        let text = doc.get_first(f.text).and_then(|v| v.as_str()).unwrap_or("");
+        let cmds = command_offsets(doc, f);
+        let start = start
+            .and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok())
+            .map(crate::time::rfc3339);
+        for (i, line) in text.split('\n').enumerate() {
+            // cheap first: a line without the query's first word cannot match
+            if let Some(n) = needle {
+                if !contains_ascii_ci(line, n) {
+                    continue;
+                }
+            }
+            let tokens: Vec<String> = tokenize(line).into_iter().map(|t| t.text).collect();
+            let is_command = cmds.contains(&i);
+            if !ast.matches_line(&tokens, is_command) {
+                continue;
+            }
+            hits.push(Hit {
+                session_id: sid.clone(),
+                line: first + i as u64,
+                text: line.to_owned(),
+                is_command,
+                principal: s(f.principal),
+                target: s(f.target),
+                start: start.clone(),
+            });
+            if hits.len() >= limit {
+                return hits;
+            }
+        }
+    }
+    hits
+}
+
+/// `hay` contains `needle` (lowercase ASCII), ignoring ASCII case.
+fn contains_ascii_ci(hay: &str, needle: &str) -> bool {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    n.is_empty() || h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
+}
+
+fn command_offsets(doc: &TantivyDocument, f: &Fields) -> Vec<usize> {
+    doc.get_first(f.command_lines)
+        .and_then(|v| v.as_str())
+        .map(|c| c.split(',').filter_map(|x| x.parse().ok()).collect())
+        .unwrap_or_default()
 }
 
 /// One matching line.
@@ -511,7 +719,8 @@ pub struct Hit {
     pub start: Option<String>,
 }
 
-/// Search, returning hits ordered by session start, session and line (like grep, not by score).
+/// Search: at most `limit` hits, ordered by session start, session and line (like grep, not
+/// by score).
 pub fn search(
     index: &Index,
     f: &Fields,
@@ -519,36 +728,43 @@ pub fn search(
     filters: &Filters,
     limit: usize,
 ) -> Result<Vec<Hit>, IndexError> {
-    let query = build_query(q, f, filters)?;
+    let ast = parse(q)?;
+    let query = chunk_query(&ast, f, filters);
     let reader = index.reader()?;
     let searcher = reader.searcher();
-    let top = searcher.search(&query, &TopDocs::with_limit(limit.max(1)))?;
-    let mut hits = Vec::with_capacity(top.len());
-    for (_, addr) in top {
-        let doc: TantivyDocument = searcher.doc(addr)?;
-        let s = |fl: Field| {
-            doc.get_first(fl)
+    // Candidate chunks in order of session start, from the fast field: only as many as the
+    // hits wanted, more when the line check turns some down.
+    let total = searcher.search(&query, &tantivy::collector::Count)?;
+    let needle = ast.needle();
+    let mut want = limit.max(1).min(total.max(1));
+    loop {
+        let top = searcher.search(
+            &query,
+            &tantivy::collector::TopDocs::with_limit(want)
+                .order_by_fast_field::<DateTime>("start", tantivy::Order::Asc),
+        )?;
+        let mut docs = Vec::with_capacity(top.len());
+        for (_, addr) in top {
+            let doc: TantivyDocument = searcher.doc(addr)?;
+            let sid = doc
+                .get_first(f.session_id)
                 .and_then(|v| v.as_str())
-                .map(str::to_owned)
-        };
-        hits.push(Hit {
-            session_id: s(f.session_id).unwrap_or_default(),
-            line: doc.get_first(f.line).and_then(|v| v.as_u64()).unwrap_or(0),
-            text: s(f.text).unwrap_or_default(),
-            is_command: doc.get_first(f.is_command).and_then(|v| v.as_u64()) == Some(1),
-            principal: s(f.principal),
-            target: s(f.target),
-            start: doc
+                .unwrap_or("")
+                .to_owned();
+            let line = doc.get_first(f.line).and_then(|v| v.as_u64()).unwrap_or(0);
+            let start = doc
                 .get_first(f.start)
                 .and_then(|v| v.as_datetime())
-                .and_then(|d| {
-                    time::OffsetDateTime::from_unix_timestamp(d.into_timestamp_secs()).ok()
-                })
-                .map(crate::time::rfc3339),
-        });
+                .map(|d| d.into_timestamp_secs());
+            docs.push((start, sid, line, doc));
+        }
+        docs.sort_by(|a, b| (a.0, &a.1, a.2).cmp(&(b.0, &b.1, b.2)));
+        let hits = line_hits(&ast, needle.as_deref(), f, &docs, limit);
+        if hits.len() >= limit || want >= total {
+            return Ok(hits);
+        }
+        want = (want * 4).min(total);
     }
-    hits.sort_by(|a, b| (&a.start, &a.session_id, a.line).cmp(&(&b.start, &b.session_id, b.line)));
-    Ok(hits)
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::correlate::{correlate, CorrelateOptions, Kind, SessionRecord};
 use crate::facts::{Fact, FactKind, TranscriptSource};
 use crate::formats::{self, detect, fnv, split_session_id, BadRecord, Decoded, Format};
-use crate::index::{self, LineDoc};
+use crate::index::{self, SessionDoc};
 use crate::render::{AlternateScreen, RenderOptions, Renderer, VecSink};
 use crate::store::Store;
 use crate::transcript::{render_transcript, SizeChoice};
@@ -342,32 +342,24 @@ pub fn rebuild(
             .collect();
         let kind = kind_name(&rec.kind);
         let commands: std::collections::HashSet<u64> = text.commands.iter().map(|c| c.0).collect();
-        for (i, line) in text.lines.iter().enumerate() {
-            if line.trim().is_empty() {
-                continue;
-            }
-            let n = i as u64 + 1;
-            index::add_line(
-                &writer,
-                &fields,
-                &LineDoc {
-                    session_id: &id,
-                    line: n,
-                    text: line,
-                    is_command: commands.contains(&n),
-                    principal: rec.principal.as_deref(),
-                    target: rec.target.as_deref(),
-                    kind: &kind,
-                    flags: &flags,
-                    start: rec.start.as_deref(),
-                },
-            )?;
-        }
-        if text.source.is_some() {
-            store.put(
-                &format!("text/{}.json", session_key(&id)),
-                &serde_json::to_vec(&text)?,
-            )?;
+        index::add_session(
+            &writer,
+            &fields,
+            &SessionDoc {
+                session_id: &id,
+                lines: &text.lines,
+                commands: &commands,
+                principal: rec.principal.as_deref(),
+                target: rec.target.as_deref(),
+                kind: &kind,
+                flags: &flags,
+                start: rec.start.as_deref(),
+            },
+        )?;
+        // streamed text is made here, from the facts: keep it for `show` and `search -C`
+        if text.source == Some(TranscriptSource::CloudwatchStream) {
+            let key = format!("text/{}/stream.json", session_key(&id));
+            store.put(&key, &serde_json::to_vec(&text)?)?;
         }
     }
     writer.commit()?;

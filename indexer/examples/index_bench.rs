@@ -1,0 +1,241 @@
+//! The index benchmark: generate a corpus of sessions from the real recordings, ingest it,
+//! and time queries beside ripgrep over the rendered text of the same corpus, in one run.
+//!
+//! `cargo run --release -p ssm-audit-indexer --example index_bench -- SESSIONS DIR`
+//!
+//! Prints: raw transcript bytes, ingest throughput (raw MB/s, one thread), index size against
+//! raw size, and p50/p99 latency of a term, a phrase and a filtered query, with ripgrep's
+//! p50 for the same words over the rendered text (`rg` must be on PATH).
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use ssm_audit_indexer::correlate::CorrelateOptions;
+use ssm_audit_indexer::index::{self, Filters};
+use ssm_audit_indexer::ingest::{self, IngestReport};
+use ssm_audit_indexer::store::LocalStore;
+
+const PRINCIPALS: [&str; 8] = [
+    "alice@example.com",
+    "bob@example.com",
+    "carol",
+    "dave.ops",
+    "erin@example.com",
+    "frank",
+    "grace+admin@example.com",
+    "root",
+];
+
+/// A deterministic 26-character session id suffix.
+fn suffix(mut x: u64) -> String {
+    const A: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    (0..26)
+        .map(|_| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            A[(x >> 33) as usize % 36] as char
+        })
+        .collect()
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let n: usize = args.next().map_or(1000, |s| s.parse().expect("SESSIONS"));
+    let dir =
+        std::path::PathBuf::from(args.next().unwrap_or_else(|| "/tmp/ssm-audit-bench".into()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let rec_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/recordings");
+    let mut recs: Vec<Vec<u8>> = std::fs::read_dir(&rec_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path().join("ipc.raw"))
+        .filter(|p| p.exists())
+        .map(|p| std::fs::read(p).unwrap())
+        .collect();
+    recs.sort();
+
+    // ---- generate: S3 transcripts plus trail files with their StartSession records
+    let ev = dir.join("evidence");
+    std::fs::create_dir_all(ev.join("s3")).unwrap();
+    std::fs::create_dir_all(ev.join("trail")).unwrap();
+    let t0 = Instant::now();
+    let mut raw_bytes = 0u64;
+    let mut records = Vec::new();
+    let base = time::macros::datetime!(2026-10-01 00:00 UTC);
+    for i in 0..n {
+        let principal = PRINCIPALS[i % PRINCIPALS.len()];
+        let sid = format!("{principal}-{}", suffix(i as u64));
+        let target = format!("i-0{:016x}", (i % 500) as u64 * 7919);
+        let start = base + time::Duration::minutes(i as i64);
+        let done = start + time::Duration::minutes(20);
+        let fmt = |t: time::OffsetDateTime| {
+            ssm_audit_indexer::time::rfc3339(t)
+                .replace('T', " ")
+                .replace('Z', "+00:00")
+        };
+        let mut body = format!(
+            "Script started on {} [COMMAND=\"cat /var/lib/amazon/ssm/{target}/session/orchestration/{sid}/Standard_Stream/ipcTempFile.log\" <not executed on terminal>]\n",
+            fmt(done)
+        )
+        .into_bytes();
+        // the agent's replay turns \r\n into \r\r\n
+        let rec = &recs[i % recs.len()];
+        let mut prev = 0u8;
+        for &b in rec {
+            if b == b'\n' && prev == b'\r' {
+                body.push(b'\r');
+            }
+            body.push(b);
+            prev = b;
+        }
+        body.extend_from_slice(
+            format!("\nScript done on {} [COMMAND_EXIT_CODE=\"0\"]\n", fmt(done)).as_bytes(),
+        );
+        raw_bytes += body.len() as u64;
+        std::fs::write(ev.join("s3").join(format!("{sid}.log")), &body).unwrap();
+        records.push(serde_json::json!({
+            "eventVersion": "1.10", "eventSource": "ssm.amazonaws.com", "eventName": "StartSession",
+            "eventTime": ssm_audit_indexer::time::rfc3339(start), "eventID": format!("bench-{i}"), "awsRegion": "us-east-1",
+            "sourceIPAddress": format!("10.0.{}.{}", i % 250, i % 200), "userAgent": "aws-cli/2.17.60",
+            "userIdentity": {"type": "IAMUser", "userName": principal, "arn": format!("arn:aws:iam::111122223333:user/{principal}"), "accountId": "111122223333"},
+            "requestParameters": {"target": target}, "responseElements": {"sessionId": sid}
+        }));
+        if records.len() == 1000 || i + 1 == n {
+            let trail = serde_json::to_vec(&serde_json::json!({"Records": records})).unwrap();
+            std::fs::write(ev.join("trail").join(format!("trail-{i}.json")), trail).unwrap();
+            records.clear();
+        }
+    }
+    println!(
+        "generated {n} sessions, {:.1} MB of raw transcripts in {:.1}s",
+        raw_bytes as f64 / 1e6,
+        t0.elapsed().as_secs_f64()
+    );
+
+    // ---- ingest
+    let store = LocalStore::open(dir.join("data")).unwrap();
+    let t0 = Instant::now();
+    let mut report = IngestReport::default();
+    for sub in ["trail", "s3"] {
+        let mut files: Vec<_> = std::fs::read_dir(ev.join(sub))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        for f in files {
+            ingest::ingest_input(
+                &store,
+                &f.display().to_string(),
+                std::fs::read(&f).unwrap(),
+                &mut report,
+            );
+        }
+    }
+    let decode = t0.elapsed();
+    let index_dir = dir.join("data/index");
+    let recs_out = ingest::rebuild(&store, &index_dir, &CorrelateOptions::default()).unwrap();
+    let total = t0.elapsed();
+    assert!(
+        report.failed.is_empty(),
+        "{:?}",
+        &report.failed[..report.failed.len().min(3)]
+    );
+    assert_eq!(recs_out.len(), n);
+    let mb = raw_bytes as f64 / 1e6;
+    println!(
+        "ingest: {:.1}s ({:.1}s decode+render+store, {:.1}s correlate+index) = {:.1} MB/s of raw transcript, one thread",
+        total.as_secs_f64(),
+        decode.as_secs_f64(),
+        (total - decode).as_secs_f64(),
+        mb / total.as_secs_f64()
+    );
+    let index_size = dir_size(&index_dir);
+    println!(
+        "index: {:.1} MB = {:.2} x raw",
+        index_size as f64 / 1e6,
+        index_size as f64 / raw_bytes as f64
+    );
+
+    // ---- rendered text for ripgrep
+    let text_dir = dir.join("rendered");
+    std::fs::create_dir_all(&text_dir).unwrap();
+    for r in &recs_out {
+        let Some(id) = &r.session_id else { continue };
+        if let Some(t) = ingest::load_text(&store, id).unwrap() {
+            std::fs::write(text_dir.join(format!("{id}.txt")), t.lines.join("\n")).unwrap();
+        }
+    }
+
+    // ---- queries
+    let (idx, fields) = index::open_or_create(&index_dir).unwrap();
+    let user = Filters {
+        user: Some("carol".into()),
+        ..Filters::default()
+    };
+    let cases: [(&str, &str, &Filters, Vec<&str>); 3] = [
+        (
+            "term",
+            "shadow",
+            &Filters::default(),
+            vec!["-i", "-w", "shadow"],
+        ),
+        (
+            "phrase",
+            "\"kubectl get secrets\"",
+            &Filters::default(),
+            vec!["-i", "kubectl get secrets"],
+        ),
+        ("filtered", "exit", &user, vec!["-i", "-w", "exit"]),
+    ];
+    for (name, q, f, rg) in cases {
+        let mut times = Vec::new();
+        let mut hits = 0;
+        for _ in 0..50 {
+            let t = Instant::now();
+            hits = index::search(&idx, &fields, q, f, 100).unwrap().len();
+            times.push(t.elapsed());
+        }
+        let mut rg_times = Vec::new();
+        for _ in 0..5 {
+            let t = Instant::now();
+            let out = Command::new("rg")
+                .args(&rg)
+                .arg("-c")
+                .arg(&text_dir)
+                .output()
+                .expect("rg on PATH");
+            assert!(out.status.success() || out.status.code() == Some(1));
+            rg_times.push(t.elapsed());
+        }
+        let (p50, p99) = (pct(&mut times, 50), pct(&mut times, 99));
+        let rg50 = pct(&mut rg_times, 50);
+        println!(
+            "{name:>8} {q:<24} {hits:>4} hits (top 100)  p50 {:>8.2} ms  p99 {:>8.2} ms   ripgrep p50 {:>9.1} ms  = {:>6.0}x",
+            ms(p50), ms(p99), ms(rg50), rg50.as_secs_f64() / p50.as_secs_f64()
+        );
+    }
+}
+
+fn pct(v: &mut [Duration], p: usize) -> Duration {
+    v.sort();
+    v[((v.len() - 1) * p / 100).min(v.len() - 1)]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn dir_size(p: &Path) -> u64 {
+    std::fs::read_dir(p).map_or(0, |rd| {
+        rd.map(|e| {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_dir() {
+                dir_size(&e.path())
+            } else {
+                e.metadata().unwrap().len()
+            }
+        })
+        .sum()
+    })
+}
