@@ -7,11 +7,12 @@ cd "$(dirname "$0")/.."
 need_apt=()
 command -v tmux >/dev/null 2>&1 || need_apt+=(tmux)      # the renderer's oracle
 command -v script >/dev/null 2>&1 || need_apt+=(bsdutils) # util-linux script
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium) # the HTML report's browser test
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing: ${need_apt[*]}"
   if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
   $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq "${need_apt[@]}"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}"
 fi
 
 cargo fmt --all -- --check

@@ -581,3 +581,245 @@ fn quickstart_runs_on_bundled_data() {
         assert!(t.contains(want), "{want} missing from:\n{t}");
     }
 }
+
+// ---- reports --------------------------------------------------------------------------------
+
+const PERIOD: [&str; 4] = ["--since", "2026-11-20", "--until", "2026-11-21"];
+
+fn report(data: &Path, format: &str, extra: &[&str]) -> Output {
+    let mut args = vec!["report", "--format", format];
+    args.extend_from_slice(&PERIOD);
+    args.extend_from_slice(extra);
+    audit(data, &args)
+}
+
+/// Golden files in tests/golden; `UPDATE_GOLDEN=1` rewrites them (review the diff).
+fn golden(name: &str, got: &[u8]) {
+    let path = root().join("tests/golden").join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, got).unwrap();
+    }
+    let want = std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_GOLDEN=1 makes it)", path.display()));
+    assert!(
+        got == want.as_slice(),
+        "{name} differs from tests/golden/{name}:\n{}",
+        String::from_utf8_lossy(got)
+    );
+}
+
+#[test]
+fn reports_are_deterministic_and_match_the_golden_files() {
+    let (_tmp, data) = ingested();
+    for (format, file) in [
+        ("json", "report.json"),
+        ("md", "report.md"),
+        ("csv", "report.csv"),
+        ("html", "report.html"),
+    ] {
+        let a = report(&data, format, &[]);
+        assert_eq!(
+            a.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&a.stderr)
+        );
+        let b = report(&data, format, &[]);
+        assert_eq!(
+            a.stdout, b.stdout,
+            "{format}: same data and period, same bytes"
+        );
+        golden(file, &a.stdout);
+    }
+    let v: serde_json::Value = serde_json::from_slice(&report(&data, "json", &[]).stdout).unwrap();
+    assert_eq!(v["summary"]["sessions"], 3);
+    assert_eq!(v["summary"]["denied_attempts"], 1);
+    let rules: Vec<&str> = v["risky_commands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            "privilege-sudo",
+            "credentials-read",
+            "credentials-in-environment",
+            "credentials-read",
+            "destructive-rm"
+        ]
+    );
+    assert!(
+        !v["risky_commands"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["command"].as_str().unwrap().contains("not-run")),
+        "a cancelled line is not a command"
+    );
+    assert_eq!(v["tunnels"][0]["host"], "db.internal");
+    assert_eq!(
+        v["new_access"].as_array().unwrap().len(),
+        2,
+        "alice on two targets; the tunnel is her second session on one"
+    );
+    // every item names its session, so `show` finds it
+    let sid = v["risky_commands"][0]["session_id"].as_str().unwrap();
+    assert_eq!(audit(&data, &["show", sid]).status.code(), Some(0));
+    // --out writes the same bytes
+    let out = data.parent().unwrap().join("r.md");
+    report(&data, "md", &["--out", out.to_str().unwrap()]);
+    assert_eq!(
+        std::fs::read(&out).unwrap(),
+        report(&data, "md", &[]).stdout
+    );
+}
+
+#[test]
+fn an_empty_period_gives_an_empty_report() {
+    let (_tmp, data) = ingested();
+    let o = audit(
+        &data,
+        &[
+            "report",
+            "--format",
+            "md",
+            "--since",
+            "2030-01-01",
+            "--until",
+            "2030-01-02",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "nothing in the period");
+    golden("report-empty.md", &o.stdout);
+    let o = audit(
+        &data,
+        &[
+            "report",
+            "--format",
+            "json",
+            "--since",
+            "2030-01-01",
+            "--until",
+            "2030-01-02",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["summary"]["sessions"], 0);
+    assert_eq!(v["per_day"], serde_json::json!([["2030-01-01", 0]]));
+}
+
+#[test]
+fn working_hours_and_user_rules() {
+    let (tmp, data) = ingested();
+    // 2026-11-20 is a Friday; sessions at 09:00, 10:00 and 11:00 UTC
+    let v: serde_json::Value = serde_json::from_slice(
+        &report(&data, "json", &["--hours", "10-18", "--tz", "+01:00"]).stdout,
+    )
+    .unwrap();
+    let off: Vec<&str> = v["outside_working_hours"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["local"].as_str().unwrap())
+        .collect();
+    // local 10:00, 11:00, 12:00 on a Friday: the 10:00 and 11:00 sessions are inside 10-18;
+    // at UTC+1 the 09:00 UTC session starts at 10:00 local, so all three are inside
+    assert!(off.is_empty(), "{off:?}");
+    let v: serde_json::Value =
+        serde_json::from_slice(&report(&data, "json", &["--hours", "10-18"]).stdout).unwrap();
+    let off: Vec<&str> = v["outside_working_hours"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["local"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        off,
+        ["Friday 09:00"],
+        "in UTC the 09:00 session is before 10"
+    );
+    let v: serde_json::Value =
+        serde_json::from_slice(&report(&data, "json", &["--days", "mon-thu"]).stdout).unwrap();
+    assert_eq!(
+        v["outside_working_hours"].as_array().unwrap().len(),
+        3,
+        "Friday is not a working day"
+    );
+    let rules = tmp.path().join("rules.toml");
+    std::fs::write(&rules, "[[rule]]\nid = \"kubectl\"\npattern = 'kubectl'\nseverity = \"low\"\ndescription = \"cluster access\"\n\n[[rule]]\nid = \"destructive-rm\"\npattern = 'x'\nseverity = \"high\"\ndescription = \"off\"\nenabled = false\n").unwrap();
+    let v: serde_json::Value = serde_json::from_slice(
+        &report(&data, "json", &["--rules", rules.to_str().unwrap()]).stdout,
+    )
+    .unwrap();
+    let ids: Vec<&str> = v["risky_commands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["rule"].as_str().unwrap())
+        .collect();
+    assert!(
+        ids.contains(&"kubectl") && !ids.contains(&"destructive-rm"),
+        "{ids:?}"
+    );
+}
+
+#[test]
+fn the_html_report_opens_in_a_real_browser() {
+    let (tmp, data) = ingested();
+    let html = tmp.path().join("report.html");
+    report(&data, "html", &["--out", html.to_str().unwrap()]);
+    let text = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        !text.contains("<script") && !text.contains("http://") && !text.contains("https://"),
+        "self-contained"
+    );
+    assert!(
+        text.contains("<svg") && text.contains("class=\"span\"") && text.contains("class=\"bar\"")
+    );
+    let png = tmp.path().join("shot.png");
+    let profile = tmp.path().join("profile");
+    let out = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--window-size=1280,1600",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("--screenshot={}", png.display()))
+        .arg(format!("file://{}", html.display()))
+        .output()
+        .expect("chromium is needed: the README's test command installs it");
+    let log = String::from_utf8_lossy(&out.stderr);
+    let console: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("CONSOLE") || l.contains("Uncaught"))
+        .collect();
+    assert!(console.is_empty(), "console messages: {console:?}");
+    let img = std::fs::File::open(&png).unwrap_or_else(|e| panic!("no screenshot ({e}): {log}"));
+    let decoder = png::Decoder::new(std::io::BufReader::new(img));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let bytes = &buf[..info.buffer_size()];
+    let px = info.color_type.samples();
+    let non_white = bytes
+        .chunks(px)
+        .filter(|p| p.iter().take(3).any(|&c| c < 200))
+        .count();
+    let total = bytes.len() / px;
+    assert!(
+        non_white * 100 > total,
+        "the page looks blank: {non_white} of {total} pixels drawn"
+    );
+}

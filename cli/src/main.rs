@@ -5,6 +5,7 @@
 mod audit;
 mod quickstart;
 mod render_cmd;
+mod report_cmd;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -40,6 +41,8 @@ enum Command {
     Tunnels(audit::LedgerArgs),
     /// Sessions missing evidence, oldest first
     Gaps(audit::LedgerArgs),
+    /// The audit report of a period: access, tunnels, risky commands, evidence gaps
+    Report(report_cmd::ReportArgs),
     /// Render a transcript into the text the user saw and the commands they ran
     Render(render_cmd::RenderArgs),
 }
@@ -56,6 +59,7 @@ fn main() -> ExitCode {
         Command::Show(a) => audit::run_show(&cli.data, a, &mut out),
         Command::Tunnels(a) => audit::run_tunnels(&cli.data, a, &mut out),
         Command::Gaps(a) => audit::run_gaps(&cli.data, a, &mut out),
+        Command::Report(a) => report_cmd::run(&cli.data, a, &mut out),
         Command::Render(a) => render_cmd::run(a, &mut out),
     };
     let _ = out.flush();

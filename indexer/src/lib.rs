@@ -23,6 +23,7 @@ pub mod formats;
 pub mod index;
 pub mod ingest;
 pub mod render;
+pub mod report;
 pub mod store;
 pub mod time;
 pub mod transcript;

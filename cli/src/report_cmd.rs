@@ -1,0 +1,150 @@
+//! `ssm-audit report`: the audit report of a period, as HTML, Markdown, CSV or JSON.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use ssm_audit_indexer::ingest;
+use ssm_audit_indexer::report::{self, ReportOptions, Rules};
+use time::{OffsetDateTime, UtcOffset, Weekday};
+
+use crate::audit::{parse_when, DataArgs};
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum Format {
+    Html,
+    Md,
+    Csv,
+    Json,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ReportArgs {
+    /// Sessions started at or after: RFC 3339, a date or an age (7d)
+    #[arg(long, default_value = "7d")]
+    pub since: String,
+    /// Sessions started before: same forms [default: now]
+    #[arg(long)]
+    pub until: Option<String>,
+    #[arg(long, value_enum, default_value = "html")]
+    pub format: Format,
+    /// Write here instead of to standard output
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// A TOML rule file laid over the default rules (same id replaces; enabled = false removes)
+    #[arg(long)]
+    pub rules: Option<PathBuf>,
+    /// The working-hours time zone as an offset: UTC, +02:00, -05:00
+    #[arg(long, default_value = "UTC")]
+    pub tz: String,
+    /// Working hours, local: START-END in whole hours
+    #[arg(long, default_value = "8-18")]
+    pub hours: String,
+    /// Working days: a range (mon-fri) or a list (mon,tue,...)
+    #[arg(long, default_value = "mon-fri")]
+    pub days: String,
+    /// Print the default rules and exit
+    #[arg(long)]
+    pub print_default_rules: bool,
+}
+
+fn parse_offset(s: &str) -> Result<UtcOffset> {
+    if s.eq_ignore_ascii_case("utc") || s == "Z" {
+        return Ok(UtcOffset::UTC);
+    }
+    let (sign, rest) = match s.as_bytes().first() {
+        Some(b'+') => (1, &s[1..]),
+        Some(b'-') => (-1, &s[1..]),
+        _ => bail!("--tz {s:?}: use UTC or an offset like +02:00"),
+    };
+    let (h, m) = rest.split_once(':').unwrap_or((rest, "0"));
+    let (h, m): (i8, i8) = (
+        h.parse().context("--tz hours")?,
+        m.parse().context("--tz minutes")?,
+    );
+    Ok(UtcOffset::from_hms(sign * h, sign * m, 0)?)
+}
+
+fn weekday(s: &str) -> Result<Weekday> {
+    Ok(match &s.to_lowercase()[..s.len().min(3)] {
+        "mon" => Weekday::Monday,
+        "tue" => Weekday::Tuesday,
+        "wed" => Weekday::Wednesday,
+        "thu" => Weekday::Thursday,
+        "fri" => Weekday::Friday,
+        "sat" => Weekday::Saturday,
+        "sun" => Weekday::Sunday,
+        _ => bail!("{s:?} is not a day: use mon, tue, wed, thu, fri, sat, sun"),
+    })
+}
+
+fn parse_days(s: &str) -> Result<Vec<Weekday>> {
+    if let Some((a, b)) = s.split_once('-') {
+        let (mut d, end) = (weekday(a)?, weekday(b)?);
+        let mut v = vec![d];
+        while d != end && v.len() < 7 {
+            d = d.next();
+            v.push(d);
+        }
+        return Ok(v);
+    }
+    s.split(',').map(|d| weekday(d.trim())).collect()
+}
+
+pub fn run(data: &DataArgs, args: &ReportArgs, out: &mut dyn Write) -> Result<bool> {
+    if args.print_default_rules {
+        out.write_all(report::DEFAULT_RULES.as_bytes())?;
+        return Ok(true);
+    }
+    let now = OffsetDateTime::now_utc();
+    let since = parse_when(&args.since, now)?;
+    let until = args
+        .until
+        .as_deref()
+        .map(|u| parse_when(u, now))
+        .transpose()?
+        .unwrap_or(now);
+    if until <= since {
+        bail!("--until must be after --since");
+    }
+    let (start_hour, end_hour) = args
+        .hours
+        .split_once('-')
+        .and_then(|(a, b)| Some((a.trim().parse::<u8>().ok()?, b.trim().parse::<u8>().ok()?)))
+        .filter(|(a, b)| a < b && *b <= 24)
+        .with_context(|| format!("--hours {:?}: use START-END, like 8-18", args.hours))?;
+    let user_rules = match &args.rules {
+        Some(p) => Some((
+            p.display().to_string(),
+            std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?,
+        )),
+        None => None,
+    };
+    let rules = Rules::load(user_rules.as_ref().map(|(f, t)| (f.as_str(), t.as_str())))?;
+    let opts = ReportOptions {
+        since,
+        until,
+        offset: parse_offset(&args.tz)?,
+        start_hour,
+        end_hour,
+        days: parse_days(&args.days)?,
+    };
+    let (store, _) = data.open()?;
+    let records = ingest::load_records(&store)
+        .with_context(|| format!("cannot read the records in {}", store.root().display()))?;
+    let text = |id: &str| ingest::load_text(&store, id).ok().flatten();
+    let r = report::build(&records, &text, &rules, &opts);
+    let body = match args.format {
+        Format::Html => report::to_html(&r),
+        Format::Md => report::to_markdown(&r),
+        Format::Csv => report::to_csv(&r),
+        Format::Json => report::to_json(&r),
+    };
+    match &args.out {
+        Some(p) => {
+            std::fs::write(p, body).with_context(|| format!("cannot write {}", p.display()))?
+        }
+        None => out.write_all(ssm_audit_indexer::escape::json_safe(&body).as_bytes())?,
+    }
+    Ok(r.summary.sessions > 0 || r.summary.denied_attempts > 0)
+}

