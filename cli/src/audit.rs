@@ -255,14 +255,11 @@ pub fn run_ingest(data: &DataArgs, args: &IngestArgs, out: &mut dyn Write) -> Re
     } else {
         indicatif::ProgressBar::hidden()
     };
-    for f in &files {
+    let tick = |f: &Path| {
         bar.set_message(escape_text(&f.display().to_string()).into_owned());
-        match std::fs::read(f) {
-            Ok(bytes) => ingest::ingest_input(&store, &f.display().to_string(), bytes, &mut report),
-            Err(e) => report.failed.push(bad(f, e)),
-        }
         bar.inc(1);
-    }
+    };
+    report.merge(ingest::ingest_files(&store, &files, &tick));
     bar.finish_and_clear();
     let records = ingest::rebuild(&store, &index_dir, &CorrelateOptions::default())
         .map_err(|e| anyhow::anyhow!("{e}"))

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use ssm_audit_indexer::correlate::CorrelateOptions;
 use ssm_audit_indexer::index::{self, Filters};
-use ssm_audit_indexer::ingest::{self, IngestReport};
+use ssm_audit_indexer::ingest;
 use ssm_audit_indexer::store::LocalStore;
 
 const PRINCIPALS: [&str; 8] = [
@@ -116,22 +116,16 @@ fn main() {
     // ---- ingest
     let store = LocalStore::open(dir.join("data")).unwrap();
     let t0 = Instant::now();
-    let mut report = IngestReport::default();
+    let mut files = Vec::new();
     for sub in ["trail", "s3"] {
-        let mut files: Vec<_> = std::fs::read_dir(ev.join(sub))
+        let mut v: Vec<_> = std::fs::read_dir(ev.join(sub))
             .unwrap()
             .map(|e| e.unwrap().path())
             .collect();
-        files.sort();
-        for f in files {
-            ingest::ingest_input(
-                &store,
-                &f.display().to_string(),
-                std::fs::read(&f).unwrap(),
-                &mut report,
-            );
-        }
+        v.sort();
+        files.extend(v);
     }
+    let report = ingest::ingest_files(&store, &files, &|_| {});
     let decode = t0.elapsed();
     let index_dir = dir.join("data/index");
     let recs_out = ingest::rebuild(&store, &index_dir, &CorrelateOptions::default()).unwrap();
@@ -144,11 +138,12 @@ fn main() {
     assert_eq!(recs_out.len(), n);
     let mb = raw_bytes as f64 / 1e6;
     println!(
-        "ingest: {:.1}s ({:.1}s decode+render+store, {:.1}s correlate+index) = {:.1} MB/s of raw transcript, one thread",
+        "ingest: {:.1}s ({:.1}s decode+render+store, {:.1}s correlate+index) = {:.1} MB/s of raw transcript on {} cores",
         total.as_secs_f64(),
         decode.as_secs_f64(),
         (total - decode).as_secs_f64(),
-        mb / total.as_secs_f64()
+        mb / total.as_secs_f64(),
+        std::thread::available_parallelism().map_or(1, |n| n.get())
     );
     let index_size = dir_size(&index_dir);
     println!(

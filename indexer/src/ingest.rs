@@ -205,6 +205,61 @@ fn text_of_record_key(store: &dyn Store, session_id: &str) -> io::Result<Option<
         .find_map(|p| keys.iter().find(|k| k.contains(p)).cloned()))
 }
 
+impl IngestReport {
+    /// Add another report's counts (from another thread).
+    pub fn merge(&mut self, other: IngestReport) {
+        self.inputs_read += other.inputs_read;
+        self.facts += other.facts;
+        self.records_skipped += other.records_skipped;
+        self.inputs_skipped.extend(other.inputs_skipped);
+        self.failed.extend(other.failed);
+    }
+}
+
+/// Ingest files on all cores. `read` gives a file's bytes (or why not); `progress` is called
+/// once a file.
+pub fn ingest_files(
+    store: &dyn Store,
+    files: &[std::path::PathBuf],
+    progress: &(dyn Fn(&std::path::Path) + Sync),
+) -> IngestReport {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(files.len().max(1));
+    let mut report = IngestReport::default();
+    let parts: Vec<IngestReport> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                s.spawn(move || {
+                    let mut r = IngestReport::default();
+                    for f in files.iter().skip(t).step_by(threads) {
+                        let name = f.display().to_string();
+                        match std::fs::read(f) {
+                            Ok(bytes) => ingest_input(store, &name, bytes, &mut r),
+                            Err(e) => r.failed.push(io_bad(&name, e)),
+                        }
+                        progress(f);
+                    }
+                    r
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("an ingest thread panicked"))
+            .collect()
+    });
+    for p in parts {
+        report.merge(p);
+    }
+    // the order threads finished in must not show
+    report.inputs_skipped.sort();
+    report
+        .failed
+        .sort_by(|a, b| (&a.input, a.index, &a.reason).cmp(&(&b.input, b.index, &b.reason)));
+    report
+}
+
 /// Every fact in the store.
 pub fn load_facts(store: &dyn Store) -> io::Result<Vec<Fact>> {
     let mut facts = Vec::new();
@@ -315,7 +370,8 @@ pub fn rebuild(
         }
     }
     let (idx, fields) = index::open_or_create(index_dir)?;
-    let mut writer: tantivy::IndexWriter = idx.writer(64 << 20)?;
+    // a larger budget means fewer segments to merge on big rebuilds
+    let mut writer: tantivy::IndexWriter = idx.writer(256 << 20)?;
     writer.delete_all_documents()?;
     for rec in &mut records {
         let Some(id) = rec.session_id.clone() else {

@@ -63,11 +63,14 @@ impl Store for LocalStore {
         let path = self.path(key)?;
         let dir = path.parent().expect("a joined key has a parent");
         std::fs::create_dir_all(dir)?;
-        let tmp = dir.join(format!(
-            ".{}.tmp{}",
-            path.file_name().unwrap().to_string_lossy(),
-            std::process::id()
-        ));
+        // unique per process and per write, so threads writing the same key never share one
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = path
+            .file_name()
+            .expect("a key names a file")
+            .to_string_lossy();
+        let tmp = dir.join(format!(".{name}.tmp{}-{n}", std::process::id()));
         std::fs::write(&tmp, bytes)?;
         std::fs::rename(&tmp, &path)
     }
