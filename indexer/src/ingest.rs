@@ -45,6 +45,10 @@ pub struct SessionText {
     pub commands: Vec<(u64, String)>,
     pub cancelled: Vec<(u64, String)>,
     pub alternate_screens: Vec<AlternateScreen>,
+    /// line -> approximate time a command was run, from the streamed CloudWatch tick that
+    /// showed it (the S3 copy has no times)
+    #[serde(default)]
+    pub command_times: BTreeMap<u64, String>,
 }
 
 /// A store key for a session id: the id itself when it is one, else a hash.
@@ -171,6 +175,7 @@ fn render_copy(source: TranscriptSource, name: &str, bytes: &[u8]) -> (Fact, Ses
             .map(|c| (c.line, c.text))
             .collect(),
         alternate_screens: sink.alternate_screens,
+        command_times: BTreeMap::new(),
     };
     (fact, text)
 }
@@ -203,6 +208,59 @@ fn text_of_record_key(store: &dyn Store, session_id: &str) -> io::Result<Option<
     Ok(["/s3-", "/cwupload-", "/stream."]
         .iter()
         .find_map(|p| keys.iter().find(|k| k.contains(p)).cloned()))
+}
+
+/// Times for commands, from streamed messages: each command is matched, in order, to the first
+/// later streamed line that ends with it; that message's tick is its time.
+pub fn command_times(commands: &[(u64, String)], facts: &[&Fact]) -> BTreeMap<u64, String> {
+    let mut ticks: Vec<(&str, &str, &Vec<String>)> = facts
+        .iter()
+        .filter_map(|f| match &f.kind {
+            FactKind::Streamed { time, lines, .. } if !time.is_empty() => {
+                Some((time.as_str(), f.key.as_str(), lines))
+            }
+            _ => None,
+        })
+        .collect();
+    let mut out = BTreeMap::new();
+    if ticks.is_empty() || commands.is_empty() {
+        return out;
+    }
+    ticks.sort();
+    ticks.dedup_by(|a, b| a.1 == b.1);
+    // the agent strips escapes unreliably: render each streamed line alone to plain text
+    let plain: Vec<(&str, String)> = ticks
+        .iter()
+        .flat_map(|(t, _, lines)| lines.iter().map(move |l| (*t, l)))
+        .map(|(t, l)| {
+            let mut r = Renderer::new(
+                RenderOptions {
+                    cols: 1000,
+                    rows: 2,
+                    ..RenderOptions::default()
+                },
+                VecSink::default(),
+            );
+            r.advance_line(l);
+            let (_, sink) = r.finish();
+            (t, sink.lines.join(" "))
+        })
+        .collect();
+    let mut at = 0;
+    for (line, cmd) in commands {
+        let want = cmd.trim();
+        if want.is_empty() {
+            continue;
+        }
+        if let Some(k) = plain[at..]
+            .iter()
+            .position(|(_, l)| l.trim_end().ends_with(want))
+        {
+            out.insert(*line, plain[at + k].0.to_owned());
+            at += k + 1;
+        }
+    }
+    out
 }
 
 impl IngestReport {
@@ -343,6 +401,7 @@ fn session_text(store: &dyn Store, id: &str, facts: &[&Fact]) -> io::Result<Sess
             .map(|c| (c.line, c.text))
             .collect(),
         alternate_screens: sink.alternate_screens,
+        command_times: BTreeMap::new(),
     })
 }
 
@@ -377,14 +436,12 @@ pub fn rebuild(
         let Some(id) = rec.session_id.clone() else {
             continue;
         };
-        let text = session_text(
-            store,
-            &id,
-            by_session
-                .get(id.as_str())
-                .map(Vec::as_slice)
-                .unwrap_or(&[]),
-        )?;
+        let session_facts = by_session
+            .get(id.as_str())
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        let mut text = session_text(store, &id, session_facts)?;
+        text.command_times = command_times(&text.commands, session_facts);
         // the text of record decides the counts (S3 first)
         if text.source.is_some() {
             rec.transcript.lines = text.lines.len() as u64;

@@ -193,6 +193,8 @@ pub struct OffHours {
 #[derive(Clone, Debug, Serialize)]
 pub struct RiskyCommand {
     pub start: String,
+    /// when the command ran, where a streamed CloudWatch copy tells
+    pub time: Option<String>,
     pub principal: String,
     pub target: String,
     pub rule: String,
@@ -370,6 +372,7 @@ pub fn build(
             for rule in rules.matching(cmd) {
                 risky_commands.push(RiskyCommand {
                     start: s(&r.start),
+                    time: t.command_times.get(line).cloned(),
                     principal: s(&r.principal),
                     target: s(&r.target),
                     rule: rule.id.clone(),
@@ -598,6 +601,7 @@ fn tables(r: &Report) -> Vec<Table> {
             "Risky commands",
             vec![
                 "start",
+                "ran at",
                 "severity",
                 "rule",
                 "principal",
@@ -611,6 +615,7 @@ fn tables(r: &Report) -> Vec<Table> {
                 .map(|c| {
                     vec![
                         c.start.clone(),
+                        c.time.clone().unwrap_or_else(|| "-".into()),
                         c.severity.clone(),
                         c.rule.clone(),
                         c.principal.clone(),
@@ -878,13 +883,13 @@ pub fn to_html(r: &Report) -> String {
         out.push_str("</tr></thead><tbody>");
         for row in rows {
             let sev = if title == "Risky commands" {
-                format!(" class=\"sev-{}\"", html_escape(&row[1]))
+                format!(" class=\"sev-{}\"", html_escape(&row[2]))
             } else {
                 String::new()
             };
             let _ = write!(out, "<tr{sev}>");
             for (i, c) in row.iter().enumerate() {
-                let class = if title == "Risky commands" && i == 5 {
+                let class = if title == "Risky commands" && i == 6 {
                     " class=\"cmd\""
                 } else {
                     ""

@@ -547,3 +547,60 @@ fn a_large_trail_file_is_read_one_record_at_a_time() {
     assert_eq!(out.facts.len(), n);
     assert!(out.bad.is_empty());
 }
+
+#[test]
+fn commands_carry_the_time_of_the_streamed_tick_that_showed_them() {
+    // the same session as an S3 replay and as two streamed messages a minute apart
+    let sid = "alice-0123456789abcdefghijklmnop";
+    let s3 = std::fs::read(data(
+        "data/samples/synthetic/SYNTHETIC_s3_session_log_via_util-linux-2.38_script.bin",
+    ))
+    .unwrap();
+    let s3_fact =
+        formats::transcript_fact(TranscriptSource::S3, &format!("b/{sid}.log"), &s3, None);
+    let (r, _) = render_bytes(&s3, ssm_audit_indexer::transcript::SizeChoice::default());
+    let commands: Vec<(u64, String)> = r
+        .summary
+        .commands
+        .iter()
+        .map(|c| (c.line, c.text.clone()))
+        .collect();
+    let msg: Value = sample(
+        "synthetic/SYNTHETIC_cwlogs_streamed_event_message_via_agent_code_pborman_ansi.json",
+    );
+    let lines = msg["sessionData"].as_array().unwrap();
+    let mk = |id: &str, t: &str, part: &[Value]| {
+        let mut m = msg.clone();
+        m["sessionId"] = json!(sid);
+        m["eventTime"] = json!(t);
+        m["sessionData"] = json!(part);
+        let mut out = Decoded::default();
+        let ev = formats::LogEvent {
+            id: Some(id.into()),
+            timestamp_ms: None,
+            message: m.to_string(),
+        };
+        formats::decode_log_event("t", Some(sid), 0, &ev, &mut out, &mut Vec::new());
+        out.facts.pop().unwrap()
+    };
+    let a = mk("e1", "2026-01-02T03:04:05Z", &lines[..4]);
+    let b = mk("e2", "2026-01-02T03:05:05Z", &lines[4..]);
+    let facts = vec![&s3_fact, &b, &a];
+    let times = ssm_audit_indexer::ingest::command_times(&commands, &facts);
+    let by_cmd: Vec<(&str, Option<&str>)> = commands
+        .iter()
+        .map(|(l, c)| (c.as_str(), times.get(l).map(String::as_str)))
+        .collect();
+    assert_eq!(
+        by_cmd,
+        [
+            ("ls", Some("2026-01-02T03:04:05Z")),
+            ("ls --color", Some("2026-01-02T03:04:05Z")),
+            // the streamed copy has `ip\b\bpwd`: rendered, it ends with pwd
+            ("pwd", Some("2026-01-02T03:05:05Z")),
+            // streaming mangled the euro sign: no streamed line shows this command
+            ("echo café €", None),
+            ("exit", Some("2026-01-02T03:05:05Z")),
+        ]
+    );
+}
