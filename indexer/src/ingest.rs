@@ -119,14 +119,8 @@ pub fn ingest_input(store: &dyn Store, name: &str, bytes: Vec<u8>, report: &mut 
             }
         }
     }
-    if let Some(why) = out.skipped_why.take() {
-        report.inputs_skipped.push((name.to_owned(), why));
-    }
-    report.records_skipped += out.skipped;
-    report.failed.extend(out.bad);
-    report.facts += out.facts.len();
-    for (sid, file, bytes) in keep {
-        if let Err(e) = store.put(&format!("transcripts/{}/{file}", session_key(&sid)), &bytes) {
+    for (sid, file, bytes) in &keep {
+        if let Err(e) = store.put(&format!("transcripts/{}/{file}", session_key(sid)), bytes) {
             report.failed.push(io_bad(
                 name,
                 format!(
@@ -136,21 +130,7 @@ pub fn ingest_input(store: &dyn Store, name: &str, bytes: Vec<u8>, report: &mut 
             ));
         }
     }
-    if out.facts.is_empty() {
-        return;
-    }
-    let key = format!(
-        "facts/{}-{}.json",
-        fnv(name.as_bytes()),
-        fnv(&serde_json::to_vec(&out.facts).unwrap_or_default())
-    );
-    let json = serde_json::to_vec(&out.facts).expect("facts serialise");
-    if let Err(e) = store.put(&key, &json) {
-        report.failed.push(io_bad(
-            name,
-            format!("cannot write its facts to {}: {e}", store.describe()),
-        ));
-    }
+    finish_decoded(store, name, out, report);
 }
 
 /// Render one transcript copy: its fact and its text.
@@ -292,9 +272,8 @@ pub fn ingest_files(
                     let mut r = IngestReport::default();
                     for f in files.iter().skip(t).step_by(threads) {
                         let name = f.display().to_string();
-                        match std::fs::read(f) {
-                            Ok(bytes) => ingest_input(store, &name, bytes, &mut r),
-                            Err(e) => r.failed.push(io_bad(&name, e)),
+                        if let Err(e) = ingest_file(store, f, &mut r) {
+                            r.failed.push(io_bad(&name, e));
                         }
                         progress(f);
                     }
@@ -316,6 +295,57 @@ pub fn ingest_files(
         .failed
         .sort_by(|a, b| (&a.input, a.index, &a.reason).cmp(&(&b.input, b.index, &b.reason)));
     report
+}
+
+/// Ingest one file. A CloudTrail trail file is decoded as it is read, one record at a time,
+/// so memory follows the largest record, not the file; anything else is read whole.
+pub fn ingest_file(store: &dyn Store, path: &Path, report: &mut IngestReport) -> io::Result<()> {
+    use std::io::Read;
+    let name = path.display().to_string();
+    let mut head = Vec::new();
+    let peek = formats::open_maybe_gzip(std::fs::File::open(path)?)
+        .and_then(|r| r.take(64 << 10).read_to_end(&mut head));
+    if let Err(e) = peek {
+        report.inputs_read += 1;
+        report
+            .failed
+            .push(io_bad(&name, format!("not readable gzip: {e}")));
+        return Ok(());
+    }
+    if detect(&head) != Format::TrailFile {
+        ingest_input(store, &name, std::fs::read(path)?, report);
+        return Ok(());
+    }
+    report.inputs_read += 1;
+    let mut out = Decoded::default();
+    formats::decode_trail_file(
+        &name,
+        formats::open_maybe_gzip(std::fs::File::open(path)?)?,
+        &mut out,
+    );
+    finish_decoded(store, &name, out, report);
+    Ok(())
+}
+
+/// Count a decoded input in the report and keep its facts.
+fn finish_decoded(store: &dyn Store, name: &str, mut out: Decoded, report: &mut IngestReport) {
+    if let Some(why) = out.skipped_why.take() {
+        report.inputs_skipped.push((name.to_owned(), why));
+    }
+    report.records_skipped += out.skipped;
+    report.failed.extend(out.bad);
+    report.facts += out.facts.len();
+    if out.facts.is_empty() {
+        return;
+    }
+    let json = serde_json::to_vec(&out.facts).expect("facts serialise");
+    let key = format!("facts/{}-{}.json", fnv(name.as_bytes()), fnv(&json));
+    if let Err(e) = store.put(&key, &json) {
+        report.failed.push(io_bad(
+            name,
+            format!("cannot write its facts to {}: {e}", store.describe()),
+        ));
+    }
 }
 
 /// Every fact in the store.
