@@ -19,7 +19,7 @@ use crate::correlate::{correlate, CorrelateOptions, Kind, SessionRecord};
 use crate::facts::{Fact, FactKind, TranscriptSource};
 use crate::formats::{self, detect, fnv, split_session_id, BadRecord, Decoded, Format};
 use crate::index::{self, SessionDoc};
-use crate::render::{AlternateScreen, RenderOptions, Renderer, VecSink};
+use crate::render::{AlternateScreen, RenderOptions, RenderSummary, Renderer, VecSink};
 use crate::store::Store;
 use crate::transcript::{render_transcript, SizeChoice};
 
@@ -49,6 +49,28 @@ pub struct SessionText {
     /// showed it (the S3 copy has no times)
     #[serde(default)]
     pub command_times: BTreeMap<u64, String>,
+}
+
+impl SessionText {
+    /// The text a render produced.
+    fn from_render(
+        source: TranscriptSource,
+        width: Option<u16>,
+        summary: RenderSummary,
+        sink: VecSink,
+    ) -> SessionText {
+        let pairs =
+            |v: Vec<crate::render::Command>| v.into_iter().map(|c| (c.line, c.text)).collect();
+        SessionText {
+            source: Some(source),
+            width,
+            lines: sink.lines,
+            commands: pairs(summary.commands),
+            cancelled: pairs(summary.cancelled),
+            alternate_screens: sink.alternate_screens,
+            command_times: BTreeMap::new(),
+        }
+    }
 }
 
 /// A store key for a session id: the id itself when it is one, else a hash.
@@ -138,25 +160,7 @@ fn render_copy(source: TranscriptSource, name: &str, bytes: &[u8]) -> (Fact, Ses
     let (r, sink) = render_transcript(bytes, SizeChoice::default(), VecSink::default())
         .expect("reading from memory cannot fail");
     let fact = formats::transcript_fact_from(source.clone(), name, bytes, None, &r);
-    let text = SessionText {
-        source: Some(source),
-        width: Some(r.width),
-        lines: sink.lines,
-        commands: r
-            .summary
-            .commands
-            .into_iter()
-            .map(|c| (c.line, c.text))
-            .collect(),
-        cancelled: r
-            .summary
-            .cancelled
-            .into_iter()
-            .map(|c| (c.line, c.text))
-            .collect(),
-        alternate_screens: sink.alternate_screens,
-        command_times: BTreeMap::new(),
-    };
+    let text = SessionText::from_render(source, Some(r.width), r.summary, sink);
     (fact, text)
 }
 
@@ -416,23 +420,12 @@ fn session_text(store: &dyn Store, id: &str, facts: &[&Fact]) -> io::Result<Sess
         }
     }
     let (summary, sink) = r.finish();
-    Ok(SessionText {
-        source: Some(TranscriptSource::CloudwatchStream),
-        width: None,
-        lines: sink.lines,
-        commands: summary
-            .commands
-            .into_iter()
-            .map(|c| (c.line, c.text))
-            .collect(),
-        cancelled: summary
-            .cancelled
-            .into_iter()
-            .map(|c| (c.line, c.text))
-            .collect(),
-        alternate_screens: sink.alternate_screens,
-        command_times: BTreeMap::new(),
-    })
+    Ok(SessionText::from_render(
+        TranscriptSource::CloudwatchStream,
+        None,
+        summary,
+        sink,
+    ))
 }
 
 fn kind_name(k: &Kind) -> String {
