@@ -10,7 +10,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use base64_free::encode as b64;
+use base64::Engine;
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 
@@ -33,27 +33,6 @@ const SSO_START: &str = include_str!(
 );
 const IAM_START: &str = include_str!("../../indexer/tests/data/samples/cloudtrail_StartSession_IAMUser_cli_custom_document_2020_managedkube_readme.json");
 const STREAMED: &str = include_str!("../../indexer/tests/data/samples/synthetic/SYNTHETIC_cwlogs_streamed_event_message_via_agent_code_pborman_ansi.json");
-
-mod base64_free {
-    /// Standard base64 (the demo's one use; no dependency for it).
-    pub fn encode(bytes: &[u8]) -> String {
-        const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        let mut out = String::new();
-        for c in bytes.chunks(3) {
-            let n = (c[0] as u32) << 16
-                | (*c.get(1).unwrap_or(&0) as u32) << 8
-                | *c.get(2).unwrap_or(&0) as u32;
-            for i in 0..4 {
-                if i <= c.len() {
-                    out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
-                } else {
-                    out.push('=');
-                }
-            }
-        }
-        out
-    }
-}
 
 #[derive(clap::Args, Debug)]
 pub struct QuickstartArgs {
@@ -225,7 +204,8 @@ pub fn write_evidence(dir: &Path, now: OffsetDateTime) -> Result<()> {
     msg["eventTime"] = json!(at(now - time::Duration::minutes(20)));
     let payload = json!({"messageType": "DATA_MESSAGE", "owner": "111122223333", "logGroup": "/ssm/sessions", "logStream": dave,
         "subscriptionFilters": ["ssm-audit"], "logEvents": [{"id": "3800000000000000000000000000000000000000000000000000000001", "timestamp": (now.unix_timestamp() - 1200) * 1000, "message": msg.to_string()}]});
-    let data = b64(&gzip(&serde_json::to_vec(&payload)?)?);
+    let data =
+        base64::engine::general_purpose::STANDARD.encode(gzip(&serde_json::to_vec(&payload)?)?);
     write(
         &dir.join("cloudwatch/subscription-event.json"),
         serde_json::to_vec_pretty(&json!({"awslogs": {"data": data}}))?.as_slice(),
