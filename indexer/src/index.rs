@@ -500,8 +500,11 @@ impl Q {
                         Box::new(TermQuery::new(terms[0].clone(), IndexRecordOption::Basic))
                     }
                     (1, true) => Box::new(
-                        RegexQuery::from_pattern(&format!("{}.*", regex_escape(&tokens[0])), field)
-                            .expect("escaped"),
+                        RegexQuery::from_pattern(
+                            &format!("{}.*", regex::escape(&tokens[0])),
+                            field,
+                        )
+                        .expect("escaped"),
                     ),
                     (_, false) => Box::new(PhraseQuery::new(terms)),
                     (_, true) => Box::new(PhrasePrefixQuery::new(terms)),
@@ -592,7 +595,7 @@ impl Fields {
 fn exact_or_prefix(field: Field, value: &str) -> Box<dyn Query> {
     match value.strip_suffix('*') {
         Some(p) => Box::new(
-            RegexQuery::from_pattern(&format!("{}.*", regex_escape(p)), field)
+            RegexQuery::from_pattern(&format!("{}.*", regex::escape(p)), field)
                 .expect("escaped pattern"),
         ),
         None => Box::new(TermQuery::new(
@@ -600,17 +603,6 @@ fn exact_or_prefix(field: Field, value: &str) -> Box<dyn Query> {
             IndexRecordOption::Basic,
         )),
     }
-}
-
-fn regex_escape(s: &str) -> String {
-    let mut out = String::new();
-    for c in s.chars() {
-        if "\\.+*?()|[]{}^$#&-~".contains(c) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// The chunk query with the filters added.
