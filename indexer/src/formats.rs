@@ -654,44 +654,61 @@ pub struct UploadChunk {
     pub text: String,
 }
 
-/// Render each session's upload-at-end chunks, in time order, into one transcript fact;
-/// returns each session's reassembled text (the copy to keep).
-pub fn assemble_uploads(mut chunks: Vec<UploadChunk>, out: &mut Decoded) -> Vec<(String, String)> {
-    let mut texts = Vec::new();
+/// One session's upload-at-end copy, reassembled from its chunks.
+#[derive(Clone, Debug)]
+pub struct Upload {
+    pub session_id: String,
+    /// log group/stream
+    pub location: String,
+    pub text: String,
+    /// the last chunk's timestamp: session end
+    pub written: Option<String>,
+}
+
+/// Put each session's chunks back together, in time order, duplicates dropped.
+pub fn group_uploads(mut chunks: Vec<UploadChunk>) -> Vec<Upload> {
     chunks.sort_by(|a, b| {
         (&a.session_id, a.timestamp_ms, &a.id).cmp(&(&b.session_id, b.timestamp_ms, &b.id))
     });
     chunks.dedup_by(|a, b| a.session_id == b.session_id && a.id.is_some() && a.id == b.id);
-    let mut i = 0;
-    while i < chunks.len() {
-        let j = chunks[i..]
-            .iter()
-            .position(|c| c.session_id != chunks[i].session_id)
-            .map_or(chunks.len(), |k| i + k);
-        let group = &chunks[i..j];
-        let text: String = group
-            .iter()
-            .map(|c| c.text.as_str())
-            .collect::<Vec<_>>()
-            .join("");
-        let written = group
-            .iter()
-            .map(|c| c.timestamp_ms)
-            .max()
-            .and_then(ms_to_rfc3339);
-        let mut fact = transcript_fact(
-            TranscriptSource::CloudwatchUpload,
-            &format!("{}/{}", group[0].location, group[0].session_id),
-            text.as_bytes(),
-            written,
-        );
-        fact.session_id = Some(group[0].session_id.clone());
-        fact.key = format!("cwupload:{}:{}", group[0].session_id, fnv(text.as_bytes()));
-        out.facts.push(fact);
-        texts.push((group[0].session_id.clone(), text));
-        i = j;
+    chunks
+        .chunk_by(|a, b| a.session_id == b.session_id)
+        .map(|group| Upload {
+            session_id: group[0].session_id.clone(),
+            location: format!("{}/{}", group[0].location, group[0].session_id),
+            text: group.iter().map(|c| c.text.as_str()).collect(),
+            written: group
+                .iter()
+                .map(|c| c.timestamp_ms)
+                .max()
+                .and_then(ms_to_rfc3339),
+        })
+        .collect()
+}
+
+/// The transcript fact of an upload already rendered.
+pub fn upload_fact(u: &Upload, r: &crate::transcript::Rendered) -> Fact {
+    let bytes = u.text.as_bytes();
+    let mut fact = transcript_fact_from(
+        TranscriptSource::CloudwatchUpload,
+        &u.location,
+        bytes,
+        u.written.clone(),
+        r,
+    );
+    fact.session_id = Some(u.session_id.clone());
+    fact.key = format!("cwupload:{}:{}", u.session_id, fnv(bytes));
+    fact
+}
+
+/// Render each session's upload-at-end chunks into one transcript fact (for callers that
+/// only need the facts; ingest renders once and keeps the text too).
+pub fn assemble_uploads(chunks: Vec<UploadChunk>, out: &mut Decoded) {
+    for u in group_uploads(chunks) {
+        let (r, _) = render_transcript(u.text.as_bytes(), SizeChoice::default(), CountSink(0))
+            .expect("reading from memory cannot fail");
+        out.facts.push(upload_fact(&u, &r));
     }
-    texts
 }
 
 /// A Lambda subscription event `{"awslogs":{"data":"<base64(gzip(json))>"}}`.

@@ -132,12 +132,20 @@ pub fn ingest_input(store: &dyn Store, name: &str, bytes: Vec<u8>, report: &mut 
         f => {
             let mut chunks = Vec::new();
             formats::decode_json(f, name, &bytes, &mut out, &mut chunks);
-            for (sid, text) in formats::assemble_uploads(chunks, &mut out) {
-                keep.push((
-                    sid,
-                    format!("cwupload-{}.log", fnv(text.as_bytes())),
-                    text.into_bytes(),
-                ));
+            for u in formats::group_uploads(chunks) {
+                let (r, sink) =
+                    render_transcript(u.text.as_bytes(), SizeChoice::default(), VecSink::default())
+                        .expect("reading from memory cannot fail");
+                out.facts.push(formats::upload_fact(&u, &r));
+                let copy = format!("cwupload-{}", fnv(u.text.as_bytes()));
+                let text = SessionText::from_render(
+                    TranscriptSource::CloudwatchUpload,
+                    Some(r.width),
+                    r.summary,
+                    sink,
+                );
+                put_text(store, name, &u.session_id, &copy, &text, report);
+                keep.push((u.session_id, format!("{copy}.log"), u.text.into_bytes()));
             }
         }
     }
