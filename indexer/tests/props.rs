@@ -22,7 +22,8 @@ fn terminalish() -> impl Strategy<Value = Vec<u8>> {
 /// behaviour, so the split-point property is stated for well-formed input.)
 fn terminalish_utf8() -> impl Strategy<Value = Vec<u8>> {
     let atom = prop_oneof![
-        3 => any::<char>().prop_map(String::from),
+        // ESC only as the start of a CSI or OSC (the atom below), never alone
+        3 => any::<char>().prop_filter("no lone ESC", |c| *c != '\x1b').prop_map(String::from),
         2 => prop::sample::select(vec!["\x1b[".to_owned(), "\x1b]".to_owned()]),
         2 => prop::sample::select("[]?;0123456789HJKABCDPX@LMrbhlm\r\n\x08\x07\t()本\u{301}".chars().map(String::from).collect::<Vec<_>>()),
     ];
