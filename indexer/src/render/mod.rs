@@ -233,6 +233,9 @@ impl<S: Sink> Output<S> {
 pub struct Renderer<S: Sink> {
     parser: vte::Parser<4096>,
     term: Term<S>,
+    /// An incomplete UTF-8 sequence held back from the end of the last buffer (see `advance`).
+    carry: [u8; 4],
+    carry_len: usize,
 }
 
 impl<S: Sink> Renderer<S> {
@@ -240,11 +243,44 @@ impl<S: Sink> Renderer<S> {
         Renderer {
             parser: vte::Parser::<4096>::default(),
             term: Term::new(opts, sink),
+            carry: [0; 4],
+            carry_len: 0,
         }
     }
 
-    pub fn advance(&mut self, bytes: &[u8]) {
-        self.parser.advance(&mut self.term, bytes);
+    /// Feed the next bytes of the transcript; where the input is cut does not change the result.
+    ///
+    /// vte 0.15 keeps a UTF-8 sequence cut by the end of a buffer and completes it on the next
+    /// call, but when the completed character is short and followed by another character and an
+    /// incomplete one within four bytes, it skips the characters in between (its
+    /// `advance_partial_utf8` returns `valid_up_to` instead of the first character's length).
+    /// So vte never sees a cut sequence: an incomplete tail is held back here and joined to the
+    /// start of the next buffer.
+    pub fn advance(&mut self, mut bytes: &[u8]) {
+        if self.carry_len > 0 {
+            let c = self.carry_len;
+            let m = bytes.len().min(3);
+            let mut buf = [0u8; 7];
+            buf[..c].copy_from_slice(&self.carry[..c]);
+            buf[c..c + m].copy_from_slice(&bytes[..m]);
+            let joined = &buf[..c + m];
+            let hold = incomplete_utf8_tail(joined);
+            if hold == joined.len() {
+                // still incomplete: only when `bytes` is shorter than the sequence
+                self.carry[..hold].copy_from_slice(joined);
+                self.carry_len = hold;
+                return;
+            }
+            let fed = joined.len() - hold;
+            self.parser.advance(&mut self.term, &joined[..fed]);
+            self.carry_len = 0;
+            bytes = &bytes[fed - c..];
+        }
+        let hold = incomplete_utf8_tail(bytes);
+        let (now, later) = bytes.split_at(bytes.len() - hold);
+        self.parser.advance(&mut self.term, now);
+        self.carry[..hold].copy_from_slice(later);
+        self.carry_len = hold;
     }
 
     /// Render one line of a CloudWatch streamed `sessionData` array: the agent has already
@@ -255,9 +291,31 @@ impl<S: Sink> Renderer<S> {
     }
 
     /// Flush what is still on screen and return the commands found.
-    pub fn finish(self) -> (RenderSummary, S) {
+    pub fn finish(mut self) -> (RenderSummary, S) {
+        // an incomplete sequence at the very end goes to vte, which drops it as it would have
+        let c = self.carry_len;
+        self.parser.advance(&mut self.term, &self.carry[..c]);
         self.term.finish()
     }
+}
+
+/// The length of the incomplete UTF-8 sequence that ends `bytes` (a lead byte and fewer
+/// continuation bytes than it announces, valid so far), or 0.
+fn incomplete_utf8_tail(bytes: &[u8]) -> usize {
+    for k in 1..=bytes.len().min(3) {
+        let tail = &bytes[bytes.len() - k..];
+        match tail[0] {
+            0x80..=0xbf => continue,
+            0xc0..=0xff => {
+                return match std::str::from_utf8(tail) {
+                    Err(e) if e.valid_up_to() == 0 && e.error_len().is_none() => k,
+                    _ => 0,
+                }
+            }
+            _ => return 0,
+        }
+    }
+    0
 }
 
 struct Term<S: Sink> {
