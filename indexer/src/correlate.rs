@@ -14,7 +14,7 @@ use crate::facts::{CallContext, Fact, FactKind, TranscriptSource};
 use crate::formats::split_session_id;
 use crate::time::parse_time;
 
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Kind {
     Shell,
@@ -22,16 +22,18 @@ pub enum Kind {
     PortForward,
     PortForwardRemote,
     Ssh,
+    #[default]
     Other,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum EndSource {
     TerminateEvent,
     DescribeSessions,
     TranscriptUpload,
     LastStreamedEvent,
+    #[default]
     None,
 }
 
@@ -67,7 +69,7 @@ pub struct TranscriptSummary {
 }
 
 /// One session, or one denied attempt (no session id).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionRecord {
     pub session_id: Option<String>,
     pub principal: Option<String>,

@@ -507,6 +507,8 @@ pub fn rebuild(
         }
     }
     writer.commit()?;
+    // merges finish, and the files they replaced are gone, before anyone copies the folder
+    writer.wait_merging_threads()?;
     store.put("records.json", &serde_json::to_vec_pretty(&records)?)?;
     Ok(records)
 }

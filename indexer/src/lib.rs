@@ -22,6 +22,7 @@ pub mod facts;
 pub mod formats;
 pub mod index;
 pub mod ingest;
+pub mod publish;
 pub mod render;
 pub mod report;
 pub mod store;

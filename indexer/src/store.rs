@@ -8,6 +8,15 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
+/// What a conditional write expects to find.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expect<'a> {
+    /// No object under the key (S3 `If-None-Match: *`).
+    Absent,
+    /// The object with this tag (S3 `If-Match: <etag>`).
+    Tag(&'a str),
+}
+
 pub trait Store: Send + Sync {
     fn get(&self, key: &str) -> io::Result<Option<Vec<u8>>>;
     fn put(&self, key: &str, bytes: &[u8]) -> io::Result<()>;
@@ -16,6 +25,38 @@ pub trait Store: Send + Sync {
     fn delete(&self, key: &str) -> io::Result<()>;
     /// A human name for messages: the folder or the bucket/prefix.
     fn describe(&self) -> String;
+
+    /// An object and its version tag (an S3 ETag; a content hash in a folder).
+    fn get_tagged(&self, key: &str) -> io::Result<Option<(Vec<u8>, String)>>;
+    /// Write only if the object is as `expect` says, atomically with the check. `Some(tag)`
+    /// when written; `None` when another writer got there first.
+    fn put_if(&self, key: &str, bytes: &[u8], expect: Expect<'_>) -> io::Result<Option<String>>;
+
+    /// Copy an object into a file (written whole or not at all); false if there is none.
+    /// Large objects should stream: the default reads the object into memory.
+    fn get_to_file(&self, key: &str, path: &Path) -> io::Result<bool> {
+        match self.get(key)? {
+            Some(b) => write_atomic(path, &b).map(|()| true),
+            None => Ok(false),
+        }
+    }
+    /// Store a file's content under `key`.
+    fn put_file(&self, key: &str, path: &Path) -> io::Result<()> {
+        self.put(key, &std::fs::read(path)?)
+    }
+}
+
+/// Write a file through a temporary beside it and a rename, so readers never see half of it.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    // unique per process and per write, so threads writing the same file never share one
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let tmp = dir.join(format!(".{name}.tmp{}-{n}", std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
 }
 
 /// A folder on disk.
@@ -60,19 +101,7 @@ impl Store for LocalStore {
     }
 
     fn put(&self, key: &str, bytes: &[u8]) -> io::Result<()> {
-        let path = self.path(key)?;
-        let dir = path.parent().expect("a joined key has a parent");
-        std::fs::create_dir_all(dir)?;
-        // unique per process and per write, so threads writing the same key never share one
-        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let name = path
-            .file_name()
-            .expect("a key names a file")
-            .to_string_lossy();
-        let tmp = dir.join(format!(".{name}.tmp{}-{n}", std::process::id()));
-        std::fs::write(&tmp, bytes)?;
-        std::fs::rename(&tmp, &path)
+        write_atomic(&self.path(key)?, bytes)
     }
 
     fn list(&self, prefix: &str) -> io::Result<Vec<String>> {
@@ -114,11 +143,41 @@ impl Store for LocalStore {
     fn describe(&self) -> String {
         self.root.display().to_string()
     }
+
+    fn get_tagged(&self, key: &str) -> io::Result<Option<(Vec<u8>, String)>> {
+        Ok(self.get(key)?.map(|b| {
+            let tag = crate::formats::fnv(&b);
+            (b, tag)
+        }))
+    }
+
+    fn put_if(&self, key: &str, bytes: &[u8], expect: Expect<'_>) -> io::Result<Option<String>> {
+        // one lock file for the folder: other processes' conditional writes wait for it; it
+        // is released when `lock` is closed
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.root.join(".conditional-put.lock"))?;
+        lock.lock()?;
+        let current = self.get_tagged(key)?.map(|(_, t)| t);
+        let ok = match expect {
+            Expect::Absent => current.is_none(),
+            Expect::Tag(t) => current.as_deref() == Some(t),
+        };
+        if !ok {
+            return Ok(None);
+        }
+        self.put(key, bytes)?;
+        Ok(Some(crate::formats::fnv(bytes)))
+    }
 }
 
 /// The shared suite every implementation must pass.
-#[cfg(test)]
-pub(crate) fn check_store(s: &dyn Store) {
+/// The suite every implementation must pass (run on the folder here and on S3 against a local
+/// S3 server by the functions crate). It starts from an empty store and leaves it empty.
+#[doc(hidden)]
+pub fn check_store(s: &dyn Store) {
     assert_eq!(s.get("a/b.json").unwrap(), None);
     s.put("a/b.json", b"one").unwrap();
     s.put("a/c/d.log", b"two").unwrap();
@@ -132,6 +191,37 @@ pub(crate) fn check_store(s: &dyn Store) {
     s.delete("a/b.json").unwrap();
     assert_eq!(s.list("a").unwrap(), ["a/c/d.log"]);
     assert!(s.put("../escape", b"x").is_err());
+    // conditional writes: create once, then only from the version read
+    let m = "a/manifest.json";
+    let t1 = s
+        .put_if(m, b"v1", Expect::Absent)
+        .unwrap()
+        .expect("created");
+    assert_eq!(s.put_if(m, b"v1'", Expect::Absent).unwrap(), None);
+    let (b, t) = s.get_tagged(m).unwrap().unwrap();
+    assert_eq!((b.as_slice(), t.as_str()), (&b"v1"[..], t1.as_str()));
+    let t2 = s
+        .put_if(m, b"v2", Expect::Tag(&t1))
+        .unwrap()
+        .expect("updated");
+    assert_ne!(t1, t2);
+    assert_eq!(s.put_if(m, b"v2'", Expect::Tag(&t1)).unwrap(), None);
+    assert_eq!(s.get(m).unwrap().as_deref(), Some(&b"v2"[..]));
+    // files in and out
+    let dir = std::env::temp_dir().join(format!("ssm-audit-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let big: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(dir.join("in"), &big).unwrap();
+    s.put_file("a/big.bin", &dir.join("in")).unwrap();
+    assert!(s.get_to_file("a/big.bin", &dir.join("out")).unwrap());
+    assert!(std::fs::read(dir.join("out")).unwrap() == big);
+    assert!(!s.get_to_file("a/none.bin", &dir.join("none")).unwrap());
+    assert!(!dir.join("none").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+    for k in s.list("").unwrap() {
+        s.delete(&k).unwrap();
+    }
+    assert!(s.list("").unwrap().is_empty());
 }
 
 #[cfg(test)]
