@@ -833,6 +833,25 @@ pub fn transcript_fact_from(
     written: Option<String>,
     r: &crate::transcript::Rendered,
 ) -> Fact {
+    transcript_fact_sized(
+        source,
+        location,
+        bytes.len() as u64,
+        &fnv(bytes),
+        written,
+        r,
+    )
+}
+
+/// [`transcript_fact_from`] for a copy that was read as a stream: its size and hash.
+pub fn transcript_fact_sized(
+    source: TranscriptSource,
+    location: &str,
+    size: u64,
+    hash: &str,
+    written: Option<String>,
+    r: &crate::transcript::Rendered,
+) -> Fact {
     let sid = r
         .header
         .session_id
@@ -856,14 +875,14 @@ pub fn transcript_fact_from(
         source,
         location: location.to_owned(),
         written: written.or(r.header.done.clone()),
-        bytes: bytes.len() as u64,
+        bytes: size,
         lines: r.summary.lines,
         commands,
         target: r.header.target.clone(),
         principal,
     };
     Fact {
-        key: format!("transcript:{location}:{}", fnv(bytes)),
+        key: format!("transcript:{location}:{hash}"),
         session_id: sid,
         kind,
     }
@@ -871,12 +890,31 @@ pub fn transcript_fact_from(
 
 /// FNV-1a: a stable content hash for idempotency keys (not for security).
 pub fn fnv(bytes: &[u8]) -> String {
-    let mut h: u64 = 0xcbf29ce484222325;
-    for &b in bytes {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x100000001b3);
+    let mut h = Fnv::default();
+    h.update(bytes);
+    h.hex()
+}
+
+/// FNV-1a 64, fed in pieces (for content read as a stream).
+#[derive(Clone, Copy, Debug)]
+pub struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Fnv {
+        Fnv(0xcbf29ce484222325)
     }
-    format!("{h:016x}")
+}
+
+impl Fnv {
+    pub fn update(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= b as u64;
+            self.0 = self.0.wrapping_mul(0x100000001b3);
+        }
+    }
+    pub fn hex(&self) -> String {
+        format!("{:016x}", self.0)
+    }
 }
 
 /// Decode one JSON input whose format is known.

@@ -49,6 +49,44 @@ pub struct SessionText {
     /// showed it (the S3 copy has no times)
     #[serde(default)]
     pub command_times: BTreeMap<u64, String>,
+    /// lines past [`MAX_TEXT_BYTES`], counted but not kept (the copy keeps them)
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub lines_dropped: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// How much rendered text of one transcript copy is kept for search and `show`; past it lines
+/// are only counted, so a huge transcript ingests in bounded memory. The copy itself is kept
+/// whole, and every command is kept whatever its line.
+pub const MAX_TEXT_BYTES: usize = 64 << 20;
+
+/// Keeps lines up to [`MAX_TEXT_BYTES`] (each line costs its length plus its bookkeeping).
+#[derive(Default, Debug)]
+pub struct CappedSink {
+    pub inner: VecSink,
+    bytes: usize,
+    pub dropped: u64,
+}
+
+impl crate::render::Sink for CappedSink {
+    fn line(&mut self, number: u64, text: &str) {
+        self.bytes += text.len() + std::mem::size_of::<String>();
+        if self.bytes > MAX_TEXT_BYTES {
+            self.dropped += 1;
+        } else {
+            self.inner.line(number, text);
+        }
+    }
+    fn alternate_screen(&mut self, screen: &AlternateScreen) {
+        let size: usize = screen.lines.iter().map(|l| l.len() + 24).sum();
+        self.bytes += size;
+        if self.bytes <= MAX_TEXT_BYTES {
+            self.inner.alternate_screen(screen);
+        }
+    }
 }
 
 impl SessionText {
@@ -57,18 +95,19 @@ impl SessionText {
         source: TranscriptSource,
         width: Option<u16>,
         summary: RenderSummary,
-        sink: VecSink,
+        sink: CappedSink,
     ) -> SessionText {
         let pairs =
             |v: Vec<crate::render::Command>| v.into_iter().map(|c| (c.line, c.text)).collect();
         SessionText {
             source: Some(source),
             width,
-            lines: sink.lines,
+            lines: sink.inner.lines,
             commands: pairs(summary.commands),
             cancelled: pairs(summary.cancelled),
-            alternate_screens: sink.alternate_screens,
+            alternate_screens: sink.inner.alternate_screens,
             command_times: BTreeMap::new(),
+            lines_dropped: sink.dropped,
         }
     }
 }
@@ -133,9 +172,12 @@ pub fn ingest_input(store: &dyn Store, name: &str, bytes: Vec<u8>, report: &mut 
             let mut chunks = Vec::new();
             formats::decode_json(f, name, &bytes, &mut out, &mut chunks);
             for u in formats::group_uploads(chunks) {
-                let (r, sink) =
-                    render_transcript(u.text.as_bytes(), SizeChoice::default(), VecSink::default())
-                        .expect("reading from memory cannot fail");
+                let (r, sink) = render_transcript(
+                    u.text.as_bytes(),
+                    SizeChoice::default(),
+                    CappedSink::default(),
+                )
+                .expect("reading from memory cannot fail");
                 out.facts.push(formats::upload_fact(&u, &r));
                 let copy = format!("cwupload-{}", fnv(u.text.as_bytes()));
                 let text = SessionText::from_render(
@@ -165,7 +207,7 @@ pub fn ingest_input(store: &dyn Store, name: &str, bytes: Vec<u8>, report: &mut 
 
 /// Render one transcript copy: its fact and its text.
 fn render_copy(source: TranscriptSource, name: &str, bytes: &[u8]) -> (Fact, SessionText) {
-    let (r, sink) = render_transcript(bytes, SizeChoice::default(), VecSink::default())
+    let (r, sink) = render_transcript(bytes, SizeChoice::default(), CappedSink::default())
         .expect("reading from memory cannot fail");
     let fact = formats::transcript_fact_from(source.clone(), name, bytes, None, &r);
     let text = SessionText::from_render(source, Some(r.width), r.summary, sink);
@@ -310,10 +352,21 @@ pub fn ingest_files(
 }
 
 /// Ingest one file. A CloudTrail trail file is decoded as it is read, one record at a time,
-/// so memory follows the largest record, not the file; anything else is read whole.
+/// and a transcript is rendered as it is read, so memory follows the largest record or the
+/// text kept, not the file; anything else is read whole.
 pub fn ingest_file(store: &dyn Store, path: &Path, report: &mut IngestReport) -> io::Result<()> {
-    use std::io::Read;
-    let name = path.display().to_string();
+    ingest_file_named(store, path, &path.display().to_string(), report)
+}
+
+/// [`ingest_file`] for a file that stands for another input: `name` (an S3 key, say) names it
+/// in messages and gives a transcript its session.
+pub fn ingest_file_named(
+    store: &dyn Store,
+    path: &Path,
+    name: &str,
+    report: &mut IngestReport,
+) -> io::Result<()> {
+    use std::io::{BufRead, Read};
     let mut head = Vec::new();
     let peek = formats::open_maybe_gzip(std::fs::File::open(path)?)
         .and_then(|r| r.take(64 << 10).read_to_end(&mut head));
@@ -321,21 +374,89 @@ pub fn ingest_file(store: &dyn Store, path: &Path, report: &mut IngestReport) ->
         report.inputs_read += 1;
         report
             .failed
-            .push(io_bad(&name, format!("not readable gzip: {e}")));
+            .push(io_bad(name, format!("not readable gzip: {e}")));
         return Ok(());
     }
-    if detect(&head) != Format::TrailFile {
-        ingest_input(store, &name, std::fs::read(path)?, report);
-        return Ok(());
+    let gzip = {
+        let mut r = io::BufReader::new(std::fs::File::open(path)?);
+        r.fill_buf()?.starts_with(&[0x1f, 0x8b])
+    };
+    match detect(&head) {
+        Format::TrailFile => {
+            report.inputs_read += 1;
+            let mut out = Decoded::default();
+            formats::decode_trail_file(
+                name,
+                formats::open_maybe_gzip(std::fs::File::open(path)?)?,
+                &mut out,
+            );
+            finish_decoded(store, name, out, report);
+        }
+        Format::Transcript if !gzip => ingest_transcript_file(store, path, name, report)?,
+        _ => ingest_input(store, name, std::fs::read(path)?, report),
     }
+    Ok(())
+}
+
+/// A transcript file, never held whole: hashed and rendered as it is read, its copy stored
+/// from the file.
+fn ingest_transcript_file(
+    store: &dyn Store,
+    path: &Path,
+    name: &str,
+    report: &mut IngestReport,
+) -> io::Result<()> {
+    use std::io::Read;
     report.inputs_read += 1;
-    let mut out = Decoded::default();
-    formats::decode_trail_file(
-        &name,
-        formats::open_maybe_gzip(std::fs::File::open(path)?)?,
-        &mut out,
-    );
-    finish_decoded(store, &name, out, report);
+    let (mut hash, mut size, mut blank) = (formats::Fnv::default(), 0u64, true);
+    let mut f = std::fs::File::open(path)?;
+    let mut buf = vec![0u8; 256 << 10];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hash.update(&buf[..n]);
+        size += n as u64;
+        blank = blank && buf[..n].iter().all(|b| b.is_ascii_whitespace());
+    }
+    if blank {
+        report
+            .inputs_skipped
+            .push((name.to_owned(), "empty".into()));
+        return Ok(());
+    }
+    let hash = hash.hex();
+    let (r, sink) = render_transcript(
+        io::BufReader::with_capacity(256 << 10, std::fs::File::open(path)?),
+        SizeChoice::default(),
+        CappedSink::default(),
+    )?;
+    let fact = formats::transcript_fact_sized(TranscriptSource::S3, name, size, &hash, None, &r);
+    let Some(sid) = fact.session_id.clone() else {
+        let why = "a transcript with no session id: neither named <sessionId>.log nor with a script header naming it";
+        report.failed.push(io_bad(name, why));
+        return Ok(());
+    };
+    let text = SessionText::from_render(TranscriptSource::S3, Some(r.width), r.summary, sink);
+    let copy = format!("s3-{hash}");
+    put_text(store, name, &sid, &copy, &text, report);
+    drop(text);
+    let key = format!("transcripts/{}/{copy}.log", session_key(&sid));
+    if let Err(e) = store.put_file(&key, path) {
+        report.failed.push(io_bad(
+            name,
+            format!(
+                "cannot keep the transcript copy in {}: {e}",
+                store.describe()
+            ),
+        ));
+    }
+    let out = Decoded {
+        facts: vec![fact],
+        ..Decoded::default()
+    };
+    finish_decoded(store, name, out, report);
     Ok(())
 }
 
@@ -420,7 +541,7 @@ fn session_text(store: &dyn Store, id: &str, facts: &[&Fact]) -> io::Result<Sess
             cols: 1000,
             ..RenderOptions::default()
         },
-        VecSink::default(),
+        CappedSink::default(),
     );
     for (_, _, lines) in &streamed {
         for l in lines.iter() {
@@ -475,7 +596,7 @@ pub fn rebuild(
         text.command_times = command_times(&text.commands, session_facts);
         // the text of record decides the counts (S3 first)
         if text.source.is_some() {
-            rec.transcript.lines = text.lines.len() as u64;
+            rec.transcript.lines = text.lines.len() as u64 + text.lines_dropped;
             rec.transcript.commands = text.commands.len() as u64;
             rec.transcript.text_of_record = text.source.clone();
         }
