@@ -1,0 +1,303 @@
+//! The Lambda handlers. Each binary in `src/bin/` is `lambda_runtime::run` around one of these;
+//! tests call them with a `LambdaEvent` built by hand.
+//!
+//! Delivery is at least once: every handler is idempotent (facts and copies are stored under
+//! keys made from their content, so a redelivery writes the same objects). What a handler
+//! cannot read (not evidence, a malformed record) will not improve with a retry: it is
+//! counted, reported in the result, and sent to the dead-letter queue with its reason, and
+//! the rest of the batch goes on. What may succeed later (S3 or the store failing) fails the
+//! invocation, so Lambda retries it and, in the end, sends the event to the function's own
+//! dead-letter queue with the error.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{anyhow, Context as _, Result};
+use lambda_runtime::LambdaEvent;
+use serde_json::{json, Value};
+use ssm_audit_indexer::correlate::CorrelateOptions;
+use ssm_audit_indexer::ingest::{self, IngestReport};
+use ssm_audit_indexer::publish;
+use ssm_audit_indexer::store::Store;
+
+use crate::s3::{s3_client, S3Store};
+
+/// What every handler needs, made once per cold start from the environment:
+/// - `SSM_AUDIT_STORE`: `s3://bucket/prefix` (or a folder, for trying things locally);
+/// - `SSM_AUDIT_DLQ_URL` (optional): the SQS queue for what cannot be processed;
+/// - `SSM_AUDIT_WORK_DIR` (optional, default the temporary folder): room for downloads and the
+///   index being updated;
+/// - the standard AWS variables (`AWS_REGION`, `AWS_ENDPOINT_URL`, ...).
+pub struct Ctx {
+    pub store: Arc<dyn Store>,
+    pub conf: aws_config::SdkConfig,
+    pub s3: aws_sdk_s3::Client,
+    pub dlq: Option<(aws_sdk_sqs::Client, String)>,
+    pub work: PathBuf,
+}
+
+impl Ctx {
+    pub async fn from_env() -> Result<Ctx> {
+        let spec = std::env::var("SSM_AUDIT_STORE")
+            .context("SSM_AUDIT_STORE is not set: give the store as s3://bucket/prefix")?;
+        let conf = crate::s3::aws_config().await;
+        Ctx::new(&spec, conf, std::env::var("SSM_AUDIT_DLQ_URL").ok())
+    }
+
+    pub fn new(spec: &str, conf: aws_config::SdkConfig, dlq: Option<String>) -> Result<Ctx> {
+        let s3 = s3_client(&conf);
+        let store = open_store(spec, &s3, tokio::runtime::Handle::current())?;
+        let dlq = dlq
+            .filter(|u| !u.is_empty())
+            .map(|u| (aws_sdk_sqs::Client::new(&conf), u));
+        let work = std::env::var_os("SSM_AUDIT_WORK_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(std::env::temp_dir);
+        Ok(Ctx {
+            store,
+            conf,
+            s3,
+            dlq,
+            work,
+        })
+    }
+
+    /// Run blocking work (the core, the store) off the async threads.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&dyn Store) -> T + Send + 'static,
+    ) -> Result<T> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || f(&*store))
+            .await
+            .map_err(|e| anyhow!("a worker thread failed: {e}"))
+    }
+
+    /// Send what could not be processed to the dead-letter queue, with the reason; logged
+    /// when there is no queue.
+    async fn dead_letter(&self, function: &str, report: &IngestReport) -> Result<()> {
+        for bad in &report.failed {
+            let body = json!({
+                "function": function,
+                "input": bad.input,
+                "record": bad.index,
+                "reason": bad.reason,
+            });
+            tracing::warn!(%body, "cannot process");
+            if let Some((sqs, url)) = &self.dlq {
+                sqs.send_message()
+                    .queue_url(url)
+                    .message_body(body.to_string())
+                    .send()
+                    .await
+                    .with_context(|| format!("cannot send to the dead-letter queue {url}"))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `s3://bucket/prefix` or a folder.
+pub fn open_store(
+    spec: &str,
+    s3: &aws_sdk_s3::Client,
+    rt: tokio::runtime::Handle,
+) -> Result<Arc<dyn Store>> {
+    if spec.starts_with("s3://") {
+        let url = spec.parse().map_err(|e: String| anyhow!(e))?;
+        Ok(Arc::new(S3Store::new(s3.clone(), url, rt)))
+    } else {
+        Ok(Arc::new(
+            ssm_audit_indexer::store::LocalStore::open(spec)
+                .with_context(|| format!("cannot open the store folder {spec}"))?,
+        ))
+    }
+}
+
+/// The report as a handler's result.
+fn summary(report: &IngestReport) -> Value {
+    json!({
+        "inputs_read": report.inputs_read,
+        "facts": report.facts,
+        "records_skipped": report.records_skipped,
+        "inputs_skipped": report.inputs_skipped,
+        "failed": report.failed,
+    })
+}
+
+/// An S3 object key as S3 notifications give it: URL-encoded, with `+` for a space.
+pub fn decode_s3_key(key: &str) -> String {
+    let plus = key.replace('+', " ");
+    percent_encoding::percent_decode_str(&plus)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// The objects an event names: S3 notifications (`Records[].s3`, keys URL-encoded), the same
+/// wrapped in SNS or SQS bodies, and EventBridge `Object Created` events (keys plain).
+/// S3's `s3:TestEvent` names none.
+pub fn objects_of(event: &Value) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    if event.get("detail-type").and_then(Value::as_str) == Some("Object Created") {
+        let d = &event["detail"];
+        let (b, k) = (d["bucket"]["name"].as_str(), d["object"]["key"].as_str());
+        let (Some(b), Some(k)) = (b, k) else {
+            return Err(anyhow!(
+                "an Object Created event without bucket.name and object.key"
+            ));
+        };
+        out.push((b.to_owned(), k.to_owned()));
+        return Ok(out);
+    }
+    let Some(records) = event.get("Records").and_then(Value::as_array) else {
+        if event.get("Event").and_then(Value::as_str) == Some("s3:TestEvent") {
+            return Ok(out);
+        }
+        return Err(anyhow!("not an S3 event: no Records"));
+    };
+    for r in records {
+        // SQS and SNS carry the S3 event as a JSON string
+        let inner = r
+            .get("body")
+            .or_else(|| r.get("Sns").and_then(|s| s.get("Message")))
+            .and_then(Value::as_str);
+        if let Some(inner) = inner {
+            let v: Value = serde_json::from_str(inner).context("a wrapped S3 event is not JSON")?;
+            out.extend(objects_of(&v)?);
+            continue;
+        }
+        let rec: aws_lambda_events::s3::S3EventRecord =
+            serde_json::from_value(r.clone()).context("not an S3 event record")?;
+        if !rec
+            .event_name
+            .as_deref()
+            .unwrap_or("ObjectCreated")
+            .starts_with("ObjectCreated")
+        {
+            continue;
+        }
+        let (Some(b), Some(k)) = (rec.s3.bucket.name, rec.s3.object.key) else {
+            return Err(anyhow!("an S3 event record without bucket or key"));
+        };
+        out.push((b, decode_s3_key(&k)));
+    }
+    Ok(out)
+}
+
+/// `ssm-audit-ingest-s3`: transcripts and CloudTrail trail files as they land in S3. Each
+/// object is streamed to a temporary file and read from there, never held whole.
+pub async fn ingest_s3(ctx: &Ctx, event: LambdaEvent<Value>) -> Result<Value> {
+    let objects = objects_of(&event.payload)?;
+    let mut report = IngestReport::default();
+    for (bucket, key) in objects {
+        let name = format!("s3://{bucket}/{key}");
+        let tmp = tempfile::NamedTempFile::new_in(&ctx.work)
+            .with_context(|| format!("no room for {name} in {}", ctx.work.display()))?;
+        download(&ctx.s3, &bucket, &key, tmp.path())
+            .await
+            .with_context(|| format!("cannot read {name}"))?;
+        let path = tmp.path().to_owned();
+        let one = ctx
+            .blocking(move |store| {
+                let mut r = IngestReport::default();
+                ingest::ingest_file_named(store, &path, &key, &mut r).map(|()| r)
+            })
+            .await?
+            .with_context(|| format!("cannot ingest {name}"))?;
+        report.merge(one);
+    }
+    ctx.dead_letter("ssm-audit-ingest-s3", &report).await?;
+    Ok(summary(&report))
+}
+
+async fn download(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, path: &Path) -> Result<()> {
+    use tokio::io::AsyncWriteExt;
+    let mut o = s3.get_object().bucket(bucket).key(key).send().await?;
+    let mut f = tokio::fs::File::create(path).await?;
+    while let Some(chunk) = o.body.try_next().await? {
+        f.write_all(&chunk).await?;
+    }
+    f.flush().await?;
+    Ok(())
+}
+
+/// Ingest a JSON event as one input named by its content, so a redelivery is the same input.
+async fn ingest_json(ctx: &Ctx, function: &'static str, what: &str, event: Value) -> Result<Value> {
+    let bytes = serde_json::to_vec(&event)?;
+    let name = format!("{what}-{}", ssm_audit_indexer::formats::fnv(&bytes));
+    let report = ctx
+        .blocking(move |store| {
+            let mut r = IngestReport::default();
+            ingest::ingest_input(store, &name, bytes, &mut r);
+            r
+        })
+        .await?;
+    // the store failing is worth a retry; a record that cannot be read is not
+    if let Some(bad) = report
+        .failed
+        .iter()
+        .find(|b| b.reason.starts_with("cannot write") || b.reason.starts_with("cannot keep"))
+    {
+        return Err(anyhow!("{}: {}", bad.input, bad.reason));
+    }
+    ctx.dead_letter(function, &report).await?;
+    Ok(summary(&report))
+}
+
+/// `ssm-audit-ingest-cloudwatch`: CloudWatch Logs subscription payloads
+/// (`{"awslogs":{"data":...}}`, base64 and gzip) from the session log group.
+pub async fn ingest_cloudwatch(ctx: &Ctx, event: LambdaEvent<Value>) -> Result<Value> {
+    if event.payload.get("awslogs").is_none() {
+        return Err(anyhow!(
+            "not a CloudWatch Logs subscription event: no awslogs"
+        ));
+    }
+    ingest_json(
+        ctx,
+        "ssm-audit-ingest-cloudwatch",
+        "cloudwatch",
+        event.payload,
+    )
+    .await
+}
+
+/// `ssm-audit-ingest-cloudtrail`: EventBridge `AWS API Call via CloudTrail` events for
+/// StartSession, ResumeSession and TerminateSession.
+pub async fn ingest_cloudtrail(ctx: &Ctx, event: LambdaEvent<Value>) -> Result<Value> {
+    let parsed: aws_lambda_events::eventbridge::EventBridgeEvent<Value> =
+        serde_json::from_value(event.payload.clone()).context("not an EventBridge event")?;
+    if parsed.source != "aws.ssm" {
+        return Err(anyhow!(
+            "an EventBridge event from {}, not aws.ssm",
+            parsed.source
+        ));
+    }
+    ingest_json(
+        ctx,
+        "ssm-audit-ingest-cloudtrail",
+        "eventbridge",
+        event.payload,
+    )
+    .await
+}
+
+/// `ssm-audit-indexer`: fold every fact into sessions and publish the index. Runs on a
+/// schedule; two runs at once are safe (the manifest's conditional put makes one start over).
+pub async fn indexer(ctx: &Ctx, _event: LambdaEvent<Value>) -> Result<Value> {
+    let work = ctx.work.join("ssm-audit-index");
+    let stats = ctx
+        .blocking(move |store| -> Result<publish::PublishStats> {
+            let now = time::OffsetDateTime::now_utc();
+            let opts = CorrelateOptions {
+                now,
+                ..CorrelateOptions::default()
+            };
+            let stamp = ssm_audit_indexer::time::rfc3339(now);
+            let mut update =
+                |dir: &Path| ingest::rebuild(store, dir, &opts).map_err(|e| e.to_string());
+            Ok(publish::publish(store, &work, &stamp, &mut update)?)
+        })
+        .await??;
+    tracing::info!(?stats, "published");
+    Ok(serde_json::to_value(stats)?)
+}
