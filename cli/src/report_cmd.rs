@@ -3,10 +3,10 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use ssm_audit_indexer::ingest;
 use ssm_audit_indexer::report::{self, ReportOptions, Rules};
-use time::{OffsetDateTime, UtcOffset, Weekday};
+use time::OffsetDateTime;
 
 use crate::audit::{parse_when, DataArgs};
 
@@ -48,49 +48,6 @@ pub struct ReportArgs {
     pub print_default_rules: bool,
 }
 
-fn parse_offset(s: &str) -> Result<UtcOffset> {
-    if s.eq_ignore_ascii_case("utc") || s == "Z" {
-        return Ok(UtcOffset::UTC);
-    }
-    let (sign, rest) = match s.as_bytes().first() {
-        Some(b'+') => (1, &s[1..]),
-        Some(b'-') => (-1, &s[1..]),
-        _ => bail!("--tz {s:?}: use UTC or an offset like +02:00"),
-    };
-    let (h, m) = rest.split_once(':').unwrap_or((rest, "0"));
-    let (h, m): (i8, i8) = (
-        h.parse().context("--tz hours")?,
-        m.parse().context("--tz minutes")?,
-    );
-    Ok(UtcOffset::from_hms(sign * h, sign * m, 0)?)
-}
-
-fn weekday(s: &str) -> Result<Weekday> {
-    Ok(match &s.to_lowercase()[..s.len().min(3)] {
-        "mon" => Weekday::Monday,
-        "tue" => Weekday::Tuesday,
-        "wed" => Weekday::Wednesday,
-        "thu" => Weekday::Thursday,
-        "fri" => Weekday::Friday,
-        "sat" => Weekday::Saturday,
-        "sun" => Weekday::Sunday,
-        _ => bail!("{s:?} is not a day: use mon, tue, wed, thu, fri, sat, sun"),
-    })
-}
-
-fn parse_days(s: &str) -> Result<Vec<Weekday>> {
-    if let Some((a, b)) = s.split_once('-') {
-        let (mut d, end) = (weekday(a)?, weekday(b)?);
-        let mut v = vec![d];
-        while d != end && v.len() < 7 {
-            d = d.next();
-            v.push(d);
-        }
-        return Ok(v);
-    }
-    s.split(',').map(|d| weekday(d.trim())).collect()
-}
-
 pub fn run(data: &DataArgs, args: &ReportArgs, out: &mut dyn Write) -> Result<bool> {
     if args.print_default_rules {
         out.write_all(report::DEFAULT_RULES.as_bytes())?;
@@ -107,12 +64,8 @@ pub fn run(data: &DataArgs, args: &ReportArgs, out: &mut dyn Write) -> Result<bo
     if until <= since {
         bail!("--until must be after --since");
     }
-    let (start_hour, end_hour) = args
-        .hours
-        .split_once('-')
-        .and_then(|(a, b)| Some((a.trim().parse::<u8>().ok()?, b.trim().parse::<u8>().ok()?)))
-        .filter(|(a, b)| a < b && *b <= 24)
-        .with_context(|| format!("--hours {:?}: use START-END, like 8-18", args.hours))?;
+    let (start_hour, end_hour) =
+        report::parse_hours(&args.hours).map_err(|e| anyhow!("--hours {e}"))?;
     let user_rules = match &args.rules {
         Some(p) => Some((
             p.display().to_string(),
@@ -124,10 +77,10 @@ pub fn run(data: &DataArgs, args: &ReportArgs, out: &mut dyn Write) -> Result<bo
     let opts = ReportOptions {
         since,
         until,
-        offset: parse_offset(&args.tz)?,
+        offset: report::parse_offset(&args.tz).map_err(|e| anyhow!("--tz {e}"))?,
         start_hour,
         end_hour,
-        days: parse_days(&args.days)?,
+        days: report::parse_days(&args.days).map_err(|e| anyhow!("--days {e}"))?,
     };
     let (store, _) = data.open()?;
     let records = ingest::load_records(&store)

@@ -301,3 +301,151 @@ pub async fn indexer(ctx: &Ctx, _event: LambdaEvent<Value>) -> Result<Value> {
     tracing::info!(?stats, "published");
     Ok(serde_json::to_value(stats)?)
 }
+
+/// Ingest JSON pages pulled from an API, each named by its content.
+fn ingest_pages(store: &dyn Store, pages: Vec<(&'static str, Value)>) -> IngestReport {
+    let mut report = IngestReport::default();
+    for (what, page) in pages {
+        let bytes = serde_json::to_vec(&page).expect("JSON serialises");
+        let name = format!("{what}-{}", ssm_audit_indexer::formats::fnv(&bytes));
+        ingest::ingest_input(store, &name, bytes, &mut report);
+    }
+    report
+}
+
+const RECONCILE_STATE: &str = "state/reconcile.json";
+
+/// `ssm-audit-reconcile`: on a schedule, backfill what the event-driven functions may have
+/// missed: CloudTrail LookupEvents for StartSession, ResumeSession and TerminateSession since
+/// the last run (15 minutes of overlap, for CloudTrail's delivery delay; the first run looks
+/// back `SSM_AUDIT_BACKFILL_HOURS`, 24 by default), and DescribeSessions history for end times
+/// of sessions that ended by `exit` or a timeout, which CloudTrail never records.
+pub async fn reconcile(ctx: &Ctx, _event: LambdaEvent<Value>) -> Result<Value> {
+    let ct = aws_sdk_cloudtrail::Client::new(&ctx.conf);
+    let ssm = aws_sdk_ssm::Client::new(&ctx.conf);
+    reconcile_with(ctx, &ct, &ssm, time::OffsetDateTime::now_utc()).await
+}
+
+pub async fn reconcile_with(
+    ctx: &Ctx,
+    ct: &aws_sdk_cloudtrail::Client,
+    ssm: &aws_sdk_ssm::Client,
+    now: time::OffsetDateTime,
+) -> Result<Value> {
+    let state = ctx
+        .blocking(|s| s.get(RECONCILE_STATE))
+        .await?
+        .context("cannot read the reconcile state")?;
+    let last = state
+        .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+        .and_then(|v| {
+            v["lookup_until"]
+                .as_str()
+                .and_then(ssm_audit_indexer::time::parse_time)
+        });
+    let hours: i64 = std::env::var("SSM_AUDIT_BACKFILL_HOURS")
+        .ok()
+        .and_then(|h| h.parse().ok())
+        .unwrap_or(24);
+    let since = match last {
+        Some(t) => t - time::Duration::minutes(15),
+        None => now - time::Duration::hours(hours),
+    };
+    let mut pages: Vec<(&'static str, Value)> = Vec::new();
+    let events = crate::backfill::lookup_session_events(ct, since, now, &mut |p| {
+        pages.push(("cloudtrail-lookup", p));
+        Ok(())
+    })
+    .await?;
+    let described = crate::backfill::describe_history(ssm, &mut |p| {
+        pages.push(("describe-sessions", p));
+        Ok(())
+    })
+    .await?;
+    let report = ctx
+        .blocking(move |store| ingest_pages(store, pages))
+        .await?;
+    ctx.dead_letter("ssm-audit-reconcile", &report).await?;
+    let until = ssm_audit_indexer::time::rfc3339(now);
+    let state = serde_json::to_vec(&json!({ "lookup_until": until }))?;
+    ctx.blocking(move |s| s.put(RECONCILE_STATE, &state))
+        .await?
+        .context("cannot write the reconcile state")?;
+    let mut out = summary(&report);
+    out["lookup_events"] = json!(events);
+    out["described_sessions"] = json!(described);
+    out["since"] = json!(ssm_audit_indexer::time::rfc3339(since));
+    out["until"] = json!(until);
+    Ok(out)
+}
+
+/// The session records of the published index (else of the last local rebuild).
+pub fn published_records(
+    store: &dyn Store,
+) -> Result<Vec<ssm_audit_indexer::correlate::SessionRecord>> {
+    if let Some((m, _)) = publish::read_manifest(store)? {
+        let bytes = store
+            .get(&m.records)?
+            .with_context(|| format!("{} is gone", m.records))?;
+        return serde_json::from_slice(&bytes).with_context(|| m.records.clone());
+    }
+    Ok(ingest::load_records(store)?)
+}
+
+/// `ssm-audit-report`: on a schedule, the report of the last whole period in every format,
+/// written to `reports/<period>/report.{html,md,csv,json}` in the store; running it again for
+/// the same period writes the same files. The event says which period:
+/// `{"period": "daily"|"weekly", "tz": "+01:00", "at": "<RFC 3339>"}` (`tz` defaults to
+/// `SSM_AUDIT_REPORT_TZ`, else UTC; `at` to now). Working hours and days come from
+/// `SSM_AUDIT_WORK_HOURS` (8-18) and `SSM_AUDIT_WORK_DAYS` (mon-fri).
+pub async fn report(ctx: &Ctx, event: LambdaEvent<Value>) -> Result<Value> {
+    use ssm_audit_indexer::report::{self, Period, ReportOptions, Rules};
+    let p = &event.payload;
+    let period: Period = serde_json::from_value(p.get("period").cloned().unwrap_or(json!("daily")))
+        .context("period: daily or weekly")?;
+    let env = |k: &str, d: &str| std::env::var(k).unwrap_or_else(|_| d.to_owned());
+    let tz = p
+        .get("tz")
+        .and_then(Value::as_str)
+        .map_or_else(|| env("SSM_AUDIT_REPORT_TZ", "UTC"), str::to_owned);
+    let offset = report::parse_offset(&tz).map_err(|e| anyhow!("tz {e}"))?;
+    let at = match p.get("at").and_then(Value::as_str) {
+        Some(t) => ssm_audit_indexer::time::parse_time(t).with_context(|| format!("at {t:?}"))?,
+        None => time::OffsetDateTime::now_utc(),
+    };
+    let (since, until, name) = report::last_period(period, at, offset);
+    let (start_hour, end_hour) =
+        report::parse_hours(&env("SSM_AUDIT_WORK_HOURS", "8-18")).map_err(|e| anyhow!(e))?;
+    let days =
+        report::parse_days(&env("SSM_AUDIT_WORK_DAYS", "mon-fri")).map_err(|e| anyhow!(e))?;
+    let opts = ReportOptions {
+        since,
+        until,
+        offset,
+        start_hour,
+        end_hour,
+        days,
+    };
+    let folder = name.clone();
+    let written = ctx
+        .blocking(move |store| -> Result<Vec<String>> {
+            let records = published_records(store)?;
+            let rules = Rules::load(None).map_err(|e| anyhow!("{e}"))?;
+            let text = |id: &str| ingest::load_text(store, id).ok().flatten();
+            let r = report::build(&records, &text, &rules, &opts);
+            let mut keys = Vec::new();
+            for (ext, body) in [
+                ("html", report::to_html(&r)),
+                ("md", report::to_markdown(&r)),
+                ("csv", report::to_csv(&r)),
+                ("json", report::to_json(&r)),
+            ] {
+                let key = format!("reports/{folder}/report.{ext}");
+                store.put(&key, body.as_bytes())?;
+                keys.push(key);
+            }
+            Ok(keys)
+        })
+        .await??;
+    Ok(json!({ "period": name, "written": written }))
+}

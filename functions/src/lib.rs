@@ -25,3 +25,4 @@ macro_rules! lambda_main {
         }
     };
 }
+pub mod backfill;

@@ -322,4 +322,37 @@ async fn subscription_and_eventbridge_events_then_the_index_is_published_and_fou
     // a second run with nothing new publishes a generation that reuses nothing stale
     let again = handlers::indexer(&env.ctx, event(json!({}))).await.unwrap();
     assert_eq!(again["generation"], 2, "{again}");
+
+    // the scheduled report of the day the console session began, in every format
+    let rec = records
+        .iter()
+        .find(|r| r.session_id.as_deref() == Some(session_id.as_str()))
+        .unwrap();
+    let start = ssm_audit_indexer::time::parse_time(rec.start.as_deref().unwrap()).unwrap();
+    let at = ssm_audit_indexer::time::rfc3339(start + time::Duration::days(1));
+    let day = start.date().to_string();
+    let ask = json!({"period": "daily", "tz": "UTC", "at": at});
+    let out = handlers::report(&env.ctx, event(ask.clone()))
+        .await
+        .unwrap();
+    assert_eq!(out["period"], format!("daily/{day}"), "{out}");
+    let read = |ext: &str| {
+        let store = env.ctx.store.clone();
+        let key = format!("reports/daily/{day}/report.{ext}");
+        async move {
+            tokio::task::spawn_blocking(move || store.get(&key).unwrap())
+                .await
+                .unwrap()
+        }
+    };
+    let json_report: Value = serde_json::from_slice(&read("json").await.unwrap()).unwrap();
+    assert_eq!(json_report["summary"]["sessions"], 1, "{json_report}");
+    let html = read("html").await.unwrap();
+    assert!(String::from_utf8_lossy(&html).contains(&session_id));
+    for ext in ["md", "csv"] {
+        assert!(read(ext).await.is_some(), "{ext}");
+    }
+    // the same period again: the same bytes
+    handlers::report(&env.ctx, event(ask)).await.unwrap();
+    assert_eq!(read("html").await.unwrap(), html);
 }

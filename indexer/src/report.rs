@@ -983,3 +983,137 @@ mod tests {
         assert!(bad.unwrap_err().to_string().contains("urgent"));
     }
 }
+
+/// A time zone as a UTC offset: `UTC`, `Z`, `+02:00`, `-05:30`, `+2`.
+pub fn parse_offset(s: &str) -> Result<UtcOffset, String> {
+    let bad = || format!("{s:?}: use UTC or an offset like +02:00");
+    if s.eq_ignore_ascii_case("utc") || s == "Z" {
+        return Ok(UtcOffset::UTC);
+    }
+    let (sign, rest) = match s.as_bytes().first() {
+        Some(b'+') => (1, &s[1..]),
+        Some(b'-') => (-1, &s[1..]),
+        _ => return Err(bad()),
+    };
+    let (h, m) = rest.split_once(':').unwrap_or((rest, "0"));
+    let (h, m): (i8, i8) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+    UtcOffset::from_hms(sign * h, sign * m, 0).map_err(|e| format!("{s:?}: {e}"))
+}
+
+fn weekday(s: &str) -> Result<Weekday, String> {
+    let three: String = s.trim().to_lowercase().chars().take(3).collect();
+    Ok(match three.as_str() {
+        "mon" => Weekday::Monday,
+        "tue" => Weekday::Tuesday,
+        "wed" => Weekday::Wednesday,
+        "thu" => Weekday::Thursday,
+        "fri" => Weekday::Friday,
+        "sat" => Weekday::Saturday,
+        "sun" => Weekday::Sunday,
+        _ => {
+            return Err(format!(
+                "{s:?} is not a day: use mon, tue, wed, thu, fri, sat, sun"
+            ))
+        }
+    })
+}
+
+/// Working days: a range `mon-fri` or a list `mon,wed,fri`.
+pub fn parse_days(s: &str) -> Result<Vec<Weekday>, String> {
+    if let Some((a, b)) = s.split_once('-') {
+        let (mut d, end) = (weekday(a)?, weekday(b)?);
+        let mut v = vec![d];
+        while d != end && v.len() < 7 {
+            d = d.next();
+            v.push(d);
+        }
+        return Ok(v);
+    }
+    s.split(',').map(weekday).collect()
+}
+
+/// Working hours `START-END`, like `8-18`.
+pub fn parse_hours(s: &str) -> Result<(u8, u8), String> {
+    s.split_once('-')
+        .and_then(|(a, b)| Some((a.trim().parse::<u8>().ok()?, b.trim().parse::<u8>().ok()?)))
+        .filter(|(a, b)| a < b && *b <= 24)
+        .ok_or_else(|| format!("{s:?}: use START-END, like 8-18"))
+}
+
+/// A scheduled report's period.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Period {
+    /// the day before `at`, midnight to midnight in the time zone
+    Daily,
+    /// the ISO week (Monday to Monday) before the one `at` is in
+    Weekly,
+}
+
+/// The last whole period before `at`: (since, until, name). The name is the folder of its
+/// reports: `daily/2026-11-22`, `weekly/2026-W47`.
+pub fn last_period(
+    period: Period,
+    at: OffsetDateTime,
+    offset: UtcOffset,
+) -> (OffsetDateTime, OffsetDateTime, String) {
+    let local = at.to_offset(offset);
+    let midnight = local.replace_time(time::Time::MIDNIGHT);
+    match period {
+        Period::Daily => {
+            let since = midnight - time::Duration::days(1);
+            let d = since.date();
+            (since, midnight, format!("daily/{d}"))
+        }
+        Period::Weekly => {
+            let monday = midnight
+                - time::Duration::days(i64::from(local.weekday().number_days_from_monday()));
+            let since = monday - time::Duration::days(7);
+            let (y, w, _) = since.date().to_iso_week_date();
+            (since, monday, format!("weekly/{y}-W{w:02}"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod period_tests {
+    use super::*;
+    use time::macros::{datetime, offset};
+
+    #[test]
+    fn periods_are_whole_days_and_iso_weeks_in_the_time_zone() {
+        // Monday 2026-11-23 00:30 in +02:00 is still Sunday in UTC
+        let at = datetime!(2026-11-22 22:30 UTC);
+        let (s, u, name) = last_period(Period::Daily, at, offset!(+2));
+        assert_eq!(
+            (s, u),
+            (
+                datetime!(2026-11-22 00:00 +2),
+                datetime!(2026-11-23 00:00 +2)
+            )
+        );
+        assert_eq!(name, "daily/2026-11-22");
+        let (s, u, name) = last_period(Period::Weekly, at, offset!(+2));
+        assert_eq!(
+            (s, u),
+            (
+                datetime!(2026-11-16 00:00 +2),
+                datetime!(2026-11-23 00:00 +2)
+            )
+        );
+        assert_eq!(name, "weekly/2026-W47");
+        let (_, _, name) = last_period(Period::Daily, at, UtcOffset::UTC);
+        assert_eq!(name, "daily/2026-11-21");
+    }
+
+    #[test]
+    fn options_parse_or_say_why() {
+        assert_eq!(parse_offset("+05:30").unwrap(), offset!(+5:30));
+        assert_eq!(parse_offset("utc").unwrap(), UtcOffset::UTC);
+        assert!(parse_offset("Europe/Paris").unwrap_err().contains("+02:00"));
+        assert_eq!(parse_days("fri-mon").unwrap().len(), 4);
+        assert!(parse_days("ééé").is_err());
+        assert_eq!(parse_hours("8-18").unwrap(), (8, 18));
+        assert!(parse_hours("18-8").is_err());
+    }
+}
