@@ -5,36 +5,15 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use ssm_audit_indexer::correlate::{CorrelateOptions, Flag, Kind, SessionRecord};
+use ssm_audit_indexer::correlate::{Flag, Kind, SessionRecord};
 use ssm_audit_indexer::escape::{escape_raw, escape_text, json_safe};
 use ssm_audit_indexer::index::{self, Filters, Hit};
 use ssm_audit_indexer::ingest::{self, IngestReport};
-use ssm_audit_indexer::store::{LocalStore, Store};
+use ssm_audit_indexer::store::Store;
 use time::OffsetDateTime;
 
-#[derive(clap::Args, Debug, Clone)]
-pub struct DataArgs {
-    /// Where ssm-audit keeps what it ingested [default: the platform's data folder]
-    #[arg(long, env = "SSM_AUDIT_DATA_DIR", global = true)]
-    pub data_dir: Option<PathBuf>,
-}
-
-impl DataArgs {
-    pub fn dir(&self) -> Result<PathBuf> {
-        match &self.data_dir {
-            Some(d) => Ok(d.clone()),
-            None => Ok(dirs::data_dir()
-                .context("no platform data folder: pass --data-dir")?
-                .join("ssm-audit")),
-        }
-    }
-    pub fn open(&self) -> Result<(LocalStore, PathBuf)> {
-        let dir = self.dir()?;
-        let store = LocalStore::open(&dir)
-            .with_context(|| format!("cannot open the data folder {}", dir.display()))?;
-        Ok((store, dir.join("index")))
-    }
-}
+use crate::data::Data;
+pub use crate::data::DataArgs;
 
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct FilterArgs {
@@ -139,11 +118,10 @@ fn record_matches(r: &SessionRecord, f: &Filters) -> bool {
         && f.until.is_none_or(|u| start.is_some_and(|t| t < u))
 }
 
-fn load(data: &DataArgs) -> Result<(LocalStore, Vec<SessionRecord>)> {
-    let (store, _) = data.open()?;
-    let records = ingest::load_records(&store)
-        .with_context(|| format!("cannot read the records in {}", store.describe()))?;
-    Ok((store, records))
+fn load(data: &DataArgs) -> Result<(Data, Vec<SessionRecord>)> {
+    let d = data.open_synced()?;
+    let records = d.records()?;
+    Ok((d, records))
 }
 
 fn json_out(out: &mut dyn Write, v: &impl serde::Serialize) -> Result<()> {
@@ -203,13 +181,157 @@ fn table(out: &mut dyn Write, header: &[&str], rows: &[Vec<String>]) -> Result<(
 
 #[derive(clap::Args, Debug)]
 pub struct IngestArgs {
-    /// Files and folders (read recursively): transcripts, trail files, EventBridge events,
-    /// CloudWatch payloads and exports, LookupEvents and DescribeSessions output; gzip or not
+    /// What to read: files and folders (recursively: transcripts, trail files, EventBridge
+    /// events, CloudWatch payloads and exports, LookupEvents and DescribeSessions output, gzip
+    /// or not); s3://BUCKET/PREFIX (every object under it); cloudwatch://LOG_GROUP (every
+    /// event of the session log group); `cloudtrail` (LookupEvents for StartSession,
+    /// ResumeSession and TerminateSession since --since)
     #[arg(required = true)]
-    pub paths: Vec<PathBuf>,
+    pub paths: Vec<String>,
+    /// With `cloudtrail`: how far back (RFC 3339, a date, or an age like 90d; CloudTrail keeps 90 days)
+    #[arg(long, default_value = "90d")]
+    pub since: String,
     /// Print the summary as JSON
     #[arg(long)]
     pub json: bool,
+}
+
+/// Where evidence comes from.
+enum Source {
+    Files(PathBuf),
+    S3(ssm_audit_functions::s3::S3Url),
+    LogGroup(String),
+    CloudTrail,
+}
+
+fn source(arg: &str) -> Result<Source> {
+    if arg.starts_with("s3://") {
+        return Ok(Source::S3(
+            arg.parse().map_err(|e: String| anyhow::anyhow!(e))?,
+        ));
+    }
+    if let Some(g) = arg.strip_prefix("cloudwatch://") {
+        if g.is_empty() {
+            bail!("{arg:?} names no log group");
+        }
+        return Ok(Source::LogGroup(g.to_owned()));
+    }
+    if arg == "cloudtrail" && !Path::new(arg).exists() {
+        return Ok(Source::CloudTrail);
+    }
+    Ok(Source::Files(PathBuf::from(arg)))
+}
+
+fn progress(len: Option<u64>) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    match len {
+        Some(n) => {
+            let b = indicatif::ProgressBar::new(n);
+            b.set_style(
+                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {wide_msg}")
+                    .expect("valid template"),
+            );
+            b
+        }
+        None => indicatif::ProgressBar::new_spinner(),
+    }
+}
+
+/// Ingest a page of JSON from an API, named by its content (so a repeat is the same input).
+fn ingest_page(store: &dyn Store, what: &str, page: serde_json::Value, report: &mut IngestReport) {
+    let bytes = serde_json::to_vec(&page).expect("JSON serialises");
+    let name = format!("{what}-{}", ssm_audit_indexer::formats::fnv(&bytes));
+    // the page callback runs on the runtime; the store may block on it too
+    tokio::task::block_in_place(|| ingest::ingest_input(store, &name, bytes, report));
+}
+
+/// Read one API source into the store.
+fn ingest_remote(
+    d: &mut Data,
+    src: &Source,
+    since: OffsetDateTime,
+    report: &mut IngestReport,
+) -> Result<()> {
+    use ssm_audit_functions::backfill;
+    let store = d.store.clone();
+    let aws = d.aws()?;
+    let bar = progress(None);
+    let store = &*store;
+    match src {
+        Source::S3(url) => {
+            let s3 = ssm_audit_functions::s3::s3_client(&aws.conf);
+            let keys = aws
+                .rt
+                .block_on(backfill::list_objects(&s3, &url.bucket, &url.prefix))?;
+            let bar = progress(Some(keys.len() as u64));
+            let tmp = tempfile::tempdir()?;
+            for key in keys {
+                let name = format!("s3://{}/{key}", url.bucket);
+                bar.set_message(escape_text(&name).into_owned());
+                let path = tmp.path().join("object");
+                let fetched = aws.rt.block_on(async {
+                    use tokio::io::AsyncWriteExt;
+                    let mut o = s3.get_object().bucket(&url.bucket).key(&key).send().await?;
+                    let mut f = tokio::fs::File::create(&path).await?;
+                    while let Some(chunk) = o.body.try_next().await? {
+                        f.write_all(&chunk).await?;
+                    }
+                    f.flush().await?;
+                    anyhow::Ok(())
+                });
+                match fetched {
+                    Ok(()) => ingest::ingest_file_named(store, &path, &key, report)?,
+                    Err(e) => report.failed.push(bad(Path::new(&name), format!("{e:#}"))),
+                }
+                bar.inc(1);
+            }
+            bar.finish_and_clear();
+        }
+        Source::LogGroup(group) => {
+            let logs = aws_sdk_cloudwatchlogs::Client::new(&aws.conf);
+            let what = format!("cloudwatch-{}", group.replace('/', "_"));
+            let n = aws
+                .rt
+                .block_on(backfill::log_group_events(&logs, group, &mut |page| {
+                    bar.inc(1);
+                    bar.set_message(format!(
+                        "{} pages of {}",
+                        bar.position(),
+                        escape_text(group)
+                    ));
+                    ingest_page(store, &what, page, report);
+                    Ok(())
+                }))?;
+            tracing_note(&bar, n, "log events");
+        }
+        Source::CloudTrail => {
+            let ct = aws_sdk_cloudtrail::Client::new(&aws.conf);
+            let until = OffsetDateTime::now_utc();
+            let n = aws.rt.block_on(backfill::lookup_session_events(
+                &ct,
+                since,
+                until,
+                &mut |page| {
+                    bar.inc(1);
+                    bar.set_message(format!("{} pages of CloudTrail events", bar.position()));
+                    ingest_page(store, "cloudtrail-lookup", page, report);
+                    Ok(())
+                },
+            ))?;
+            tracing_note(&bar, n, "CloudTrail events");
+        }
+        Source::Files(_) => unreachable!("files are read by ingest_files"),
+    }
+    Ok(())
+}
+
+fn tracing_note(bar: &indicatif::ProgressBar, n: usize, what: &str) {
+    bar.finish_and_clear();
+    if std::io::stderr().is_terminal() {
+        eprintln!("read {n} {what}");
+    }
 }
 
 fn walk(p: &Path, out: &mut Vec<PathBuf>, report: &mut IngestReport) {
@@ -239,31 +361,29 @@ fn bad(p: &Path, e: impl std::fmt::Display) -> ssm_audit_indexer::formats::BadRe
 }
 
 pub fn run_ingest(data: &DataArgs, args: &IngestArgs, out: &mut dyn Write) -> Result<bool> {
-    let (store, index_dir) = data.open()?;
+    let mut d = data.open()?;
     let mut report = IngestReport::default();
     let mut files = Vec::new();
-    for p in &args.paths {
-        walk(p, &mut files, &mut report);
+    let mut remote = Vec::new();
+    for arg in &args.paths {
+        match source(arg)? {
+            Source::Files(p) => walk(&p, &mut files, &mut report),
+            s => remote.push(s),
+        }
     }
-    let bar = if std::io::stderr().is_terminal() {
-        let b = indicatif::ProgressBar::new(files.len() as u64);
-        b.set_style(
-            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {wide_msg}")
-                .expect("valid template"),
-        );
-        b
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
+    let since = parse_when(&args.since, OffsetDateTime::now_utc())?;
+    for src in &remote {
+        ingest_remote(&mut d, src, since, &mut report)?;
+    }
+    let bar = progress(Some(files.len() as u64));
     let tick = |f: &Path| {
         bar.set_message(escape_text(&f.display().to_string()).into_owned());
         bar.inc(1);
     };
-    report.merge(ingest::ingest_files(&store, &files, &tick));
+    report.merge(ingest::ingest_files(&*d.store, &files, &tick));
     bar.finish_and_clear();
-    let records = ingest::rebuild(&store, &index_dir, &CorrelateOptions::default())
-        .map_err(|e| anyhow::anyhow!("{e}"))
-        .with_context(|| format!("cannot rebuild the index in {}", index_dir.display()))?;
+    let records = d.rebuild()?;
+    let store = &*d.store;
     if args.json {
         json_out(
             out,
@@ -511,14 +631,15 @@ fn highlight(line: &str, words: &[String]) -> String {
 }
 
 pub fn run_search(data: &DataArgs, args: &SearchArgs, out: &mut dyn Write) -> Result<bool> {
-    let (store, index_dir) = data.open()?;
-    if !index_dir.join("meta.json").exists() {
+    let d = data.open_synced()?;
+    let store = &*d.store;
+    if !d.index_dir.join("meta.json").exists() {
         bail!(
             "no index in {}: run `ssm-audit ingest PATH...` first",
             store.describe()
         );
     }
-    let (idx, fields) = index::open_or_create(&index_dir)?;
+    let (idx, fields) = index::open_or_create(&d.index_dir)?;
     let hits: Vec<Hit> = index::search(
         &idx,
         &fields,
@@ -582,7 +703,7 @@ pub fn run_search(data: &DataArgs, args: &SearchArgs, out: &mut dyn Write) -> Re
         }
         let text = texts
             .entry(h.session_id.clone())
-            .or_insert_with(|| ingest::load_text(&store, &h.session_id).ok().flatten());
+            .or_insert_with(|| ingest::load_text(store, &h.session_id).ok().flatten());
         let lines = text.as_ref().map(|t| t.lines.as_slice()).unwrap_or(&[]);
         let from = h.line.saturating_sub(args.context as u64).max(1);
         let to = (h.line + args.context as u64).min(lines.len() as u64);
@@ -619,7 +740,8 @@ pub struct ShowArgs {
 }
 
 pub fn run_show(data: &DataArgs, args: &ShowArgs, out: &mut dyn Write) -> Result<bool> {
-    let (store, records) = load(data)?;
+    let (d, records) = load(data)?;
+    let store = &*d.store;
     let Some(rec) = records
         .iter()
         .find(|r| r.session_id.as_deref() == Some(args.session_id.as_str()))
@@ -630,7 +752,7 @@ pub fn run_show(data: &DataArgs, args: &ShowArgs, out: &mut dyn Write) -> Result
             store.describe()
         );
     };
-    let text = ingest::load_text(&store, &args.session_id)?;
+    let text = ingest::load_text(store, &args.session_id)?;
     if args.raw {
         let copies = store.list(&format!(
             "transcripts/{}/",

@@ -3,6 +3,7 @@
 //! Exit codes (as ripgrep): 0 with results, 1 with none, 2 on error.
 
 mod audit;
+mod data;
 mod quickstart;
 mod render_cmd;
 mod report_cmd;
@@ -45,6 +46,42 @@ enum Command {
     Report(report_cmd::ReportArgs),
     /// Render a transcript into the text the user saw and the commands they ran
     Render(render_cmd::RenderArgs),
+    /// With --store: pull what is new of the published index into the local cache
+    Sync(SyncArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct SyncArgs {
+    /// Print what was done as JSON
+    #[arg(long)]
+    json: bool,
+}
+
+fn run_sync(data: &data::DataArgs, args: &SyncArgs, out: &mut dyn Write) -> anyhow::Result<bool> {
+    let d = data.open()?;
+    let Some(stats) = d.sync()? else {
+        writeln!(
+            out,
+            "{} has no published index yet: the indexer function publishes one",
+            ssm_audit_indexer::escape::escape_text(&d.describe())
+        )?;
+        return Ok(false);
+    };
+    if args.json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&stats)?)?;
+    } else {
+        writeln!(
+            out,
+            "generation {}: {} index files, {} downloaded ({} bytes), {} removed; {} sessions",
+            stats.generation,
+            stats.files,
+            stats.downloaded,
+            stats.downloaded_bytes,
+            stats.removed,
+            d.records()?.len()
+        )?;
+    }
+    Ok(true)
 }
 
 fn main() -> ExitCode {
@@ -61,6 +98,7 @@ fn main() -> ExitCode {
         Command::Gaps(a) => audit::run_gaps(&cli.data, a, &mut out),
         Command::Report(a) => report_cmd::run(&cli.data, a, &mut out),
         Command::Render(a) => render_cmd::run(a, &mut out),
+        Command::Sync(a) => run_sync(&cli.data, a, &mut out),
     };
     let _ = out.flush();
     match result {

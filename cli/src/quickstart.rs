@@ -224,6 +224,7 @@ pub fn run(args: &QuickstartArgs, out: &mut dyn Write) -> Result<bool> {
     let evidence = dir.join("evidence");
     let data = DataArgs {
         data_dir: Some(dir.join("data")),
+        ..DataArgs::default()
     };
     write_evidence(&evidence, OffsetDateTime::now_utc())?;
     let shown = dir.display();
@@ -235,7 +236,8 @@ pub fn run(args: &QuickstartArgs, out: &mut dyn Write) -> Result<bool> {
     audit::run_ingest(
         &data,
         &IngestArgs {
-            paths: vec![evidence],
+            paths: vec![evidence.display().to_string()],
+            since: "90d".into(),
             json: false,
         },
         out,

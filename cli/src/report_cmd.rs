@@ -82,10 +82,9 @@ pub fn run(data: &DataArgs, args: &ReportArgs, out: &mut dyn Write) -> Result<bo
         end_hour,
         days: report::parse_days(&args.days).map_err(|e| anyhow!("--days {e}"))?,
     };
-    let (store, _) = data.open()?;
-    let records = ingest::load_records(&store)
-        .with_context(|| format!("cannot read the records in {}", store.root().display()))?;
-    let text = |id: &str| ingest::load_text(&store, id).ok().flatten();
+    let d = data.open_synced()?;
+    let records = d.records()?;
+    let text = |id: &str| ingest::load_text(&*d.store, id).ok().flatten();
     let r = report::build(&records, &text, &rules, &opts);
     let body = match args.format {
         Format::Html => report::to_html(&r),
