@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Every test of the project, on a fresh machine: installs what the tests need, then checks
-# formatting and lints, builds everything (benchmarks included) and runs every test.
+# Every test of the project, on a fresh machine: installs what the tests need (apt packages,
+# and Python tools in venvs), then checks formatting and lints, builds everything (benchmarks
+# included) and runs every test, the AWS ones against a moto server on 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +15,12 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}"
 fi
+
+# moto, cargo-lambda, sam, cfn-lint, checkov: in venvs under .venv/ (the AWS tests need them)
+tools_path=$(./scripts/tools.sh)
+export PATH="$tools_path:$PATH"
+export SSM_AUDIT_TOOLS_PYTHON="${tools_path%%:*}/python"
+export SAM_CLI_TELEMETRY=0
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings

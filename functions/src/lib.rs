@@ -13,12 +13,27 @@ macro_rules! lambda_main {
     ($f:ident) => {
         #[tokio::main]
         async fn main() -> Result<(), lambda_runtime::Error> {
+            let started = std::time::Instant::now();
             lambda_runtime::tracing::init_default_subscriber();
             let ctx = $crate::handlers::Ctx::from_env().await?;
             let ctx = &ctx;
+            lambda_runtime::tracing::info!(
+                function = stringify!($f),
+                init_ms = started.elapsed().as_secs_f64() * 1e3,
+                "initialised"
+            );
             lambda_runtime::run(lambda_runtime::service_fn(
                 move |e: lambda_runtime::LambdaEvent<serde_json::Value>| async move {
-                    $crate::handlers::$f(ctx, e).await
+                    let t = std::time::Instant::now();
+                    let out = $crate::handlers::$f(ctx, e).await;
+                    lambda_runtime::tracing::info!(
+                        function = stringify!($f),
+                        duration_ms = t.elapsed().as_secs_f64() * 1e3,
+                        max_rss_kb = $crate::max_rss_kb(),
+                        ok = out.is_ok(),
+                        "invocation"
+                    );
+                    out
                 },
             ))
             .await
@@ -26,3 +41,15 @@ macro_rules! lambda_main {
     };
 }
 pub mod backfill;
+
+/// The process's peak resident memory (Linux `VmHWM`), as Lambda reports "Max Memory Used".
+pub fn max_rss_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}

@@ -1,0 +1,590 @@
+//! The pipeline in "AWS", end to end: a moto server on 127.0.0.1 stands for S3, SQS and
+//! CloudFormation; the Lambda functions run in cargo-lambda's Runtime API emulator (`cargo
+//! lambda watch`) and are invoked with real-shaped S3, EventBridge and CloudWatch Logs events;
+//! the CLI then syncs the published index from S3 and must find exactly what the local
+//! pipeline finds in the same evidence. The SAM template is checked (sam validate --lint,
+//! cfn-lint, checkov), translated to CloudFormation and created as a stack in moto.
+//!
+//! Needs `moto_server`, `cargo-lambda`, `sam`, `cfn-lint` and `checkov` on PATH:
+//! `scripts/test.sh` installs them (`scripts/tools.sh`).
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use ssm_audit_functions::s3::s3_client;
+use ssm_audit_functions::testing::{bucket, moto};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn bin() -> PathBuf {
+    root().join("target/debug/ssm-audit")
+}
+
+fn tool(name: &str) -> Command {
+    let found = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).any(|d| d.join(name).is_file()))
+        .unwrap_or(false);
+    assert!(
+        found,
+        "{name} is not on PATH: run scripts/test.sh (it installs it with scripts/tools.sh)"
+    );
+    Command::new(name)
+}
+
+fn ok(o: Output, what: &str) -> String {
+    assert!(
+        o.status.success(),
+        "{what} failed ({}):\n{}\n{}",
+        o.status,
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).unwrap()
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .worker_threads(2)
+        .build()
+        .unwrap()
+}
+
+/// `ssm-audit` against the moto server.
+fn cli(args: &[&str]) -> Output {
+    Command::new(bin())
+        .args(args)
+        .envs(moto().env())
+        .env_remove("SSM_AUDIT_STORE")
+        .output()
+        .unwrap()
+}
+
+/// `cargo lambda watch`, stopped (with the functions it started) when dropped.
+struct Watch {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+}
+
+impl Watch {
+    fn start(env: &[(&str, String)], log: PathBuf) -> Watch {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let out = std::fs::File::create(&log).unwrap();
+        let child = tool("cargo-lambda")
+            .args([
+                "lambda",
+                "watch",
+                "--invoke-address",
+                "127.0.0.1",
+                "--invoke-port",
+            ])
+            .arg(port.to_string())
+            .current_dir(root())
+            .envs(moto().env())
+            .envs(env.iter().map(|(k, v)| (*k, v)))
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "cargo lambda watch did not start: {}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        Watch { child, port, log }
+    }
+
+    /// Invoke a function with an event, as `cargo lambda invoke` does; its JSON result.
+    fn invoke(&self, function: &str, event: &Value) -> Value {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.write_all(event.to_string().as_bytes()).unwrap();
+        let o = tool("cargo-lambda")
+            .args(["lambda", "invoke", "-A", "127.0.0.1", "-P"])
+            .arg(self.port.to_string())
+            .arg(function)
+            .arg("--data-file")
+            .arg(f.path())
+            .output()
+            .unwrap();
+        let out = ok(o, &format!("invoking {function}"));
+        serde_json::from_str(out.trim())
+            .unwrap_or_else(|e| panic!("{function} answered {out:?}: {e}"))
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg("--")
+            .arg(format!("-{}", self.child.id()))
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+/// An S3 notification for objects, keys URL-encoded as S3 encodes them.
+fn s3_event(bucket: &str, keys: &[String]) -> Value {
+    let fixture: Value = serde_json::from_str(include_str!(
+        "../functions/tests/events/s3-object-created.json"
+    ))
+    .unwrap();
+    let records: Vec<Value> = keys
+        .iter()
+        .map(|k| {
+            let mut r = fixture["Records"][0].clone();
+            r["s3"]["bucket"]["name"] = json!(bucket);
+            let enc: String = k
+                .bytes()
+                .map(|b| match b {
+                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'.' | b'-' | b'_' => {
+                        (b as char).to_string()
+                    }
+                    b' ' => "+".into(),
+                    _ => format!("%{b:02X}"),
+                })
+                .collect();
+            r["s3"]["object"]["key"] = json!(enc);
+            r
+        })
+        .collect();
+    json!({ "Records": records })
+}
+
+/// An EventBridge `Object Created` event (S3 with EventBridge notifications on).
+fn object_created(bucket: &str, key: &str) -> Value {
+    json!({
+        "version": "0",
+        "id": "17793124-05d4-b198-2fde-7ededc63b103",
+        "detail-type": "Object Created",
+        "source": "aws.s3",
+        "account": "111122223333",
+        "time": "2026-11-22T09:41:07Z",
+        "region": "us-east-1",
+        "resources": [format!("arn:aws:s3:::{bucket}")],
+        "detail": {
+            "version": "0",
+            "bucket": {"name": bucket},
+            "object": {"key": key, "size": 1024, "etag": "d41d8cd98f00b204e9800998ecf8427e", "sequencer": "00617F08299329D189"},
+            "request-id": "N4N7GDK58NMKJ12R",
+            "requester": "cloudtrail.amazonaws.com",
+            "source-ip-address": "10.0.3.17",
+            "reason": "PutObject"
+        }
+    })
+}
+
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(files(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}
+
+/// (init ms, max RSS kB, invocation ms) each function logged through the emulator.
+fn measured(log: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    text.lines()
+        .filter(|l| l.contains("init_ms") || l.contains("max_rss_kb"))
+        .map(|l| l.trim().to_owned())
+        .collect()
+}
+
+#[test]
+fn the_pipeline_in_aws_finds_what_the_local_pipeline_finds() {
+    let rt = runtime();
+    let work = tempfile::tempdir().unwrap();
+    let demo = work.path().join("demo");
+    // the same evidence, through the local pipeline: the answer the AWS one must give
+    ok(
+        Command::new(bin())
+            .arg("quickstart")
+            .arg("--dir")
+            .arg(&demo)
+            .output()
+            .unwrap(),
+        "quickstart",
+    );
+    let local = demo.join("data");
+    let local_q = |args: &[&str]| {
+        let mut a = vec!["--data-dir", local.to_str().unwrap()];
+        a.extend_from_slice(args);
+        ok(
+            Command::new(bin())
+                .args(&a)
+                .env_remove("SSM_AUDIT_STORE")
+                .output()
+                .unwrap(),
+            "local query",
+        )
+    };
+    let evidence = demo.join("evidence");
+
+    let conf = moto().config();
+    let s3 = s3_client(&conf);
+    let (store, logs, trail) = rt.block_on(async {
+        (
+            bucket(&s3, "store").await,
+            bucket(&s3, "session-logs").await,
+            bucket(&s3, "trail").await,
+        )
+    });
+    let dlq = rt.block_on(async {
+        let sqs = aws_sdk_sqs::Client::new(&conf);
+        let q = sqs
+            .create_queue()
+            .queue_name(format!("e2e-dlq-{}", std::process::id()))
+            .send()
+            .await
+            .unwrap();
+        q.queue_url().unwrap().to_owned()
+    });
+    let put = |b: &str, key: &str, path: &Path| {
+        let body = std::fs::read(path).unwrap();
+        rt.block_on(s3.put_object().bucket(b).key(key).body(body.into()).send())
+            .unwrap();
+    };
+    let store_url = format!("s3://{store}/audit");
+    let watch = Watch::start(
+        &[
+            ("SSM_AUDIT_STORE", store_url.clone()),
+            ("SSM_AUDIT_DLQ_URL", dlq),
+        ],
+        work.path().join("watch.log"),
+    );
+
+    // transcripts land in the session-log bucket (S3 notification, keys URL-encoded)
+    let mut log_keys = Vec::new();
+    for f in files(&evidence.join("s3")) {
+        let key = format!(
+            "AWSLogs/session logs/{}",
+            f.file_name().unwrap().to_str().unwrap()
+        );
+        put(&logs, &key, &f);
+        log_keys.push(key);
+    }
+    let ev = s3_event(&logs, &log_keys);
+    let out = watch.invoke("ssm-audit-ingest-s3", &ev);
+    assert_eq!(
+        (out["inputs_read"].clone(), out["failed"].clone()),
+        (json!(log_keys.len()), json!([])),
+        "{out}"
+    );
+    // the trail file lands in the trail bucket (EventBridge Object Created, key plain)
+    let trail_file = files(&evidence.join("cloudtrail")).pop().unwrap();
+    let trail_key = trail_file
+        .strip_prefix(evidence.join("cloudtrail"))
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    put(&trail, &trail_key, &trail_file);
+    let out = watch.invoke("ssm-audit-ingest-s3", &object_created(&trail, &trail_key));
+    assert_eq!(out["inputs_read"], 1, "{out}");
+    assert!(out["facts"].as_u64().unwrap() >= 5, "{out}");
+    let read = |p: &str| -> Value {
+        serde_json::from_slice(&std::fs::read(evidence.join(p)).unwrap()).unwrap()
+    };
+    let out = watch.invoke(
+        "ssm-audit-ingest-cloudwatch",
+        &read("cloudwatch/subscription-event.json"),
+    );
+    assert_eq!(out["failed"], json!([]), "{out}");
+    let out = watch.invoke(
+        "ssm-audit-ingest-cloudtrail",
+        &read("eventbridge/start-session.json"),
+    );
+    assert_eq!(out["facts"], 1, "{out}");
+    // at least once: a redelivery changes nothing
+    watch.invoke("ssm-audit-ingest-s3", &ev);
+    let published = watch.invoke("ssm-audit-indexer", &json!({}));
+    assert_eq!(published["generation"], 1, "{published}");
+
+    // anyone with read access: sync, then ask
+    let cache = work.path().join("cache");
+    let remote_q = |args: &[&str]| {
+        let mut a = vec![
+            "--store",
+            store_url.as_str(),
+            "--data-dir",
+            cache.to_str().unwrap(),
+        ];
+        a.extend_from_slice(args);
+        ok(cli(&a), "query through --store")
+    };
+    let synced = remote_q(&["sync", "--json"]);
+    let synced: Value = serde_json::from_str(&synced).unwrap();
+    assert_eq!(synced["generation"], 1, "{synced}");
+    assert!(synced["downloaded"].as_u64().unwrap() > 0, "{synced}");
+    for q in [
+        vec!["sessions", "--json"],
+        vec!["sessions", "--flag", "denied", "--json"],
+        vec!["tunnels", "--json"],
+        vec!["gaps", "--json"],
+        vec!["search", "--json", "cat /etc/shadow"],
+        vec!["search", "--json", "command:kubectl"],
+        vec!["search", "--json", "DB_PASSWORD OR 10.0.3.17"],
+    ] {
+        let (l, r) = (local_q(&q), remote_q(&q));
+        let (l, r): (Value, Value) = (
+            serde_json::from_str(&l).unwrap(),
+            serde_json::from_str(&r).unwrap(),
+        );
+        assert_eq!(l, r, "{q:?}: local and AWS answers differ");
+        if q[0] != "gaps" && !q.contains(&"denied") {
+            assert!(
+                l.as_array().is_some_and(|a| !a.is_empty()),
+                "{q:?} found nothing"
+            );
+        }
+    }
+    // a second sync pulls nothing new
+    let again: Value = serde_json::from_str(&remote_q(&["sync", "--json"])).unwrap();
+    assert_eq!(again["downloaded"], 0, "{again}");
+
+    // a new session: from upload to finding it with search
+    let rec =
+        std::fs::read(root().join("indexer/tests/recordings/dash-80x24/session.log")).unwrap();
+    let path = work.path().join("dash.log");
+    std::fs::write(&path, &rec).unwrap();
+    let head = String::from_utf8_lossy(&rec[..300]).into_owned();
+    let mut h = ssm_audit_indexer::transcript::Header::default();
+    ssm_audit_indexer::transcript::parse_started(head.lines().next().unwrap(), &mut h);
+    let sid = h.session_id.unwrap();
+    let t0 = Instant::now();
+    let key = format!("AWSLogs/{sid}.log");
+    put(&logs, &key, &path);
+    watch.invoke(
+        "ssm-audit-ingest-s3",
+        &s3_event(&logs, std::slice::from_ref(&key)),
+    );
+    watch.invoke("ssm-audit-indexer", &json!({}));
+    let hits: Value = serde_json::from_str(&remote_q(&[
+        "search",
+        "--json",
+        "command:\"hello from dash\"",
+    ]))
+    .unwrap();
+    let elapsed = t0.elapsed();
+    assert!(
+        hits.as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["session_id"] == json!(sid)),
+        "{hits}"
+    );
+    eprintln!(
+        "measured: upload to search hit {:.0} ms (debug build, warm functions)",
+        elapsed.as_secs_f64() * 1e3
+    );
+    for m in measured(&watch.log) {
+        eprintln!("measured: {m}");
+    }
+}
+
+#[test]
+fn the_template_passes_sam_validate_cfn_lint_and_checkov() {
+    let infra = root().join("infra");
+    ok(
+        tool("sam")
+            .args([
+                "validate",
+                "--lint",
+                "--region",
+                "us-east-1",
+                "--template",
+                "template.yaml",
+            ])
+            .env("SAM_CLI_TELEMETRY", "0")
+            .current_dir(&infra)
+            .output()
+            .unwrap(),
+        "sam validate --lint",
+    );
+    ok(
+        tool("cfn-lint")
+            .arg("template.yaml")
+            .current_dir(&infra)
+            .output()
+            .unwrap(),
+        "cfn-lint",
+    );
+    let out = ok(
+        tool("checkov")
+            .args([
+                "-f",
+                "template.yaml",
+                "--framework",
+                "cloudformation",
+                "--skip-download",
+                "--compact",
+                "--quiet",
+            ])
+            .env("BC_SKIP_MAPPING", "TRUE")
+            .current_dir(&infra)
+            .output()
+            .unwrap(),
+        "checkov",
+    );
+    assert!(out.contains("Failed checks: 0"), "{out}");
+    // every skipped check says why, in the template
+    let template = std::fs::read_to_string(infra.join("template.yaml")).unwrap();
+    let skips = template.matches("- id: CKV").count();
+    assert_eq!(
+        skips,
+        template.matches("comment:").count(),
+        "a checkov skip without a comment"
+    );
+}
+
+#[test]
+fn the_template_deploys_as_a_stack_in_moto() {
+    let rt = runtime();
+    let conf = moto().config();
+    let s3 = s3_client(&conf);
+    let code = rt.block_on(bucket(&s3, "code"));
+    // an empty zip: moto creates functions but never runs them
+    let zip = [&b"PK\x05\x06"[..], &[0u8; 18]].concat();
+    rt.block_on(
+        s3.put_object()
+            .bucket(&code)
+            .key("bootstrap.zip")
+            .body(zip.into())
+            .send(),
+    )
+    .unwrap();
+    let python = std::env::var("SSM_AUDIT_TOOLS_PYTHON").unwrap_or_else(|_| "python3".into());
+    let out = ok(
+        Command::new(python)
+            .arg(root().join("scripts/stack_in_moto.py"))
+            .arg(&moto().endpoint)
+            .arg(root().join("infra/template.yaml"))
+            .arg(&code)
+            .arg("bootstrap.zip")
+            .output()
+            .unwrap(),
+        "stack_in_moto.py",
+    );
+    let stack: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(stack["status"], "CREATE_COMPLETE", "{stack}");
+    let functions = stack["functions"].as_object().unwrap();
+    for name in [
+        "ingest-s3",
+        "ingest-cloudwatch",
+        "ingest-cloudtrail",
+        "indexer",
+        "reconcile",
+        "report",
+    ] {
+        let f = &functions[&format!("ssm-audit-{name}")];
+        assert_eq!(f["runtime"], "provided.al2023", "{name}: {f}");
+        assert_eq!(f["handler"], "bootstrap", "{name}: {f}");
+        assert!(
+            f["env"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("SSM_AUDIT_STORE")),
+            "{name}: {f}"
+        );
+        let t = &stack["translated"][format!("ssm-audit-{name}")];
+        assert_eq!(t["architectures"], json!(["arm64"]), "{name}: {t}");
+        assert_eq!(
+            (t["dead_letter"].clone(), t["env_encrypted"].clone()),
+            (json!(true), json!(true)),
+            "{name}: {t}"
+        );
+        assert_eq!(t["tracing"], "Active", "{name}: {t}");
+        assert!(
+            t["reserved_concurrency"].as_u64().is_some_and(|n| n >= 1),
+            "{name}: {t}"
+        );
+    }
+    let rules = stack["rules"].as_array().unwrap();
+    let schedules: Vec<&str> = rules
+        .iter()
+        .filter_map(|r| r["schedule"].as_str())
+        .collect();
+    for s in [
+        "rate(5 minutes)",
+        "rate(1 hour)",
+        "cron(30 0 * * ? *)",
+        "cron(45 0 ? * MON *)",
+    ] {
+        assert!(schedules.contains(&s), "{s} not in {schedules:?}");
+    }
+    let patterns: Vec<&Value> = rules
+        .iter()
+        .filter_map(|r| r.get("pattern").filter(|p| !p.is_null()))
+        .collect();
+    assert!(
+        patterns.iter().any(|p| p["source"] == json!(["aws.ssm"])
+            && p["detail"]["eventName"]
+                == json!(["StartSession", "ResumeSession", "TerminateSession"])),
+        "{patterns:?}"
+    );
+    assert!(
+        patterns
+            .iter()
+            .any(|p| p["detail-type"] == json!(["Object Created"])),
+        "{patterns:?}"
+    );
+    let types: Vec<&str> = stack["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["type"].as_str())
+        .collect();
+    for t in [
+        "AWS::S3::Bucket",
+        "AWS::KMS::Key",
+        "AWS::SQS::Queue",
+        "AWS::SNS::Topic",
+        "AWS::Logs::LogGroup",
+        "AWS::Lambda::Function",
+    ] {
+        assert!(types.contains(&t), "{t} not in the stack: {types:?}");
+    }
+    // what moto creates without listing it in the stack
+    let translated: Vec<&str> = stack["translated_types"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for t in [
+        "AWS::CloudWatch::Alarm",
+        "AWS::IAM::Role",
+        "AWS::Events::Rule",
+        "AWS::Lambda::Permission",
+        "AWS::S3::BucketPolicy",
+    ] {
+        assert!(
+            translated.contains(&t),
+            "{t} not in the template: {translated:?}"
+        );
+    }
+}
