@@ -9,3 +9,11 @@ for sz in 28 30 32; do
     /usr/bin/time -f "%M KiB peak RSS, %e s" target/release/ssm-audit render - 2>&1 >/dev/null |
     sed "s/^/$((1 << (sz - 20))) MiB: /"
 done
+
+# ingest (what ssm-audit-ingest-s3 does with the object it streamed to /tmp): a 1 GiB
+# transcript file, rendered as read; the text kept is capped (target: fits a 512 MB function)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+python3 scripts/gen_transcript.py $((1 << 30)) > "$tmp/alice-0123456789abcdefghijklmnop.log"
+/usr/bin/time -f "%M KiB peak RSS, %e s" target/release/ssm-audit --data-dir "$tmp/data" \
+  ingest "$tmp/alice-0123456789abcdefghijklmnop.log" 2>&1 >/dev/null | sed "s/^/ingest 1 GiB: /"
