@@ -588,3 +588,126 @@ fn the_template_deploys_as_a_stack_in_moto() {
         );
     }
 }
+
+#[test]
+fn the_cli_backfills_from_s3_and_cloudwatch_logs() {
+    let rt = runtime();
+    let conf = moto().config();
+    let s3 = s3_client(&conf);
+    let logs_bucket = rt.block_on(bucket(&s3, "backfill"));
+    let rec =
+        std::fs::read(root().join("indexer/tests/recordings/bash5-ubuntu-132x40/session.log"))
+            .unwrap();
+    let head = String::from_utf8_lossy(&rec[..300]).into_owned();
+    let mut h = ssm_audit_indexer::transcript::Header::default();
+    ssm_audit_indexer::transcript::parse_started(head.lines().next().unwrap(), &mut h);
+    let s3_sid = h.session_id.unwrap();
+    rt.block_on(
+        s3.put_object()
+            .bucket(&logs_bucket)
+            .key(format!("AWSLogs/{s3_sid}.log"))
+            .body(rec.into())
+            .send(),
+    )
+    .unwrap();
+    // the streamed copy: one JSON message per tick in a stream named by the session
+    let cw_sid = "bob-0f1e2d3c4b5a69788";
+    let group = format!("/aws/ssm/sessions-{}", std::process::id());
+    let sample: Value = serde_json::from_slice(
+        &std::fs::read(root().join("indexer/tests/data/samples/cwlogs_streamed_session_event_json_systemsmanager-handson.json")).unwrap(),
+    )
+    .unwrap();
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    rt.block_on(async {
+        let cw = aws_sdk_cloudwatchlogs::Client::new(&conf);
+        cw.create_log_group()
+            .log_group_name(&group)
+            .send()
+            .await
+            .unwrap();
+        cw.create_log_stream()
+            .log_group_name(&group)
+            .log_stream_name(cw_sid)
+            .send()
+            .await
+            .unwrap();
+        let mut events = Vec::new();
+        for (i, lines) in [
+            ["sh-4.2$ whoami", "ssm-user"],
+            ["sh-4.2$ date", "Thu Jan  4 05:45:59 UTC 2024"],
+        ]
+        .iter()
+        .enumerate()
+        {
+            let mut m = sample.clone();
+            m["sessionId"] = json!(cw_sid);
+            m["eventTime"] = json!(format!("2026-11-22T10:0{i}:00Z"));
+            m["sessionData"] = json!(lines);
+            events.push(
+                aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
+                    // CloudWatch refuses events older than 14 days: minutes ago
+                    .timestamp(now_ms - 600_000 + i as i64 * 60_000)
+                    .message(m.to_string())
+                    .build()
+                    .unwrap(),
+            );
+        }
+        cw.put_log_events()
+            .log_group_name(&group)
+            .log_stream_name(cw_sid)
+            .set_log_events(Some(events))
+            .send()
+            .await
+            .unwrap();
+    });
+
+    let data = tempfile::tempdir().unwrap();
+    let d = data.path().to_str().unwrap();
+    let out = ok(
+        cli(&[
+            "--data-dir",
+            d,
+            "ingest",
+            "--json",
+            &format!("s3://{logs_bucket}/AWSLogs/"),
+            &format!("cloudwatch://{group}"),
+        ]),
+        "ingest s3:// cloudwatch://",
+    );
+    let summary: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(summary["report"]["failed"], json!([]), "{summary}");
+    assert_eq!(summary["report"]["inputs_read"], 2, "{summary}");
+    let sessions: Value = serde_json::from_str(&ok(
+        cli(&["--data-dir", d, "sessions", "--json"]),
+        "sessions",
+    ))
+    .unwrap();
+    let ids: Vec<&str> = sessions
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["session_id"].as_str())
+        .collect();
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    assert!(
+        ids.contains(&s3_sid.as_str()) && ids.contains(&cw_sid),
+        "{ids:?}"
+    );
+    let hits: Value = serde_json::from_str(&ok(
+        cli(&["--data-dir", d, "search", "--json", "whoami"]),
+        "search",
+    ))
+    .unwrap();
+    assert_eq!(hits[0]["session_id"], cw_sid, "{hits}");
+    // a source that is not there: a clear error, exit 2
+    let o = cli(&["--data-dir", d, "ingest", "cloudwatch:///no/such/group"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("/no/such/group"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

@@ -186,9 +186,55 @@ pub fn objects_of(event: &Value) -> Result<Vec<(String, String)>> {
 
 /// `ssm-audit-ingest-s3`: transcripts and CloudTrail trail files as they land in S3. Each
 /// object is streamed to a temporary file and read from there, never held whole.
+///
+/// From an SQS queue (S3 notifications sent to a queue), each message is one item: the
+/// result then carries `batchItemFailures` with the messages to retry, so one failing object
+/// does not redeliver the others.
 pub async fn ingest_s3(ctx: &Ctx, event: LambdaEvent<Value>) -> Result<Value> {
-    let objects = objects_of(&event.payload)?;
     let mut report = IngestReport::default();
+    if let Some(messages) = sqs_messages(&event.payload) {
+        let mut failures = Vec::new();
+        for (id, body) in messages {
+            let done = async {
+                let v: Value = serde_json::from_str(&body).context("the message is not JSON")?;
+                ingest_objects(ctx, objects_of(&v)?, &mut report).await
+            };
+            if let Err(e) = done.await {
+                tracing::warn!(message = %id, error = %format!("{e:#}"), "will be retried");
+                failures.push(json!({ "itemIdentifier": id }));
+            }
+        }
+        ctx.dead_letter("ssm-audit-ingest-s3", &report).await?;
+        let mut out = summary(&report);
+        out["batchItemFailures"] = json!(failures);
+        return Ok(out);
+    }
+    ingest_objects(ctx, objects_of(&event.payload)?, &mut report).await?;
+    ctx.dead_letter("ssm-audit-ingest-s3", &report).await?;
+    Ok(summary(&report))
+}
+
+/// (messageId, body) of an SQS event's records, if it is one.
+fn sqs_messages(event: &Value) -> Option<Vec<(String, String)>> {
+    let records = event.get("Records")?.as_array()?;
+    if records.is_empty() || records.iter().any(|r| r["eventSource"] != "aws:sqs") {
+        return None;
+    }
+    let parsed: aws_lambda_events::sqs::SqsEvent = serde_json::from_value(event.clone()).ok()?;
+    Some(
+        parsed
+            .records
+            .into_iter()
+            .map(|m| (m.message_id.unwrap_or_default(), m.body.unwrap_or_default()))
+            .collect(),
+    )
+}
+
+async fn ingest_objects(
+    ctx: &Ctx,
+    objects: Vec<(String, String)>,
+    report: &mut IngestReport,
+) -> Result<()> {
     for (bucket, key) in objects {
         let name = format!("s3://{bucket}/{key}");
         let tmp = tempfile::NamedTempFile::new_in(&ctx.work)
@@ -206,8 +252,7 @@ pub async fn ingest_s3(ctx: &Ctx, event: LambdaEvent<Value>) -> Result<Value> {
             .with_context(|| format!("cannot ingest {name}"))?;
         report.merge(one);
     }
-    ctx.dead_letter("ssm-audit-ingest-s3", &report).await?;
-    Ok(summary(&report))
+    Ok(())
 }
 
 async fn download(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, path: &Path) -> Result<()> {

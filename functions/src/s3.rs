@@ -50,11 +50,18 @@ impl std::fmt::Display for S3Url {
 }
 
 /// The AWS configuration the standard way (environment, shared config and profiles, SSO),
-/// with `AWS_ENDPOINT_URL` honoured.
+/// with `AWS_ENDPOINT_URL` honoured. Throttling (LookupEvents allows 2 requests a second,
+/// FilterLogEvents and S3 have their own limits) is retried with adaptive back-off, up to 8
+/// attempts, unless `AWS_MAX_ATTEMPTS` or `AWS_RETRY_MODE` says otherwise.
 pub async fn aws_config() -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .load()
-        .await
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    if std::env::var_os("AWS_MAX_ATTEMPTS").is_none()
+        && std::env::var_os("AWS_RETRY_MODE").is_none()
+    {
+        loader =
+            loader.retry_config(aws_config::retry::RetryConfig::adaptive().with_max_attempts(8));
+    }
+    loader.load().await
 }
 
 /// An S3 client; path-style addressing when an endpoint is set (a local S3 has no DNS names

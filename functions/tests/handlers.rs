@@ -356,3 +356,50 @@ async fn subscription_and_eventbridge_events_then_the_index_is_published_and_fou
     handlers::report(&env.ctx, event(ask)).await.unwrap();
     assert_eq!(read("html").await.unwrap(), html);
 }
+
+/// An SQS message carrying an S3 notification, as Lambda delivers it from a queue.
+fn sqs_record(id: &str, s3_event: &Value) -> Value {
+    json!({
+        "messageId": id,
+        "receiptHandle": "AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a",
+        "body": s3_event.to_string(),
+        "attributes": {
+            "ApproximateReceiveCount": "1",
+            "SentTimestamp": "1763804467512",
+            "SenderId": "AIDAIENQZJOLO23YVJ4VO",
+            "ApproximateFirstReceiveTimestamp": "1763804467520"
+        },
+        "messageAttributes": {},
+        "md5OfBody": "e4e68fb7bd0e697a0ae8f1bb342846b3",
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:111122223333:session-log-events",
+        "awsRegion": "us-east-1"
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn from_a_queue_only_the_failed_messages_are_retried() {
+    let env = env(None).await;
+    let good = std::fs::read(data(
+        "indexer/tests/recordings/bash5-ubuntu-60x20/session.log",
+    ))
+    .unwrap();
+    let key = format!("{}.log", session_of(&good));
+    upload(&env, &key, good).await;
+    let ev = json!({ "Records": [
+        sqs_record("msg-good", &s3_event(&[(&env.logs, &key)])),
+        sqs_record("msg-gone", &s3_event(&[(&env.logs, "vanished.log")])),
+        sqs_record("msg-bad", &json!("not an S3 event")),
+    ]});
+    let out = handlers::ingest_s3(&env.ctx, event(ev)).await.unwrap();
+    assert_eq!(
+        out["batchItemFailures"],
+        json!([{"itemIdentifier": "msg-gone"}, {"itemIdentifier": "msg-bad"}]),
+        "{out}"
+    );
+    assert_eq!(out["inputs_read"], 1, "{out}");
+    assert!(snapshot(&env)
+        .await
+        .iter()
+        .any(|(k, _)| k.starts_with("transcripts/")));
+}
