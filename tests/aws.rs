@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use ssm_audit_functions::s3::s3_client;
-use ssm_audit_functions::testing::{bucket, moto};
+use ssm_audit_functions::testing::{bucket, moto, runtime, session_of};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -47,14 +47,6 @@ fn ok(o: Output, what: &str) -> String {
         String::from_utf8_lossy(&o.stderr)
     );
     String::from_utf8(o.stdout).unwrap()
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .worker_threads(2)
-        .build()
-        .unwrap()
 }
 
 /// `ssm-audit` against the moto server.
@@ -371,10 +363,7 @@ fn the_pipeline_in_aws_finds_what_the_local_pipeline_finds() {
         std::fs::read(root().join("indexer/tests/recordings/dash-80x24/session.log")).unwrap();
     let path = work.path().join("dash.log");
     std::fs::write(&path, &rec).unwrap();
-    let head = String::from_utf8_lossy(&rec[..300]).into_owned();
-    let mut h = ssm_audit_indexer::transcript::Header::default();
-    ssm_audit_indexer::transcript::parse_started(head.lines().next().unwrap(), &mut h);
-    let sid = h.session_id.unwrap();
+    let sid = session_of(&rec);
     let t0 = Instant::now();
     let key = format!("AWSLogs/{sid}.log");
     put(&logs, &key, &path);
@@ -598,10 +587,7 @@ fn the_cli_backfills_from_s3_and_cloudwatch_logs() {
     let rec =
         std::fs::read(root().join("indexer/tests/recordings/bash5-ubuntu-132x40/session.log"))
             .unwrap();
-    let head = String::from_utf8_lossy(&rec[..300]).into_owned();
-    let mut h = ssm_audit_indexer::transcript::Header::default();
-    ssm_audit_indexer::transcript::parse_started(head.lines().next().unwrap(), &mut h);
-    let s3_sid = h.session_id.unwrap();
+    let s3_sid = session_of(&rec);
     rt.block_on(
         s3.put_object()
             .bucket(&logs_bucket)

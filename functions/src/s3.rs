@@ -112,16 +112,7 @@ impl S3Store {
     }
 
     fn key(&self, key: &str) -> io::Result<String> {
-        if key.is_empty()
-            || key
-                .split('/')
-                .any(|p| p.is_empty() || p == "." || p == "..")
-        {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("bad store key {key:?}"),
-            ));
-        }
+        ssm_audit_indexer::store::check_key(key)?;
         Ok(format!("{}{key}", self.url.prefix))
     }
 

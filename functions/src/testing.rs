@@ -93,3 +93,20 @@ pub async fn bucket(client: &aws_sdk_s3::Client, name: &str) -> String {
         .unwrap_or_else(|e| panic!("create bucket {b}: {e:?}"));
     b
 }
+
+/// A multi-threaded runtime for tests that call the (blocking) store from plain threads.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .worker_threads(2)
+        .build()
+        .expect("a tokio runtime")
+}
+
+/// The session id a recording's `script` header names.
+pub fn session_of(log: &[u8]) -> String {
+    let head = String::from_utf8_lossy(&log[..log.len().min(400)]).into_owned();
+    let mut h = ssm_audit_indexer::transcript::Header::default();
+    ssm_audit_indexer::transcript::parse_started(head.lines().next().unwrap_or(""), &mut h);
+    h.session_id.expect("a header that names the session")
+}

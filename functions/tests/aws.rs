@@ -4,18 +4,10 @@ use std::path::Path;
 use std::sync::{Arc, Barrier};
 
 use ssm_audit_functions::s3::{s3_client, S3Store};
-use ssm_audit_functions::testing::{bucket, moto};
+use ssm_audit_functions::testing::{bucket, moto, runtime};
 use ssm_audit_indexer::correlate::SessionRecord;
 use ssm_audit_indexer::publish;
 use ssm_audit_indexer::store::Store;
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .worker_threads(2)
-        .build()
-        .unwrap()
-}
 
 fn store(rt: &tokio::runtime::Runtime, name: &str, prefix: &str) -> S3Store {
     let client = s3_client(&moto().config());

@@ -7,7 +7,7 @@ use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{json, Value};
 use ssm_audit_functions::handlers::{self, Ctx};
 use ssm_audit_functions::s3::s3_client;
-use ssm_audit_functions::testing::{bucket, moto};
+use ssm_audit_functions::testing::{bucket, moto, session_of};
 use ssm_audit_indexer::{index, publish};
 
 fn data(rel: &str) -> PathBuf {
@@ -20,14 +20,6 @@ fn sample(name: &str) -> Vec<u8> {
 
 fn event(payload: Value) -> LambdaEvent<Value> {
     LambdaEvent::new(payload, Context::default())
-}
-
-/// The session id a recording's `script` header names.
-fn session_of(log: &[u8]) -> String {
-    let head = String::from_utf8_lossy(&log[..400.min(log.len())]).into_owned();
-    let mut h = ssm_audit_indexer::transcript::Header::default();
-    ssm_audit_indexer::transcript::parse_started(head.lines().next().unwrap(), &mut h);
-    h.session_id.unwrap()
 }
 
 /// An S3 notification for objects, from the fixture, keys URL-encoded as S3 does.
