@@ -157,7 +157,7 @@ impl Data {
         let work = cache.join("writer");
         let store = &*self.store;
         publish::publish(store, &work, &now, &mut |dir| {
-            ingest::rebuild(store, dir, &opts).map_err(|e| e.to_string())
+            ingest::rebuild_synced(store, dir, &opts).map_err(|e| e.to_string())
         })
         .with_context(|| format!("cannot publish the index to {}", self.describe()))?;
         self.sync()?;

@@ -339,7 +339,7 @@ pub async fn indexer(ctx: &Ctx, _event: LambdaEvent<Value>) -> Result<Value> {
             };
             let stamp = ssm_audit_indexer::time::rfc3339(now);
             let mut update =
-                |dir: &Path| ingest::rebuild(store, dir, &opts).map_err(|e| e.to_string());
+                |dir: &Path| ingest::rebuild_synced(store, dir, &opts).map_err(|e| e.to_string());
             Ok(publish::publish(store, &work, &stamp, &mut update)?)
         })
         .await??;

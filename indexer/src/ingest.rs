@@ -564,13 +564,55 @@ fn kind_name(k: &Kind) -> String {
         .unwrap_or_default()
 }
 
-/// Correlate every fact in the store, write `records.json` and the rendered texts, and build
-/// the index in `index_dir` afresh (a session that gained evidence is re-rendered whole, so it
-/// is never found twice).
+/// Correlate every fact in the store, write `records.json` and the rendered texts, and bring
+/// the index in `index_dir` up to date with them. Only sessions whose record changed since
+/// the last rebuild (its `records.json`) are indexed again, each replacing its own documents,
+/// so a session is never found twice; without an index or previous records, it is built
+/// afresh.
 pub fn rebuild(
     store: &dyn Store,
     index_dir: &Path,
     opts: &CorrelateOptions,
+) -> Result<Vec<SessionRecord>, Box<dyn std::error::Error + Send + Sync>> {
+    let previous = if index_dir.join("meta.json").exists() {
+        load_records(store).ok()
+    } else {
+        None
+    };
+    rebuild_from(store, index_dir, opts, previous.as_deref())
+}
+
+/// [`rebuild`] for an index synced from a published manifest (`publish::sync`): the records
+/// it holds are the `records.json` beside it.
+pub fn rebuild_synced(
+    store: &dyn Store,
+    index_dir: &Path,
+    opts: &CorrelateOptions,
+) -> Result<Vec<SessionRecord>, Box<dyn std::error::Error + Send + Sync>> {
+    let beside = index_dir.parent().map(|p| p.join("records.json"));
+    let previous: Option<Vec<SessionRecord>> = beside
+        .filter(|_| index_dir.join("meta.json").exists())
+        .and_then(|p| std::fs::read(p).ok())
+        .and_then(|b| serde_json::from_slice(&b).ok());
+    rebuild_from(store, index_dir, opts, previous.as_deref())
+}
+
+/// What decides whether a session must be indexed again: its record, less the counts that
+/// indexing itself fills in from the text of record.
+fn index_digest(r: &SessionRecord) -> String {
+    let mut r = r.clone();
+    r.transcript.lines = 0;
+    r.transcript.commands = 0;
+    r.transcript.text_of_record = None;
+    serde_json::to_string(&r).expect("records serialise")
+}
+
+/// [`rebuild`], given the records the index in `index_dir` holds (`None`: build it afresh).
+pub fn rebuild_from(
+    store: &dyn Store,
+    index_dir: &Path,
+    opts: &CorrelateOptions,
+    previous: Option<&[SessionRecord]>,
 ) -> Result<Vec<SessionRecord>, Box<dyn std::error::Error + Send + Sync>> {
     let facts = load_facts(store)?;
     let mut records = correlate(&facts, opts);
@@ -583,11 +625,40 @@ pub fn rebuild(
     let (idx, fields) = index::open_or_create(index_dir)?;
     // a larger budget means fewer segments to merge on big rebuilds
     let mut writer: tantivy::IndexWriter = idx.writer(256 << 20)?;
-    writer.delete_all_documents()?;
+    let mut before: BTreeMap<&str, &SessionRecord> = BTreeMap::new();
+    match previous {
+        Some(prev) => {
+            for r in prev {
+                if let Some(id) = r.session_id.as_deref() {
+                    before.insert(id, r);
+                }
+            }
+        }
+        None => {
+            writer.delete_all_documents()?;
+        }
+    }
+    let now: std::collections::HashSet<&str> = records
+        .iter()
+        .filter_map(|r| r.session_id.as_deref())
+        .collect();
+    for (id, _) in before.iter().filter(|(id, _)| !now.contains(*id)) {
+        writer.delete_term(tantivy::Term::from_field_text(fields.session_id, id));
+    }
     for rec in &mut records {
         let Some(id) = rec.session_id.clone() else {
             continue;
         };
+        if let Some(prev) = before.get(id.as_str()) {
+            if index_digest(prev) == index_digest(rec) {
+                // unchanged: its documents stay; keep the counts its text gave
+                rec.transcript.lines = prev.transcript.lines;
+                rec.transcript.commands = prev.transcript.commands;
+                rec.transcript.text_of_record = prev.transcript.text_of_record.clone();
+                continue;
+            }
+            writer.delete_term(tantivy::Term::from_field_text(fields.session_id, &id));
+        }
         let session_facts = by_session
             .get(id.as_str())
             .map(Vec::as_slice)

@@ -7,3 +7,4 @@ mod props;
 mod recordings;
 mod ref_cases;
 mod samples;
+mod updates;
