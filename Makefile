@@ -1,19 +1,24 @@
 # Everyday commands. `make help` lists them.
-.PHONY: help demo render test bench bench-index memory fuzz record fmt lint
+.PHONY: help demo render test aws bench bench-index memory lambdas fuzz record fmt lint
 help: ## list the commands
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 demo: ## ingest the bundled demo evidence into a new folder and query it
 	cargo run --release -p ssm-audit -- quickstart
 render: ## render a bundled real recording
 	cargo run --release -p ssm-audit -- render indexer/tests/recordings/bash5-ubuntu-80x24/session.log
 test: ## every test, installing what the tests need
 	./scripts/test.sh
+aws: ## the AWS tests alone: moto, cargo lambda watch, the template (tools from scripts/tools.sh)
+	PATH="$$(./scripts/tools.sh):$$PATH" SSM_AUDIT_TOOLS_PYTHON="$$PWD/.venv/aws/bin/python" \
+	  sh -c 'cargo build --workspace && cargo test -p ssm-audit-functions -p ssm-audit-e2e --test aws --test handlers --test reconcile -- --nocapture'
 bench: ## renderer throughput against the baselines (criterion)
 	cargo bench -p ssm-audit-indexer --bench render
 bench-index: ## index benchmark: 10,000 generated sessions beside ripgrep (100000 for the full run)
 	cargo run --release -p ssm-audit-indexer --example index_bench -- 10000 /tmp/ssm-audit-bench
-memory: ## peak RSS of render on 256 MiB, 1 GiB and 4 GiB transcripts
+memory: ## peak RSS of render on 256 MiB, 1 GiB and 4 GiB transcripts, and of ingesting 1 GiB
 	./scripts/measure_memory.sh
+lambdas: ## bootstrap zip sizes, and init time and peak memory of each function
+	./scripts/measure_lambdas.sh
 fuzz: ## two minutes of each fuzz target (nightly, cargo-fuzz)
 	cd indexer && cargo +nightly fuzz run render -- -max_total_time=120 && cargo +nightly fuzz run decode -- -max_total_time=120
 record: ## re-record the shell corpus (tmux, script; a few minutes)

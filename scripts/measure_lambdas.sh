@@ -14,7 +14,6 @@ for z in target/lambda/*/bootstrap.zip; do
   printf '  %-28s %8d bytes\n' "$(basename "$(dirname "$z")")" "$(stat -c %s "$z")"
 done
 
-cargo build --release -p ssm-audit >&2   # not used by the test; keeps the cache warm for the demo
 cargo build --workspace >&2
 SSM_AUDIT_LAMBDA_RELEASE=1 cargo test -q -p ssm-audit-e2e --test aws the_pipeline -- --nocapture 2>&1 \
   | grep '^measured:' | sed -E 's/requestId="[^"]*" xrayTraceId="[^"]*"//; s/Lambda runtime invoke\{\}: //'
