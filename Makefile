@@ -10,7 +10,7 @@ test: ## every test, installing what the tests need
 	./scripts/test.sh
 aws: ## the AWS tests alone: moto, cargo lambda watch, the template (tools from scripts/tools.sh)
 	PATH="$$(./scripts/tools.sh):$$PATH" SSM_AUDIT_TOOLS_PYTHON="$$PWD/.venv/aws/bin/python" \
-	  sh -c 'cargo build --workspace && cargo test -p ssm-audit-functions -p ssm-audit-e2e --test aws --test handlers --test reconcile -- --nocapture'
+	  sh -c 'cargo build --workspace && cargo test --workspace --test aws --test handlers --test reconcile -- --nocapture'
 bench: ## renderer throughput against the baselines (criterion)
 	cargo bench -p ssm-audit-indexer --bench render
 bench-index: ## index benchmark: 10,000 generated sessions beside ripgrep (100000 for the full run)
