@@ -241,10 +241,8 @@ fn progress(len: Option<u64>) -> indicatif::ProgressBar {
 
 /// Ingest a page of JSON from an API, named by its content (so a repeat is the same input).
 fn ingest_page(store: &dyn Store, what: &str, page: serde_json::Value, report: &mut IngestReport) {
-    let bytes = serde_json::to_vec(&page).expect("JSON serialises");
-    let name = format!("{what}-{}", ssm_audit_indexer::formats::fnv(&bytes));
     // the page callback runs on the runtime; the store may block on it too
-    tokio::task::block_in_place(|| ingest::ingest_input(store, &name, bytes, report));
+    tokio::task::block_in_place(|| ingest::ingest_json(store, what, &page, report));
 }
 
 /// Read one API source into the store.

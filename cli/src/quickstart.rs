@@ -42,9 +42,7 @@ pub struct QuickstartArgs {
 }
 
 fn session_of(log: &[u8]) -> (String, String) {
-    let head = String::from_utf8_lossy(&log[..log.len().min(400)]).into_owned();
-    let mut h = ssm_audit_indexer::transcript::Header::default();
-    ssm_audit_indexer::transcript::parse_started(head.lines().next().unwrap_or(""), &mut h);
+    let h = ssm_audit_indexer::transcript::header_of(log);
     (
         h.session_id.unwrap_or_default(),
         h.started.unwrap_or_default(),

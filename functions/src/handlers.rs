@@ -268,12 +268,11 @@ async fn download(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, path: &Path)
 
 /// Ingest a JSON event as one input named by its content, so a redelivery is the same input.
 async fn ingest_json(ctx: &Ctx, function: &'static str, what: &str, event: Value) -> Result<Value> {
-    let bytes = serde_json::to_vec(&event)?;
-    let name = format!("{what}-{}", ssm_audit_indexer::formats::fnv(&bytes));
+    let what = what.to_owned();
     let report = ctx
         .blocking(move |store| {
             let mut r = IngestReport::default();
-            ingest::ingest_input(store, &name, bytes, &mut r);
+            ingest::ingest_json(store, &what, &event, &mut r);
             r
         })
         .await?;
@@ -351,9 +350,7 @@ pub async fn indexer(ctx: &Ctx, _event: LambdaEvent<Value>) -> Result<Value> {
 fn ingest_pages(store: &dyn Store, pages: Vec<(&'static str, Value)>) -> IngestReport {
     let mut report = IngestReport::default();
     for (what, page) in pages {
-        let bytes = serde_json::to_vec(&page).expect("JSON serialises");
-        let name = format!("{what}-{}", ssm_audit_indexer::formats::fnv(&bytes));
-        ingest::ingest_input(store, &name, bytes, &mut report);
+        ingest::ingest_json(store, what, &page, &mut report);
     }
     report
 }

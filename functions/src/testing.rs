@@ -105,8 +105,7 @@ pub fn runtime() -> tokio::runtime::Runtime {
 
 /// The session id a recording's `script` header names.
 pub fn session_of(log: &[u8]) -> String {
-    let head = String::from_utf8_lossy(&log[..log.len().min(400)]).into_owned();
-    let mut h = ssm_audit_indexer::transcript::Header::default();
-    ssm_audit_indexer::transcript::parse_started(head.lines().next().unwrap_or(""), &mut h);
-    h.session_id.expect("a header that names the session")
+    ssm_audit_indexer::transcript::header_of(log)
+        .session_id
+        .expect("a header that names the session")
 }

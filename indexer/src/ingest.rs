@@ -205,6 +205,19 @@ pub fn ingest_input(store: &dyn Store, name: &str, bytes: Vec<u8>, report: &mut 
     finish_decoded(store, name, out, report);
 }
 
+/// Ingest a JSON document pulled from an API or delivered as an event, named by its content
+/// (`<what>-<hash>`), so a repeat or a redelivery is the same input.
+pub fn ingest_json(
+    store: &dyn Store,
+    what: &str,
+    doc: &serde_json::Value,
+    report: &mut IngestReport,
+) {
+    let bytes = serde_json::to_vec(doc).expect("JSON serialises");
+    let name = format!("{what}-{}", fnv(&bytes));
+    ingest_input(store, &name, bytes, report);
+}
+
 /// Render one transcript copy: its fact and its text.
 fn render_copy(source: TranscriptSource, name: &str, bytes: &[u8]) -> (Fact, SessionText) {
     let (r, sink) = render_transcript(bytes, SizeChoice::default(), CappedSink::default())

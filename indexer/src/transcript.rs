@@ -163,6 +163,14 @@ pub fn render_transcript<R: Read, S: Sink>(
     Ok((rendered, sink))
 }
 
+/// The header a transcript's first line gives (`Script started on ...`), if it has one.
+pub fn header_of(log: &[u8]) -> Header {
+    let head = String::from_utf8_lossy(&log[..log.len().min(1024)]);
+    let mut h = Header::default();
+    parse_started(head.lines().next().unwrap_or(""), &mut h);
+    h
+}
+
 /// Parse `Script started on <time> [COMMAND="..." <not executed on terminal>]`.
 pub fn parse_started(line: &str, header: &mut Header) {
     let rest = line

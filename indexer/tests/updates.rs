@@ -13,13 +13,6 @@ fn input(name: &str) -> (String, Vec<u8>) {
     (name.to_owned(), std::fs::read(data(name)).unwrap())
 }
 
-fn session_of(log: &[u8]) -> String {
-    let head = String::from_utf8_lossy(&log[..400]).into_owned();
-    let mut h = ssm_audit_indexer::transcript::Header::default();
-    ssm_audit_indexer::transcript::parse_started(head.lines().next().unwrap(), &mut h);
-    h.session_id.unwrap()
-}
-
 fn ingest_all(store: &LocalStore, inputs: &[(String, Vec<u8>)]) {
     let mut r = IngestReport::default();
     for (name, bytes) in inputs {
@@ -55,7 +48,8 @@ fn an_index_updated_batch_by_batch_answers_as_one_built_afresh() {
         .unwrap(),
     )
     .unwrap();
-    start["responseElements"] = json!({"sessionId": session_of(&audit.1)});
+    start["responseElements"] =
+        json!({"sessionId": ssm_audit_indexer::transcript::header_of(&audit.1).session_id});
     start["eventID"] = json!("updates-0001");
     let start = ("start.json".to_owned(), serde_json::to_vec(&start).unwrap());
     let batches = [vec![start, dash.clone()], vec![audit, ubuntu], vec![dash]];
