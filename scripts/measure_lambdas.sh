@@ -17,3 +17,7 @@ done
 cargo build --workspace >&2
 SSM_AUDIT_LAMBDA_RELEASE=1 cargo test -q -p ssm-audit-e2e --test aws the_pipeline -- --nocapture 2>&1 \
   | grep '^measured:' | sed -E 's/requestId="[^"]*" xrayTraceId="[^"]*"//; s/Lambda runtime invoke\{\}: //'
+
+# a 1 GiB transcript through ssm-audit-ingest-s3 (release build): its peak memory
+SSM_AUDIT_LAMBDA_RELEASE=1 cargo test -q -p ssm-audit-e2e --test aws a_large_transcript -- \
+  --ignored --nocapture 2>&1 | grep '^measured:'

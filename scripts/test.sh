@@ -22,6 +22,10 @@ export PATH="$tools_path:$PATH"
 export SSM_AUDIT_TOOLS_PYTHON="${tools_path%%:*}/python"
 export SAM_CLI_TELEMETRY=0
 
+# a one-off build gains nothing from incremental state, which is gigabytes on disk
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+df -h . | tail -1 | awk '{print "disk free before the build: " $4}'
+
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo build --workspace --all-targets

@@ -74,6 +74,8 @@ impl Watch {
             .unwrap()
             .port();
         let out = std::fs::File::create(&log).unwrap();
+        // release builds for measurements (scripts/measure_lambdas.sh)
+        let release = std::env::var_os("SSM_AUDIT_LAMBDA_RELEASE").is_some();
         let child = tool("cargo-lambda")
             .args([
                 "lambda",
@@ -83,6 +85,7 @@ impl Watch {
                 "--invoke-port",
             ])
             .arg(port.to_string())
+            .args(release.then_some("--release"))
             .current_dir(root())
             .envs(moto().env())
             .envs(env.iter().map(|(k, v)| (*k, v)))
@@ -92,7 +95,7 @@ impl Watch {
             .process_group(0)
             .spawn()
             .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(60);
+        let deadline = Instant::now() + Duration::from_secs(if release { 1800 } else { 60 });
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(
                 Instant::now() < deadline,
@@ -696,4 +699,76 @@ fn the_cli_backfills_from_s3_and_cloudwatch_logs() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
+}
+
+/// A large transcript through `ssm-audit-ingest-s3` (its size in MiB from
+/// `SSM_AUDIT_LARGE_OBJECT_MIB`, 1024 by default): streamed to /tmp, rendered as read, its
+/// text written as rendered; the function's peak memory must stay inside the 512 MB the
+/// template gives it. Slow (minutes, gigabytes of disk): run by `make lambdas`.
+#[test]
+#[ignore = "a measurement: scripts/measure_lambdas.sh runs it"]
+fn a_large_transcript_ingests_in_a_512_mb_function() {
+    let rt = runtime();
+    let work = tempfile::tempdir().unwrap();
+    let mib: u64 = std::env::var("SSM_AUDIT_LARGE_OBJECT_MIB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1024);
+    let path = work.path().join("big.log");
+    let gen = Command::new("python3")
+        .arg(root().join("scripts/gen_transcript.py"))
+        .arg((mib << 20).to_string())
+        .current_dir(root())
+        .stdout(std::fs::File::create(&path).unwrap())
+        .status()
+        .unwrap();
+    assert!(gen.success());
+    let size = std::fs::metadata(&path).unwrap().len();
+    let conf = moto().config();
+    let s3 = s3_client(&conf);
+    let (store, logs) = rt.block_on(async {
+        (
+            bucket(&s3, "store").await,
+            bucket(&s3, "session-logs").await,
+        )
+    });
+    let key = "AWSLogs/alice-0123456789abcdefghijklmnop.log".to_owned();
+    rt.block_on(async {
+        let body = aws_sdk_s3::primitives::ByteStream::from_path(&path)
+            .await
+            .unwrap();
+        s3.put_object()
+            .bucket(&logs)
+            .key(&key)
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    });
+    let watch = Watch::start(
+        &[("SSM_AUDIT_STORE", format!("s3://{store}/audit"))],
+        work.path().join("watch.log"),
+    );
+    let t0 = Instant::now();
+    let out = watch.invoke("ssm-audit-ingest-s3", &s3_event(&logs, &[key]));
+    let secs = t0.elapsed().as_secs_f64();
+    assert_eq!(
+        (out["inputs_read"].clone(), out["failed"].clone()),
+        (json!(1), json!([])),
+        "{out}"
+    );
+    let rss: Vec<u64> = measured(&watch.log)
+        .iter()
+        .filter_map(|l| {
+            let v = l.split("max_rss_kb=").nth(1)?;
+            v.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+        })
+        .collect();
+    let peak = *rss.iter().max().expect("the function logs its peak memory");
+    eprintln!(
+        "measured: ingest-s3 of a {:.0} MiB transcript: {} MB peak RSS, {secs:.1} s",
+        size as f64 / (1u64 << 20) as f64,
+        peak / 1000
+    );
+    assert!(peak < 512_000, "peak RSS {peak} kB");
 }

@@ -98,7 +98,7 @@ fn bench(c: &mut Criterion) {
                 let opts = RenderOptions {
                     cols: cols as u16,
                     rows: rows as u16,
-                    lf_is_newline: false,
+                    ..RenderOptions::default()
                 };
                 let mut r = Renderer::new(opts, Count(0));
                 r.advance(input);

@@ -327,7 +327,7 @@ fn fold(id: &str, facts: &[&Fact], opts: &CorrelateOptions) -> SessionRecord {
                     *e = (
                         *bytes,
                         *lines,
-                        commands.len() as u64,
+                        *commands,
                         written.clone(),
                         target.clone(),
                         principal.clone(),

@@ -41,12 +41,18 @@ pub enum TranscriptSource {
     CloudwatchUpload,
 }
 
-/// A command found in a transcript, with the time it ran where one is known.
-#[derive(Clone, Debug, PartialEq, PartialOrd, Serialize, Deserialize)]
-pub struct CommandFact {
-    pub text: String,
-    pub line: u64,
-    pub time: Option<String>,
+/// A count that stores written by earlier versions kept as the list itself.
+fn count_or_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum CountOrList {
+        Count(u64),
+        List(Vec<serde::de::IgnoredAny>),
+    }
+    Ok(match CountOrList::deserialize(d)? {
+        CountOrList::Count(n) => n,
+        CountOrList::List(v) => v.len() as u64,
+    })
 }
 
 #[derive(Clone, Debug, PartialEq, PartialOrd, Serialize, Deserialize)]
@@ -93,7 +99,9 @@ pub enum FactKind {
         written: Option<String>,
         bytes: u64,
         lines: u64,
-        commands: Vec<CommandFact>,
+        /// how many commands were run (the commands themselves are in the copy's text)
+        #[serde(deserialize_with = "count_or_list")]
+        commands: u64,
         /// from the transcript framing, when there is no CloudTrail record
         target: Option<String>,
         principal: Option<String>,

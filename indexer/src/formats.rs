@@ -14,7 +14,7 @@ use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserializer;
 use serde_json::Value;
 
-use crate::facts::{CallContext, CommandFact, Fact, FactKind, Identity, TranscriptSource};
+use crate::facts::{CallContext, Fact, FactKind, Identity, TranscriptSource};
 use crate::render::Sink;
 use crate::time::{parse_time, rfc3339};
 use crate::transcript::{render_transcript, SizeChoice};
@@ -861,16 +861,7 @@ pub fn transcript_fact_sized(
         .as_deref()
         .and_then(split_session_id)
         .map(|(p, _)| p.to_owned());
-    let commands = r
-        .summary
-        .commands
-        .iter()
-        .map(|c| CommandFact {
-            text: c.text.clone(),
-            line: c.line,
-            time: None,
-        })
-        .collect();
+    let commands = r.summary.commands.len() as u64 + r.summary.commands_dropped;
     let kind = FactKind::Transcript {
         source,
         location: location.to_owned(),

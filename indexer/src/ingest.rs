@@ -52,6 +52,12 @@ pub struct SessionText {
     /// lines past [`MAX_TEXT_BYTES`], counted but not kept (the copy keeps them)
     #[serde(default, skip_serializing_if = "is_zero")]
     pub lines_dropped: u64,
+    /// commands past the renderer's budget ([`crate::render::MAX_COMMAND_BYTES`])
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub commands_dropped: u64,
+    /// alternate-screen snapshots past [`MAX_ALT_TEXT_BYTES`]
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub alternate_screens_dropped: u64,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -63,6 +69,134 @@ fn is_zero(n: &u64) -> bool {
 /// whole, and every command is kept whatever its line.
 pub const MAX_TEXT_BYTES: usize = 64 << 20;
 
+/// What a line of text costs against [`MAX_TEXT_BYTES`]: its size once loaded (`show`,
+/// `search -C` and the indexer hold a copy's text in memory), so blank lines count too.
+fn line_cost(text: &str) -> usize {
+    text.len() + std::mem::size_of::<String>()
+}
+
+/// How much of a copy's alternate-screen snapshots is kept (held in memory until the copy
+/// ends, when they are written after its lines).
+pub const MAX_ALT_TEXT_BYTES: usize = 16 << 20;
+
+/// Writes the rendered text of one transcript copy to a temporary file as it is produced, as
+/// [`SessionText`] JSON: the lines first, the rest when rendering ends. Memory holds only the
+/// alternate-screen snapshots (to [`MAX_ALT_TEXT_BYTES`]), whatever the copy's size; lines
+/// past [`MAX_TEXT_BYTES`] are counted, not written.
+pub struct TextFile {
+    out: io::BufWriter<std::fs::File>,
+    path: tempfile::TempPath,
+    /// [`MAX_TEXT_BYTES`] and [`MAX_ALT_TEXT_BYTES`], unless given
+    limits: (usize, usize),
+    bytes: usize,
+    kept: u64,
+    dropped: u64,
+    alternate_screens: Vec<AlternateScreen>,
+    alt_bytes: usize,
+    alt_dropped: u64,
+    /// the first write that failed: reported by [`TextFile::finish`]
+    error: Option<io::Error>,
+}
+
+impl TextFile {
+    /// A text file in the system's temporary folder (`TMPDIR`; /tmp in Lambda).
+    pub fn new() -> io::Result<TextFile> {
+        TextFile::with_limits(MAX_TEXT_BYTES, MAX_ALT_TEXT_BYTES)
+    }
+
+    /// A text file that keeps `text` bytes of lines and `alt` bytes of alternate screens.
+    pub fn with_limits(text: usize, alt: usize) -> io::Result<TextFile> {
+        let (file, path) = tempfile::NamedTempFile::new()?.into_parts();
+        let mut out = io::BufWriter::with_capacity(256 << 10, file);
+        io::Write::write_all(&mut out, b"{\"lines\":[")?;
+        Ok(TextFile {
+            out,
+            path,
+            limits: (text, alt),
+            bytes: 0,
+            kept: 0,
+            dropped: 0,
+            alternate_screens: Vec::new(),
+            alt_bytes: 0,
+            alt_dropped: 0,
+            error: None,
+        })
+    }
+
+    fn write(&mut self, f: impl FnOnce(&mut io::BufWriter<std::fs::File>) -> io::Result<()>) {
+        if self.error.is_none() {
+            if let Err(e) = f(&mut self.out) {
+                self.error = Some(e);
+            }
+        }
+    }
+
+    /// Write the rest of the text (what only the end of rendering tells) and close the file.
+    pub fn finish(
+        mut self,
+        source: &TranscriptSource,
+        width: Option<u16>,
+        summary: &RenderSummary,
+    ) -> io::Result<tempfile::TempPath> {
+        use std::io::Write;
+        let pairs = |v: &[crate::render::Command]| -> Vec<(u64, String)> {
+            v.iter().map(|c| (c.line, c.text.clone())).collect()
+        };
+        let screens = std::mem::take(&mut self.alternate_screens);
+        let (dropped, alt_dropped) = (self.dropped, self.alt_dropped);
+        self.write(|out| {
+            write!(out, "],\"source\":")?;
+            serde_json::to_writer(&mut *out, source)?;
+            write!(out, ",\"width\":")?;
+            serde_json::to_writer(&mut *out, &width)?;
+            write!(out, ",\"commands\":")?;
+            serde_json::to_writer(&mut *out, &pairs(&summary.commands))?;
+            write!(out, ",\"cancelled\":")?;
+            serde_json::to_writer(&mut *out, &pairs(&summary.cancelled))?;
+            write!(out, ",\"alternate_screens\":")?;
+            serde_json::to_writer(&mut *out, &screens)?;
+            write!(
+                out,
+                ",\"lines_dropped\":{dropped},\"commands_dropped\":{},\"alternate_screens_dropped\":{alt_dropped}}}",
+                summary.commands_dropped
+            )?;
+            out.flush()
+        });
+        match self.error {
+            Some(e) => Err(e),
+            None => Ok(self.path),
+        }
+    }
+}
+
+impl crate::render::Sink for TextFile {
+    fn line(&mut self, _number: u64, text: &str) {
+        self.bytes = self.bytes.saturating_add(line_cost(text));
+        if self.bytes > self.limits.0 {
+            self.dropped += 1;
+            return;
+        }
+        let first = self.kept == 0;
+        self.kept += 1;
+        self.write(|out| {
+            if !first {
+                io::Write::write_all(out, b",")?;
+            }
+            serde_json::to_writer(out, text).map_err(io::Error::from)
+        });
+    }
+
+    fn alternate_screen(&mut self, screen: &AlternateScreen) {
+        let size: usize = screen.lines.iter().map(|l| l.len() + 24).sum();
+        self.alt_bytes = self.alt_bytes.saturating_add(size);
+        if self.alt_bytes > self.limits.1 {
+            self.alt_dropped += 1;
+        } else {
+            self.alternate_screens.push(screen.clone());
+        }
+    }
+}
+
 /// Keeps lines up to [`MAX_TEXT_BYTES`] (each line costs its length plus its bookkeeping).
 #[derive(Default, Debug)]
 pub struct CappedSink {
@@ -73,7 +207,7 @@ pub struct CappedSink {
 
 impl crate::render::Sink for CappedSink {
     fn line(&mut self, number: u64, text: &str) {
-        self.bytes += text.len() + std::mem::size_of::<String>();
+        self.bytes += line_cost(text);
         if self.bytes > MAX_TEXT_BYTES {
             self.dropped += 1;
         } else {
@@ -108,6 +242,8 @@ impl SessionText {
             alternate_screens: sink.inner.alternate_screens,
             command_times: BTreeMap::new(),
             lines_dropped: sink.dropped,
+            commands_dropped: summary.commands_dropped,
+            alternate_screens_dropped: 0,
         }
     }
 }
@@ -151,10 +287,13 @@ pub fn ingest_input(store: &dyn Store, name: &str, bytes: Vec<u8>, report: &mut 
                     .push((name.to_owned(), "empty".into()));
                 return;
             }
-            let (fact, text) = render_copy(TranscriptSource::S3, name, &bytes);
+            let (r, text) = match render_text(&TranscriptSource::S3, &bytes[..]) {
+                Ok(x) => x,
+                Err(e) => return report.failed.push(io_bad(name, text_error(e))),
+            };
+            let fact = formats::transcript_fact_from(TranscriptSource::S3, name, &bytes, None, &r);
             let Some(sid) = fact.session_id.clone() else {
-                let why = "a transcript with no session id: neither named <sessionId>.log nor with a script header naming it";
-                return report.failed.push(io_bad(name, why));
+                return report.failed.push(io_bad(name, NO_SESSION_ID));
             };
             let copy = format!("s3-{}", fnv(&bytes));
             put_text(store, name, &sid, &copy, &text, report);
@@ -172,20 +311,16 @@ pub fn ingest_input(store: &dyn Store, name: &str, bytes: Vec<u8>, report: &mut 
             let mut chunks = Vec::new();
             formats::decode_json(f, name, &bytes, &mut out, &mut chunks);
             for u in formats::group_uploads(chunks) {
-                let (r, sink) = render_transcript(
-                    u.text.as_bytes(),
-                    SizeChoice::default(),
-                    CappedSink::default(),
-                )
-                .expect("reading from memory cannot fail");
+                let (r, text) =
+                    match render_text(&TranscriptSource::CloudwatchUpload, u.text.as_bytes()) {
+                        Ok(x) => x,
+                        Err(e) => {
+                            report.failed.push(io_bad(name, text_error(e)));
+                            continue;
+                        }
+                    };
                 out.facts.push(formats::upload_fact(&u, &r));
                 let copy = format!("cwupload-{}", fnv(u.text.as_bytes()));
-                let text = SessionText::from_render(
-                    TranscriptSource::CloudwatchUpload,
-                    Some(r.width),
-                    r.summary,
-                    sink,
-                );
                 put_text(store, name, &u.session_id, &copy, &text, report);
                 keep.push((u.session_id, format!("{copy}.log"), u.text.into_bytes()));
             }
@@ -218,13 +353,20 @@ pub fn ingest_json(
     ingest_input(store, &name, bytes, report);
 }
 
-/// Render one transcript copy: its fact and its text.
-fn render_copy(source: TranscriptSource, name: &str, bytes: &[u8]) -> (Fact, SessionText) {
-    let (r, sink) = render_transcript(bytes, SizeChoice::default(), CappedSink::default())
-        .expect("reading from memory cannot fail");
-    let fact = formats::transcript_fact_from(source.clone(), name, bytes, None, &r);
-    let text = SessionText::from_render(source, Some(r.width), r.summary, sink);
-    (fact, text)
+const NO_SESSION_ID: &str = "a transcript with no session id: neither named <sessionId>.log nor with a script header naming it";
+
+fn text_error(e: io::Error) -> String {
+    format!("cannot render it to a temporary file: {e}")
+}
+
+/// Render one transcript copy as it is read, its text written to a temporary file.
+fn render_text(
+    source: &TranscriptSource,
+    input: impl io::Read,
+) -> io::Result<(crate::transcript::Rendered, tempfile::TempPath)> {
+    let (r, sink) = render_transcript(input, SizeChoice::default(), TextFile::new()?)?;
+    let path = sink.finish(source, Some(r.width), &r.summary)?;
+    Ok((r, path))
 }
 
 fn put_text(
@@ -232,12 +374,11 @@ fn put_text(
     name: &str,
     sid: &str,
     copy: &str,
-    text: &SessionText,
+    text: &Path,
     report: &mut IngestReport,
 ) {
     let key = format!("text/{}/{copy}.json", session_key(sid));
-    let json = serde_json::to_vec(text).expect("text serialises");
-    if let Err(e) = store.put(&key, &json) {
+    if let Err(e) = store.put_file(&key, text) {
         report.failed.push(io_bad(
             name,
             format!(
@@ -440,18 +581,12 @@ fn ingest_transcript_file(
         return Ok(());
     }
     let hash = hash.hex();
-    let (r, sink) = render_transcript(
-        io::BufReader::with_capacity(256 << 10, std::fs::File::open(path)?),
-        SizeChoice::default(),
-        CappedSink::default(),
-    )?;
+    let (r, text) = render_text(&TranscriptSource::S3, std::fs::File::open(path)?)?;
     let fact = formats::transcript_fact_sized(TranscriptSource::S3, name, size, &hash, None, &r);
     let Some(sid) = fact.session_id.clone() else {
-        let why = "a transcript with no session id: neither named <sessionId>.log nor with a script header naming it";
-        report.failed.push(io_bad(name, why));
+        report.failed.push(io_bad(name, NO_SESSION_ID));
         return Ok(());
     };
-    let text = SessionText::from_render(TranscriptSource::S3, Some(r.width), r.summary, sink);
     let copy = format!("s3-{hash}");
     put_text(store, name, &sid, &copy, &text, report);
     drop(text);
@@ -681,7 +816,7 @@ pub fn rebuild_from(
         // the text of record decides the counts (S3 first)
         if text.source.is_some() {
             rec.transcript.lines = text.lines.len() as u64 + text.lines_dropped;
-            rec.transcript.commands = text.commands.len() as u64;
+            rec.transcript.commands = text.commands.len() as u64 + text.commands_dropped;
             rec.transcript.text_of_record = text.source.clone();
         }
         let flags: Vec<String> = rec

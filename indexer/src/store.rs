@@ -63,6 +63,11 @@ pub fn check_key(key: &str) -> io::Result<()> {
 
 /// Write a file through a temporary beside it and a rename, so readers never see half of it.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_atomic_with(path, |tmp| std::fs::write(tmp, bytes))
+}
+
+/// [`write_atomic`] for content that `write` puts in the temporary file it is given.
+fn write_atomic_with(path: &Path, write: impl FnOnce(&Path) -> io::Result<()>) -> io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     // unique per process and per write, so threads writing the same file never share one
@@ -70,7 +75,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let name = path.file_name().unwrap_or_default().to_string_lossy();
     let tmp = dir.join(format!(".{name}.tmp{}-{n}", std::process::id()));
-    std::fs::write(&tmp, bytes)?;
+    if let Err(e) = write(&tmp) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
     std::fs::rename(&tmp, path)
 }
 
@@ -148,6 +156,20 @@ impl Store for LocalStore {
 
     fn describe(&self) -> String {
         self.root.display().to_string()
+    }
+
+    // files are copied, never read whole into memory (a transcript can be gigabytes)
+    fn put_file(&self, key: &str, path: &Path) -> io::Result<()> {
+        write_atomic_with(&self.path(key)?, |tmp| std::fs::copy(path, tmp).map(drop))
+    }
+
+    fn get_to_file(&self, key: &str, path: &Path) -> io::Result<bool> {
+        let from = self.path(key)?;
+        match write_atomic_with(path, |tmp| std::fs::copy(&from, tmp).map(drop)) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::NotFound && !from.exists() => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     fn get_tagged(&self, key: &str) -> io::Result<Option<(Vec<u8>, String)>> {

@@ -123,6 +123,7 @@ pub fn render_transcript<R: Read, S: Sink>(
             cols,
             rows,
             lf_is_newline,
+            ..RenderOptions::default()
         },
         filter,
     );

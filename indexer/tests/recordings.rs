@@ -1,8 +1,12 @@
 //! Real recordings of real shells (scripts/record_corpus.py): bash's history file is the
 //! answer key for the commands; dash has none, so the commands typed are.
 
-use ssm_audit_indexer::render::{Method, WidthSource};
-use ssm_audit_indexer::transcript::{Framing, SizeChoice};
+use ssm_audit_indexer::facts::TranscriptSource;
+use ssm_audit_indexer::render::{
+    Command, Method, RenderOptions, RenderSummary, Renderer, VecSink, WidthSource,
+    MAX_COMMAND_BYTES,
+};
+use ssm_audit_indexer::transcript::{render_transcript, Framing, SizeChoice};
 
 use crate::common::*;
 
@@ -157,4 +161,111 @@ fn cloudwatch_upload_at_end_copy_renders_like_the_s3_copy() {
     let (b, sb) = render_bytes(&cw, SizeChoice::default());
     assert_eq!(sa.lines, sb.lines);
     assert_eq!(a.summary.commands, b.summary.commands);
+}
+
+/// Render a recording's raw PTY output at its size with `max_command_bytes`.
+fn render_raw(dir: &std::path::Path, max_command_bytes: usize) -> RenderSummary {
+    let m = meta(dir);
+    let mut r = Renderer::new(
+        RenderOptions {
+            cols: m.width,
+            rows: m.height,
+            max_command_bytes,
+            ..RenderOptions::default()
+        },
+        VecSink::default(),
+    );
+    r.advance(&std::fs::read(dir.join("ipc.raw")).unwrap());
+    r.finish().0
+}
+
+#[test]
+fn commands_past_the_memory_budget_are_counted_not_kept() {
+    for dir in cases("recordings") {
+        let all = render_raw(&dir, MAX_COMMAND_BYTES);
+        assert_eq!(all.commands_dropped, 0, "{}", dir.display());
+        if all.commands.len() < 4 {
+            continue;
+        }
+        // room for about three commands
+        let budget = all.commands[..3]
+            .iter()
+            .map(|c| c.text.len() + 64 + std::mem::size_of::<Command>())
+            .sum();
+        let some = render_raw(&dir, budget);
+        let kept = some.commands.len();
+        assert!(kept > 0 && kept < all.commands.len(), "{}", dir.display());
+        assert!(some.commands_dropped > 0, "{}", dir.display());
+        if all.commands[0].method == Method::BracketedPaste {
+            // marked commands are kept in order until the budget is spent
+            assert_eq!(some.commands[..], all.commands[..kept], "{}", dir.display());
+            assert_eq!(
+                kept as u64 + some.commands_dropped,
+                all.commands.len() as u64,
+                "{}",
+                dir.display()
+            );
+        } else {
+            // prompt-pattern candidates: every line that looked like a prompt is counted
+            assert!(kept as u64 + some.commands_dropped >= all.commands.len() as u64);
+        }
+    }
+}
+
+#[test]
+fn the_text_file_written_as_rendered_reads_back_as_the_text() {
+    use ssm_audit_indexer::ingest::{SessionText, TextFile};
+    for dir in cases("recordings") {
+        let log = dir.join("session.log");
+        let (rendered, sink) = render_file(&log, SizeChoice::default());
+        let src = TranscriptSource::S3;
+        let read = |limit: usize| -> SessionText {
+            let f = std::fs::File::open(&log).unwrap();
+            let (r, file) = render_transcript(
+                f,
+                SizeChoice::default(),
+                TextFile::with_limits(limit, limit).unwrap(),
+            )
+            .unwrap();
+            let path = file.finish(&src, Some(r.width), &r.summary).unwrap();
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap()
+        };
+        let whole = read(usize::MAX);
+        assert_eq!(whole.lines, sink.lines, "{}", dir.display());
+        assert_eq!(whole.alternate_screens, sink.alternate_screens);
+        let pairs = |v: &[Command]| {
+            v.iter()
+                .map(|c| (c.line, c.text.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(whole.commands, pairs(&rendered.summary.commands));
+        assert_eq!(whole.cancelled, pairs(&rendered.summary.cancelled));
+        assert_eq!(
+            (whole.source, whole.width),
+            (Some(src.clone()), Some(rendered.width))
+        );
+        assert_eq!(whole.lines_dropped + whole.alternate_screens_dropped, 0);
+
+        // a small budget keeps the first lines and counts the rest
+        let half: usize = sink.lines[..sink.lines.len() / 2]
+            .iter()
+            .map(|l| l.len() + 24)
+            .sum();
+        let some = read(half);
+        assert_eq!(
+            some.lines[..],
+            sink.lines[..some.lines.len()],
+            "{}",
+            dir.display()
+        );
+        assert_eq!(
+            some.lines.len() as u64 + some.lines_dropped,
+            sink.lines.len() as u64
+        );
+        assert!(some.lines_dropped > 0);
+        assert_eq!(
+            some.commands, whole.commands,
+            "commands are kept whatever the text budget"
+        );
+    }
 }

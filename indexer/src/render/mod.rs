@@ -17,6 +17,10 @@ use serde::Serialize;
 /// A logical line longer than this is cut into pieces of this size (a single 100 MB line must
 /// not be held whole).
 pub const MAX_LINE_BYTES: usize = 1 << 20;
+/// Commands (cancelled lines and prompt-pattern candidates too) are kept up to this many bytes
+/// in all; past it they are only counted ([`RenderSummary::commands_dropped`]), so memory stays
+/// bounded however many commands a transcript holds.
+pub const MAX_COMMAND_BYTES: usize = 16 << 20;
 /// The most rows of an alternate screen's scrolled-off text kept in one snapshot.
 pub const MAX_ALT_SCROLLBACK: usize = 10_000;
 /// Limits for a width or height given by a caller or inferred.
@@ -121,6 +125,8 @@ pub struct RenderOptions {
     /// Treat LF as CR LF: for copies that lost their carriage returns (a PTY always sends
     /// them, so a transcript with none has been through a text tool).
     pub lf_is_newline: bool,
+    /// How much of the commands found is kept ([`MAX_COMMAND_BYTES`] by default).
+    pub max_command_bytes: usize,
 }
 
 impl Default for RenderOptions {
@@ -129,6 +135,7 @@ impl Default for RenderOptions {
             cols: width::DEFAULT_COLS,
             rows: width::DEFAULT_ROWS,
             lf_is_newline: false,
+            max_command_bytes: MAX_COMMAND_BYTES,
         }
     }
 }
@@ -143,6 +150,46 @@ pub struct RenderSummary {
     pub alternate_screens: u32,
     /// The last line, when it is a NonInteractiveCommands `EXIT_CODE: <n>` line.
     pub exit_code_line: Option<i32>,
+    /// Commands past [`RenderOptions::max_command_bytes`]: counted, not kept (cancelled lines
+    /// past it are not counted; without bracketed-paste or OSC 133 markers, every line past it
+    /// that looks like a prompt and a command is).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub commands_dropped: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// What keeping commands has cost so far, against [`MAX_COMMAND_BYTES`].
+#[derive(Debug)]
+struct CommandBudget {
+    used: usize,
+    limit: usize,
+    dropped: u64,
+}
+
+impl CommandBudget {
+    fn new(limit: usize) -> CommandBudget {
+        CommandBudget {
+            used: 0,
+            limit,
+            dropped: 0,
+        }
+    }
+
+    /// Whether a command of `text_len` bytes (plus `extra`) may still be kept; if not, and
+    /// it `counts`, it is counted as dropped.
+    fn admit(&mut self, text_len: usize, extra: usize, counts: bool) -> bool {
+        self.used = self
+            .used
+            .saturating_add(text_len + extra + std::mem::size_of::<Command>());
+        let ok = self.used <= self.limit;
+        if !ok && counts {
+            self.dropped += 1;
+        }
+        ok
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -174,6 +221,7 @@ struct Output<S> {
     exit_code_line: Option<i32>,
     /// prompt-pattern candidates, used when the session shows no marker at all
     candidates: Vec<(String, Command)>,
+    candidate_budget: CommandBudget,
     look_for_prompts: bool,
 }
 
@@ -201,7 +249,9 @@ impl<S: Sink> Output<S> {
             self.exit_code_line = None;
         }
         if self.look_for_prompts {
-            if let Some((key, cmd, conf)) = prompt_pattern(&text) {
+            let found = prompt_pattern(&text)
+                .filter(|(key, cmd, _)| self.candidate_budget.admit(cmd.len(), key.len(), true));
+            if let Some((key, cmd, conf)) = found {
                 self.candidates.push((
                     key,
                     Command {
@@ -342,6 +392,7 @@ struct Term<S: Sink> {
     last_prompt: Option<String>,
     commands: Vec<Command>,
     cancelled: Vec<Command>,
+    command_budget: CommandBudget,
     // alternate screens
     alt_scrolled: Vec<String>,
     alt_truncated: bool,
@@ -362,6 +413,7 @@ impl<S: Sink> Term<S> {
                 pending_open: false,
                 exit_code_line: None,
                 candidates: Vec::new(),
+                candidate_budget: CommandBudget::new(opts.max_command_bytes),
                 look_for_prompts: true,
             },
             primary: Grid::new(cols, rows),
@@ -384,6 +436,7 @@ impl<S: Sink> Term<S> {
             last_prompt: None,
             commands: Vec::new(),
             cancelled: Vec::new(),
+            command_budget: CommandBudget::new(opts.max_command_bytes),
             alt_scrolled: Vec::new(),
             alt_truncated: false,
             alt_after_line: 0,
@@ -778,7 +831,11 @@ impl<S: Sink> Term<S> {
                 .cancelled
                 .last()
                 .is_some_and(|c| c.line == number && c.text == t);
-            if !t.trim().is_empty() && !seen && self.out.sink.keep_commands() {
+            if !t.trim().is_empty()
+                && !seen
+                && self.out.sink.keep_commands()
+                && self.command_budget.admit(t.len(), 0, false)
+            {
                 self.cancelled.push(Command {
                     text: t.to_owned(),
                     line: number,
@@ -790,7 +847,7 @@ impl<S: Sink> Term<S> {
     }
 
     fn push_command(&mut self, c: Command) {
-        if self.out.sink.keep_commands() {
+        if self.out.sink.keep_commands() && self.command_budget.admit(c.text.len(), 0, true) {
             self.commands.push(c);
         }
     }
@@ -893,10 +950,12 @@ impl<S: Sink> Term<S> {
         self.flush_primary();
         let mut commands = std::mem::take(&mut self.commands);
         let mut cancelled = std::mem::take(&mut self.cancelled);
+        let mut commands_dropped = self.command_budget.dropped;
         if !self.saw_marker {
             let (c, x) = choose_prompt_commands(std::mem::take(&mut self.out.candidates));
             commands = c;
             cancelled = x;
+            commands_dropped = self.out.candidate_budget.dropped;
         }
         let summary = RenderSummary {
             lines: self.out.lines,
@@ -904,6 +963,7 @@ impl<S: Sink> Term<S> {
             cancelled,
             alternate_screens: self.alt_count,
             exit_code_line: self.out.exit_code_line,
+            commands_dropped,
         };
         (summary, self.out.sink)
     }
