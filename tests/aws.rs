@@ -390,8 +390,13 @@ fn the_pipeline_in_aws_finds_what_the_local_pipeline_finds() {
         "{hits}"
     );
     eprintln!(
-        "measured: upload to search hit {:.0} ms (debug build, warm functions)",
-        elapsed.as_secs_f64() * 1e3
+        "measured: upload to search hit {:.0} ms ({} build, warm functions)",
+        elapsed.as_secs_f64() * 1e3,
+        if std::env::var_os("SSM_AUDIT_LAMBDA_RELEASE").is_some() {
+            "release"
+        } else {
+            "debug"
+        }
     );
     for m in measured(&watch.log) {
         eprintln!("measured: {m}");
