@@ -6,10 +6,12 @@ fn main() {
     let q = a.next().expect("QUERY");
     let n: usize = a.next().map_or(200, |s| s.parse().unwrap());
     let (idx, f) = ssm_audit_indexer::index::open_or_create(&dir).unwrap();
+    let reader = ssm_audit_indexer::index::open_reader(&idx).unwrap();
+    let searcher = reader.searcher();
     let t = std::time::Instant::now();
     let mut hits = 0;
     for _ in 0..n {
-        hits = ssm_audit_indexer::index::search(&idx, &f, &q, &Default::default(), 100)
+        hits = ssm_audit_indexer::index::search_with(&searcher, &f, &q, &Default::default(), 100)
             .unwrap()
             .len();
     }

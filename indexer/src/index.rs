@@ -50,79 +50,137 @@ fn is_cjk(c: char) -> bool {
 #[derive(Clone, Default)]
 pub struct AuditTokenizer;
 
-pub struct VecTokenStream {
-    tokens: Vec<Token>,
-    i: usize,
+/// The tokens of a text, made one at a time into one reused [`Token`] (no allocation a token
+/// once its text buffer has grown).
+pub struct AuditTokenStream<'a> {
+    text: &'a str,
+    /// byte offset of the next character to look at
+    at: usize,
+    /// the last character of a CJK run being cut into bigrams
+    cjk_prev: Option<(usize, char)>,
+    token: Token,
 }
 
-impl TokenStream for VecTokenStream {
-    fn advance(&mut self) -> bool {
-        self.i += 1;
-        self.i <= self.tokens.len()
-    }
-    fn token(&self) -> &Token {
-        &self.tokens[self.i - 1]
-    }
-    fn token_mut(&mut self) -> &mut Token {
-        &mut self.tokens[self.i - 1]
-    }
-}
-
-pub fn tokenize(text: &str) -> Vec<Token> {
-    let mut out = Vec::new();
-    let mut pos = 0;
-    let mut push = |from: usize, to: usize, text: String, out: &mut Vec<Token>| {
-        out.push(Token {
-            offset_from: from,
-            offset_to: to,
-            position: pos,
+impl<'a> AuditTokenStream<'a> {
+    pub fn new(text: &'a str) -> AuditTokenStream<'a> {
+        AuditTokenStream {
             text,
-            position_length: 1,
-        });
-        pos += 1;
-    };
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
-    let mut i = 0;
-    while i < chars.len() {
-        let (start, c) = chars[i];
-        if is_cjk(c) {
-            let mut j = i;
-            while j < chars.len() && is_cjk(chars[j].1) {
-                j += 1;
+            at: 0,
+            cjk_prev: None,
+            token: Token::default(),
+        }
+    }
+
+    fn emit(&mut self, from: usize, to: usize) {
+        self.token.offset_from = from;
+        self.token.offset_to = to;
+        self.token.position = self.token.position.wrapping_add(1);
+        self.token.position_length = 1;
+        self.token.text.clear();
+    }
+
+    fn char_at(&self, at: usize) -> Option<char> {
+        self.text[at..].chars().next()
+    }
+
+    /// The bigram of `first` (at `from`) and the character at `self.at`, if that is CJK too.
+    fn bigram(&mut self, from: usize, first: char) -> bool {
+        let Some(second) = self.char_at(self.at).filter(|&c| is_cjk(c)) else {
+            return false;
+        };
+        let at = self.at;
+        self.at += second.len_utf8();
+        self.emit(from, self.at);
+        self.token.text.push(first);
+        self.token.text.push(second);
+        self.cjk_prev = Some((at, second));
+        true
+    }
+}
+
+impl TokenStream for AuditTokenStream<'_> {
+    fn advance(&mut self) -> bool {
+        // a CJK run in progress: the next bigram
+        if let Some((a, ca)) = self.cjk_prev.take() {
+            if self.bigram(a, ca) {
+                return true;
             }
-            if j - i == 1 {
-                let end = start + c.len_utf8();
-                push(start, end, c.to_string(), &mut out);
-            } else {
-                for k in i..j - 1 {
-                    let (a, ca) = chars[k];
-                    let (b, cb) = chars[k + 1];
-                    push(a, b + cb.len_utf8(), format!("{ca}{cb}"), &mut out);
+        }
+        let bytes = self.text.as_bytes();
+        while self.at < bytes.len() {
+            let start = self.at;
+            let b = bytes[start];
+            if b < 0x80 && !b.is_ascii_alphanumeric() {
+                self.at += 1;
+                continue;
+            }
+            let c = self.char_at(start).expect("a character starts here");
+            if is_cjk(c) {
+                self.at += c.len_utf8();
+                if !self.bigram(start, c) {
+                    // a CJK character alone
+                    self.emit(start, self.at);
+                    self.token.text.push(c);
+                }
+                return true;
+            }
+            if !c.is_alphanumeric() {
+                self.at += c.len_utf8();
+                continue;
+            }
+            // a word: letters and digits up to anything else or a CJK character
+            let mut end = start;
+            while end < bytes.len() && bytes[end].is_ascii_alphanumeric() {
+                end += 1;
+            }
+            let mut ascii = true;
+            if end < bytes.len() && bytes[end] >= 0x80 {
+                for (i, c) in self.text[end..].char_indices() {
+                    if !c.is_alphanumeric() || is_cjk(c) {
+                        end += i;
+                        break;
+                    }
+                    if i + c.len_utf8() == self.text.len() - end {
+                        end = self.text.len();
+                    }
+                    ascii &= c.is_ascii();
                 }
             }
-            i = j;
-        } else if c.is_alphanumeric() {
-            let mut j = i;
-            while j < chars.len() && chars[j].1.is_alphanumeric() && !is_cjk(chars[j].1) {
-                j += 1;
+            self.at = end;
+            self.emit(start, end);
+            let word = &self.text[start..end];
+            if ascii {
+                self.token.text.push_str(word);
+                self.token.text.make_ascii_lowercase();
+            } else {
+                self.token.text.push_str(&word.to_lowercase());
             }
-            let end = chars.get(j).map_or(text.len(), |x| x.0);
-            push(start, end, text[start..end].to_lowercase(), &mut out);
-            i = j;
-        } else {
-            i += 1;
+            return true;
         }
+        false
+    }
+    fn token(&self) -> &Token {
+        &self.token
+    }
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.token
+    }
+}
+
+/// Every token of `text`.
+pub fn tokenize(text: &str) -> Vec<Token> {
+    let mut out = Vec::new();
+    let mut s = AuditTokenStream::new(text);
+    while s.advance() {
+        out.push(s.token().clone());
     }
     out
 }
 
 impl Tokenizer for AuditTokenizer {
-    type TokenStream<'a> = VecTokenStream;
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream {
-        VecTokenStream {
-            tokens: tokenize(text),
-            i: 0,
-        }
+    type TokenStream<'a> = AuditTokenStream<'a>;
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> AuditTokenStream<'a> {
+        AuditTokenStream::new(text)
     }
 }
 
@@ -720,20 +778,41 @@ pub fn search(
     filters: &Filters,
     limit: usize,
 ) -> Result<Vec<Hit>, IndexError> {
+    search_with(&open_reader(index)?.searcher(), f, q, filters, limit)
+}
+
+/// A reader of the index as it is now (no watcher thread: a CLI command or a function reads
+/// one version of the index). Keep it to run many queries: opening one maps the segments.
+pub fn open_reader(index: &Index) -> Result<tantivy::IndexReader, IndexError> {
+    Ok(index
+        .reader_builder()
+        .reload_policy(tantivy::ReloadPolicy::Manual)
+        .try_into()?)
+}
+
+/// [`search`] with a searcher already open (from [`open_reader`]).
+pub fn search_with(
+    searcher: &tantivy::Searcher,
+    f: &Fields,
+    q: &str,
+    filters: &Filters,
+    limit: usize,
+) -> Result<Vec<Hit>, IndexError> {
     let ast = parse(q)?;
     let query = chunk_query(&ast, f, filters);
-    let reader = index.reader()?;
-    let searcher = reader.searcher();
     // Candidate chunks in order of session start, from the fast field: only as many as the
     // hits wanted, more when the line check turns some down.
-    let total = searcher.search(&query, &tantivy::collector::Count)?;
+    // The count comes from the same pass over the postings as the candidates.
     let needle = ast.needle();
-    let mut want = limit.max(1).min(total.max(1));
+    let mut want = limit.max(1);
     loop {
-        let top = searcher.search(
+        let (total, top) = searcher.search(
             &query,
-            &tantivy::collector::TopDocs::with_limit(want)
-                .order_by_fast_field::<DateTime>("start", tantivy::Order::Asc),
+            &(
+                tantivy::collector::Count,
+                tantivy::collector::TopDocs::with_limit(want)
+                    .order_by_fast_field::<DateTime>("start", tantivy::Order::Asc),
+            ),
         )?;
         let mut docs = Vec::with_capacity(top.len());
         for (_, addr) in top {
@@ -762,6 +841,69 @@ pub fn search(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The first tokenizer, kept as the reference the streaming one must match.
+    fn reference_tokenize(text: &str) -> Vec<Token> {
+        let mut out = Vec::new();
+        let mut pos = 0;
+        let mut push = |from: usize, to: usize, text: String, out: &mut Vec<Token>| {
+            out.push(Token {
+                offset_from: from,
+                offset_to: to,
+                position: pos,
+                text,
+                position_length: 1,
+            });
+            pos += 1;
+        };
+        let chars: Vec<(usize, char)> = text.char_indices().collect();
+        let mut i = 0;
+        while i < chars.len() {
+            let (start, c) = chars[i];
+            if is_cjk(c) {
+                let mut j = i;
+                while j < chars.len() && is_cjk(chars[j].1) {
+                    j += 1;
+                }
+                if j - i == 1 {
+                    let end = start + c.len_utf8();
+                    push(start, end, c.to_string(), &mut out);
+                } else {
+                    for k in i..j - 1 {
+                        let (a, ca) = chars[k];
+                        let (b, cb) = chars[k + 1];
+                        push(a, b + cb.len_utf8(), format!("{ca}{cb}"), &mut out);
+                    }
+                }
+                i = j;
+            } else if c.is_alphanumeric() {
+                let mut j = i;
+                while j < chars.len() && chars[j].1.is_alphanumeric() && !is_cjk(chars[j].1) {
+                    j += 1;
+                }
+                let end = chars.get(j).map_or(text.len(), |x| x.0);
+                push(start, end, text[start..end].to_lowercase(), &mut out);
+                i = j;
+            } else {
+                i += 1;
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_streaming_tokenizer_matches_the_reference(
+            s in "[a-zA-Z0-9 _./=:-]{0,12}([ÀéΣσßİ本番環境のデータベース한국어 \\-]{0,6}[a-z0-9Σ]{0,5}){0,4}"
+        ) {
+            proptest::prop_assert_eq!(tokenize(&s), reference_tokenize(&s));
+        }
+
+        #[test]
+        fn the_streaming_tokenizer_matches_the_reference_on_any_text(s in "\\PC{0,40}") {
+            proptest::prop_assert_eq!(tokenize(&s), reference_tokenize(&s));
+        }
+    }
 
     fn texts(s: &str) -> Vec<String> {
         tokenize(s).into_iter().map(|t| t.text).collect()

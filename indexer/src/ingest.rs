@@ -99,14 +99,20 @@ pub struct TextFile {
 }
 
 impl TextFile {
-    /// A text file in the system's temporary folder (`TMPDIR`; /tmp in Lambda).
-    pub fn new() -> io::Result<TextFile> {
-        TextFile::with_limits(MAX_TEXT_BYTES, MAX_ALT_TEXT_BYTES)
+    /// A text file in `dir` (a store's [`Store::temp_dir`]).
+    pub fn new(dir: &Path) -> io::Result<TextFile> {
+        TextFile::with_limits(dir, MAX_TEXT_BYTES, MAX_ALT_TEXT_BYTES)
     }
 
     /// A text file that keeps `text` bytes of lines and `alt` bytes of alternate screens.
-    pub fn with_limits(text: usize, alt: usize) -> io::Result<TextFile> {
-        let (file, path) = tempfile::NamedTempFile::new()?.into_parts();
+    pub fn with_limits(dir: &Path, text: usize, alt: usize) -> io::Result<TextFile> {
+        std::fs::create_dir_all(dir)?;
+        let mut builder = tempfile::Builder::new();
+        // the text ends up in the store as it is: readable as the store's other files are
+        // (the umask applies), not private to its writer as a temporary file would be
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+        let (file, path) = builder.tempfile_in(dir)?.into_parts();
         let mut out = io::BufWriter::with_capacity(256 << 10, file);
         io::Write::write_all(&mut out, b"{\"lines\":[")?;
         Ok(TextFile {
@@ -287,7 +293,7 @@ pub fn ingest_input(store: &dyn Store, name: &str, bytes: Vec<u8>, report: &mut 
                     .push((name.to_owned(), "empty".into()));
                 return;
             }
-            let (r, text) = match render_text(&TranscriptSource::S3, &bytes[..]) {
+            let (r, text) = match render_text(store, &TranscriptSource::S3, &bytes[..]) {
                 Ok(x) => x,
                 Err(e) => return report.failed.push(io_bad(name, text_error(e))),
             };
@@ -296,7 +302,7 @@ pub fn ingest_input(store: &dyn Store, name: &str, bytes: Vec<u8>, report: &mut 
                 return report.failed.push(io_bad(name, NO_SESSION_ID));
             };
             let copy = format!("s3-{}", fnv(&bytes));
-            put_text(store, name, &sid, &copy, &text, report);
+            put_text(store, name, &sid, &copy, text, report);
             keep.push((sid, format!("{copy}.log"), bytes));
             out.facts.push(fact);
         }
@@ -311,17 +317,20 @@ pub fn ingest_input(store: &dyn Store, name: &str, bytes: Vec<u8>, report: &mut 
             let mut chunks = Vec::new();
             formats::decode_json(f, name, &bytes, &mut out, &mut chunks);
             for u in formats::group_uploads(chunks) {
-                let (r, text) =
-                    match render_text(&TranscriptSource::CloudwatchUpload, u.text.as_bytes()) {
-                        Ok(x) => x,
-                        Err(e) => {
-                            report.failed.push(io_bad(name, text_error(e)));
-                            continue;
-                        }
-                    };
+                let (r, text) = match render_text(
+                    store,
+                    &TranscriptSource::CloudwatchUpload,
+                    u.text.as_bytes(),
+                ) {
+                    Ok(x) => x,
+                    Err(e) => {
+                        report.failed.push(io_bad(name, text_error(e)));
+                        continue;
+                    }
+                };
                 out.facts.push(formats::upload_fact(&u, &r));
                 let copy = format!("cwupload-{}", fnv(u.text.as_bytes()));
-                put_text(store, name, &u.session_id, &copy, &text, report);
+                put_text(store, name, &u.session_id, &copy, text, report);
                 keep.push((u.session_id, format!("{copy}.log"), u.text.into_bytes()));
             }
         }
@@ -359,12 +368,18 @@ fn text_error(e: io::Error) -> String {
     format!("cannot render it to a temporary file: {e}")
 }
 
-/// Render one transcript copy as it is read, its text written to a temporary file.
+/// Render one transcript copy as it is read, its text written to a temporary file of the
+/// store's.
 fn render_text(
+    store: &dyn Store,
     source: &TranscriptSource,
     input: impl io::Read,
 ) -> io::Result<(crate::transcript::Rendered, tempfile::TempPath)> {
-    let (r, sink) = render_transcript(input, SizeChoice::default(), TextFile::new()?)?;
+    let (r, sink) = render_transcript(
+        input,
+        SizeChoice::default(),
+        TextFile::new(&store.temp_dir())?,
+    )?;
     let path = sink.finish(source, Some(r.width), &r.summary)?;
     Ok((r, path))
 }
@@ -374,11 +389,11 @@ fn put_text(
     name: &str,
     sid: &str,
     copy: &str,
-    text: &Path,
+    text: tempfile::TempPath,
     report: &mut IngestReport,
 ) {
     let key = format!("text/{}/{copy}.json", session_key(sid));
-    if let Err(e) = store.put_file(&key, text) {
+    if let Err(e) = store.put_temp_file(&key, text) {
         report.failed.push(io_bad(
             name,
             format!(
@@ -560,36 +575,29 @@ fn ingest_transcript_file(
     name: &str,
     report: &mut IngestReport,
 ) -> io::Result<()> {
-    use std::io::Read;
     report.inputs_read += 1;
-    let (mut hash, mut size, mut blank) = (formats::Fnv::default(), 0u64, true);
-    let mut f = std::fs::File::open(path)?;
-    let mut buf = vec![0u8; 256 << 10];
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        hash.update(&buf[..n]);
-        size += n as u64;
-        blank = blank && buf[..n].iter().all(|b| b.is_ascii_whitespace());
-    }
-    if blank {
+    // one pass: the bytes are hashed (the copy's name) as the renderer reads them
+    let mut input = Hashing {
+        inner: std::fs::File::open(path)?,
+        hash: formats::Fnv::default(),
+        size: 0,
+        blank: true,
+    };
+    let (r, text) = render_text(store, &TranscriptSource::S3, &mut input)?;
+    if input.blank {
         report
             .inputs_skipped
             .push((name.to_owned(), "empty".into()));
         return Ok(());
     }
-    let hash = hash.hex();
-    let (r, text) = render_text(&TranscriptSource::S3, std::fs::File::open(path)?)?;
+    let (hash, size) = (input.hash.hex(), input.size);
     let fact = formats::transcript_fact_sized(TranscriptSource::S3, name, size, &hash, None, &r);
     let Some(sid) = fact.session_id.clone() else {
         report.failed.push(io_bad(name, NO_SESSION_ID));
         return Ok(());
     };
     let copy = format!("s3-{hash}");
-    put_text(store, name, &sid, &copy, &text, report);
-    drop(text);
+    put_text(store, name, &sid, &copy, text, report);
     let key = format!("transcripts/{}/{copy}.log", session_key(&sid));
     if let Err(e) = store.put_file(&key, path) {
         report.failed.push(io_bad(
@@ -606,6 +614,25 @@ fn ingest_transcript_file(
     };
     finish_decoded(store, name, out, report);
     Ok(())
+}
+
+/// A reader that hashes what passes through it.
+struct Hashing<R> {
+    inner: R,
+    hash: formats::Fnv,
+    size: u64,
+    /// nothing but whitespace so far
+    blank: bool,
+}
+
+impl<R: io::Read> io::Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hash.update(&buf[..n]);
+        self.size += n as u64;
+        self.blank = self.blank && buf[..n].iter().all(|b| b.is_ascii_whitespace());
+        Ok(n)
+    }
 }
 
 /// Count a decoded input in the report and keep its facts.

@@ -44,6 +44,16 @@ pub trait Store: Send + Sync {
     fn put_file(&self, key: &str, path: &Path) -> io::Result<()> {
         self.put(key, &std::fs::read(path)?)
     }
+    /// Where to make temporary files that [`Store::put_temp_file`] will store: in a folder
+    /// store, its own file system (so storing one is a rename); else the system's.
+    fn temp_dir(&self) -> PathBuf {
+        std::env::temp_dir()
+    }
+    /// Store a temporary file's content under `key`; the file is gone after (a folder moves
+    /// it in place of copying it).
+    fn put_temp_file(&self, key: &str, path: tempfile::TempPath) -> io::Result<()> {
+        self.put_file(key, &path)
+    }
 }
 
 /// A key is `/`-separated relative path parts: none empty, `.` or `..`.
@@ -163,6 +173,23 @@ impl Store for LocalStore {
         write_atomic_with(&self.path(key)?, |tmp| std::fs::copy(path, tmp).map(drop))
     }
 
+    fn temp_dir(&self) -> PathBuf {
+        // a dot folder: never listed as a key
+        self.root.join(".tmp")
+    }
+
+    fn put_temp_file(&self, key: &str, path: tempfile::TempPath) -> io::Result<()> {
+        let to = self.path(key)?;
+        if let Some(dir) = to.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        match path.persist(&to) {
+            Ok(()) => Ok(()),
+            // another file system: copied instead
+            Err(e) => self.put_file(key, &e.path),
+        }
+    }
+
     fn get_to_file(&self, key: &str, path: &Path) -> io::Result<bool> {
         let from = self.path(key)?;
         match write_atomic_with(path, |tmp| std::fs::copy(&from, tmp).map(drop)) {
@@ -246,6 +273,23 @@ pub fn check_store(s: &dyn Store) {
     assert!(!s.get_to_file("a/none.bin", &dir.join("none")).unwrap());
     assert!(!dir.join("none").exists());
     std::fs::remove_dir_all(&dir).unwrap();
+    // a temporary file of the store's is stored, and gone from where it was
+    std::fs::create_dir_all(s.temp_dir()).unwrap();
+    let tmp = tempfile::NamedTempFile::new_in(s.temp_dir()).unwrap();
+    std::fs::write(tmp.path(), b"rendered").unwrap();
+    let (at, path) = (tmp.path().to_owned(), tmp.into_temp_path());
+    s.put_temp_file("a/text.json", path).unwrap();
+    assert_eq!(
+        s.get("a/text.json").unwrap().as_deref(),
+        Some(&b"rendered"[..])
+    );
+    assert!(!at.exists());
+    let keys = s.list("").unwrap();
+    assert_eq!(
+        keys.iter().filter(|k| k.contains("text")).count(),
+        1,
+        "{keys:?}"
+    );
     for k in s.list("").unwrap() {
         s.delete(&k).unwrap();
     }

@@ -224,7 +224,7 @@ fn the_text_file_written_as_rendered_reads_back_as_the_text() {
             let (r, file) = render_transcript(
                 f,
                 SizeChoice::default(),
-                TextFile::with_limits(limit, limit).unwrap(),
+                TextFile::with_limits(&std::env::temp_dir(), limit, limit).unwrap(),
             )
             .unwrap();
             let path = file.finish(&src, Some(r.width), &r.summary).unwrap();
