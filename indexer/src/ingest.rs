@@ -656,18 +656,53 @@ fn finish_decoded(store: &dyn Store, name: &str, mut out: Decoded, report: &mut 
     }
 }
 
-/// Every fact in the store.
+/// Where the facts read so far are kept together, with the keys of the fact files they came
+/// from: a rebuild reads only the fact files that came since (fact files are named by their
+/// content, so a key never changes what it holds).
+pub const FACTS_SNAPSHOT: &str = "state/facts.json.gz";
+
+#[derive(Default, Serialize, Deserialize)]
+struct FactsSnapshot {
+    /// the fact files folded in, sorted
+    keys: Vec<String>,
+    facts: Vec<Fact>,
+}
+
+fn read_snapshot(store: &dyn Store) -> Option<FactsSnapshot> {
+    let bytes = store.get(FACTS_SNAPSHOT).ok()??;
+    serde_json::from_reader(flate2::read::GzDecoder::new(&bytes[..])).ok()
+}
+
+/// Every fact in the store: the snapshot's, and those of the fact files that came since;
+/// the snapshot is brought up to date. A snapshot that cannot be read, or that names a fact
+/// file no longer in the store, is made again from every fact file.
 pub fn load_facts(store: &dyn Store) -> io::Result<Vec<Fact>> {
-    let mut facts = Vec::new();
-    for key in store.list("facts/")? {
-        let Some(bytes) = store.get(&key)? else {
+    let keys = store.list("facts/")?;
+    let mut snap = read_snapshot(store).unwrap_or_default();
+    if snap.keys.iter().any(|k| keys.binary_search(k).is_err()) {
+        snap = FactsSnapshot::default();
+    }
+    let new: Vec<&String> = keys
+        .iter()
+        .filter(|k| snap.keys.binary_search(k).is_err())
+        .collect();
+    if new.is_empty() {
+        return Ok(snap.facts);
+    }
+    for key in new {
+        let Some(bytes) = store.get(key)? else {
             continue;
         };
         let mut v: Vec<Fact> = serde_json::from_slice(&bytes)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{key}: {e}")))?;
-        facts.append(&mut v);
+        snap.facts.append(&mut v);
+        snap.keys.push(key.clone());
     }
-    Ok(facts)
+    snap.keys.sort();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    serde_json::to_writer(&mut gz, &snap)?;
+    store.put(FACTS_SNAPSHOT, &gz.finish()?)?;
+    Ok(snap.facts)
 }
 
 pub fn load_records(store: &dyn Store) -> io::Result<Vec<SessionRecord>> {

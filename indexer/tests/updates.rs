@@ -5,7 +5,7 @@ use serde_json::json;
 use ssm_audit_indexer::correlate::CorrelateOptions;
 use ssm_audit_indexer::index::{self, Filters};
 use ssm_audit_indexer::ingest::{self, IngestReport};
-use ssm_audit_indexer::store::LocalStore;
+use ssm_audit_indexer::store::{LocalStore, Store};
 
 use crate::common::data;
 
@@ -93,4 +93,120 @@ fn an_index_updated_batch_by_batch_answers_as_one_built_afresh() {
     // the audit session, indexed once without its transcript and again with it: found once
     assert_eq!(a[0].len(), 1, "{:?}", a[0]);
     assert!(a[1].len() >= 3, "{:?}", a[1]);
+}
+
+/// A folder store that counts the fact files read.
+struct Counting {
+    inner: LocalStore,
+    fact_reads: std::sync::atomic::AtomicUsize,
+}
+
+impl ssm_audit_indexer::store::Store for Counting {
+    fn get(&self, key: &str) -> std::io::Result<Option<Vec<u8>>> {
+        if key.starts_with("facts/") {
+            self.fact_reads
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        self.inner.get(key)
+    }
+    fn put(&self, key: &str, bytes: &[u8]) -> std::io::Result<()> {
+        self.inner.put(key, bytes)
+    }
+    fn list(&self, prefix: &str) -> std::io::Result<Vec<String>> {
+        self.inner.list(prefix)
+    }
+    fn delete(&self, key: &str) -> std::io::Result<()> {
+        self.inner.delete(key)
+    }
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+    fn get_tagged(&self, key: &str) -> std::io::Result<Option<(Vec<u8>, String)>> {
+        self.inner.get_tagged(key)
+    }
+    fn put_if(
+        &self,
+        key: &str,
+        bytes: &[u8],
+        expect: ssm_audit_indexer::store::Expect<'_>,
+    ) -> std::io::Result<Option<String>> {
+        self.inner.put_if(key, bytes, expect)
+    }
+}
+
+fn sorted_facts(store: &dyn ssm_audit_indexer::store::Store) -> Vec<String> {
+    let mut v: Vec<String> = ingest::load_facts(store)
+        .unwrap()
+        .iter()
+        .map(|f| serde_json::to_string(f).unwrap())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn facts_are_read_once_then_kept_in_a_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Counting {
+        inner: LocalStore::open(dir.path()).unwrap(),
+        fact_reads: Default::default(),
+    };
+    let trail = input("data/samples/cloudtrail_StartSession_AssumedRole_SSO_panther_test.json");
+    let dash = input("recordings/dash-80x24/session.log");
+    let audit = input("recordings/bash5-audit-100x30/session.log");
+    ingest_all(&store.inner, &[trail, dash]);
+    let first = sorted_facts(&store);
+    assert_eq!(
+        store.fact_reads.load(std::sync::atomic::Ordering::Relaxed),
+        2,
+        "every fact file, once"
+    );
+    assert!(store.inner.get(ingest::FACTS_SNAPSHOT).unwrap().is_some());
+    assert_eq!(sorted_facts(&store), first);
+    assert_eq!(
+        store.fact_reads.load(std::sync::atomic::Ordering::Relaxed),
+        2,
+        "nothing new: the snapshot only"
+    );
+
+    ingest_all(&store.inner, &[audit]);
+    let second = sorted_facts(&store);
+    assert_eq!(
+        store.fact_reads.load(std::sync::atomic::Ordering::Relaxed),
+        3,
+        "only the new fact file"
+    );
+    assert_eq!(second.len(), first.len() + 1);
+
+    // a snapshot that cannot be read, or that names a fact file gone from the store, is
+    // made again from the fact files
+    store
+        .inner
+        .put(ingest::FACTS_SNAPSHOT, b"not gzip")
+        .unwrap();
+    assert_eq!(sorted_facts(&store), second);
+    assert_eq!(
+        store.fact_reads.load(std::sync::atomic::Ordering::Relaxed),
+        6
+    );
+    let gone = store.inner.list("facts/").unwrap().pop().unwrap();
+    store.inner.delete(&gone).unwrap();
+    let third = sorted_facts(&store);
+    assert_eq!(
+        store.fact_reads.load(std::sync::atomic::Ordering::Relaxed),
+        8
+    );
+    assert!(third.len() < second.len());
+    let fresh = tempfile::tempdir().unwrap();
+    for k in store.inner.list("facts/").unwrap() {
+        let bytes = store.inner.get(&k).unwrap().unwrap();
+        LocalStore::open(fresh.path())
+            .unwrap()
+            .put(&k, &bytes)
+            .unwrap();
+    }
+    assert_eq!(
+        third,
+        sorted_facts(&LocalStore::open(fresh.path()).unwrap())
+    );
 }
