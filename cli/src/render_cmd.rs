@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use ssm_audit_indexer::escape::{escape_text, json_safe};
-use ssm_audit_indexer::render::{AlternateScreen, Sink};
+use ssm_audit_indexer::render::{AlternateScreen, Command, Sink};
 use ssm_audit_indexer::transcript::{render_transcript, Rendered, SizeChoice};
 
 #[derive(clap::Args, Debug)]
@@ -178,13 +178,29 @@ fn write_json(out: &mut dyn Write, r: &Rendered, spool: JsonSpool) -> Result<()>
     out.write_all(b",\"lines\":[")?;
     copy_spool(spool.lines, &mut out)?;
     out.write_all(b"],\"commands\":")?;
-    out.write_all(json_safe(&serde_json::to_string(&r.summary.commands)?).as_bytes())?;
+    write_commands(&mut out, &r.summary.commands)?;
     out.write_all(b",\"cancelled\":")?;
-    out.write_all(json_safe(&serde_json::to_string(&r.summary.cancelled)?).as_bytes())?;
+    write_commands(&mut out, &r.summary.cancelled)?;
+    if r.summary.commands_dropped > 0 {
+        write!(out, ",\"commands_dropped\":{}", r.summary.commands_dropped)?;
+    }
     out.write_all(b",\"alternate_screens\":[")?;
     copy_spool(spool.alt, &mut out)?;
     out.write_all(b"]}\n")?;
     out.flush()?;
+    Ok(())
+}
+
+/// A JSON array of commands, written one at a time (there can be many).
+fn write_commands(out: &mut impl Write, commands: &[Command]) -> Result<()> {
+    out.write_all(b"[")?;
+    for (i, c) in commands.iter().enumerate() {
+        if i > 0 {
+            out.write_all(b",")?;
+        }
+        out.write_all(json_safe(&serde_json::to_string(c)?).as_bytes())?;
+    }
+    out.write_all(b"]")?;
     Ok(())
 }
 
