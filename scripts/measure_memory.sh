@@ -9,6 +9,12 @@ for sz in 28 30 32; do
     /usr/bin/time -f "%M KiB peak RSS, %e s" target/release/ssm-audit render - 2>&1 >/dev/null |
     sed "s/^/$((1 << (sz - 20))) MiB: /"
 done
+# the same with every command kept and the text as JSON (commands are kept to 16 MiB)
+for flag in --commands --json; do
+  python3 scripts/gen_transcript.py $((1 << 30)) |
+    /usr/bin/time -f "%M KiB peak RSS, %e s" target/release/ssm-audit render $flag - 2>&1 >/dev/null |
+    sed "s/^/1024 MiB, render $flag: /"
+done
 
 # ingest: what ssm-audit-ingest-s3 does with the object it streamed to /tmp (render as read,
 # text to a temporary file; target: well inside a 512 MB function), then the CLI's ingest,
