@@ -75,7 +75,11 @@ pub fn split_session_id(id: &str) -> Option<(&str, &str)> {
 pub fn session_id_from_s3_key(key: &str) -> Option<String> {
     let key = url_decode(key);
     let name = key.rsplit('/').next()?;
-    let id = name.strip_suffix(".log")?;
+    // a copy someone gzipped keeps its name under the `.gz`
+    let id = name
+        .strip_suffix(".gz")
+        .unwrap_or(name)
+        .strip_suffix(".log")?;
     split_session_id(id).map(|_| id.to_owned())
 }
 

@@ -562,6 +562,22 @@ pub fn ingest_file_named(
             finish_decoded(store, name, out, report);
         }
         Format::Transcript if !gzip => ingest_transcript_file(store, path, name, report)?,
+        Format::Transcript => {
+            // unzipped to a file of the store's first, so it is never held whole either
+            let dir = store.temp_dir();
+            std::fs::create_dir_all(&dir)?;
+            let mut plain = tempfile::NamedTempFile::new_in(&dir)?;
+            let unzipped = formats::open_maybe_gzip(std::fs::File::open(path)?)
+                .and_then(|mut r| io::copy(&mut r, plain.as_file_mut()));
+            if let Err(e) = unzipped {
+                report.inputs_read += 1;
+                report
+                    .failed
+                    .push(io_bad(name, format!("not readable gzip: {e}")));
+                return Ok(());
+            }
+            ingest_transcript_file(store, plain.path(), name, report)?
+        }
         _ => ingest_input(store, name, std::fs::read(path)?, report),
     }
     Ok(())

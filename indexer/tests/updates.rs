@@ -210,3 +210,42 @@ fn facts_are_read_once_then_kept_in_a_snapshot() {
         sorted_facts(&LocalStore::open(fresh.path()).unwrap())
     );
 }
+
+#[test]
+fn a_gzipped_transcript_ingests_as_the_plain_one() {
+    let rec = std::fs::read(data("recordings/bash5-ubuntu-80x24/session.log")).unwrap();
+    let sid = ssm_audit_indexer::transcript::header_of(&rec)
+        .session_id
+        .unwrap();
+    let files = tempfile::tempdir().unwrap();
+    let plain = files.path().join(format!("{sid}.log"));
+    std::fs::write(&plain, &rec).unwrap();
+    let zipped = files.path().join(format!("{sid}.log.gz"));
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, &rec).unwrap();
+    std::fs::write(&zipped, gz.finish().unwrap()).unwrap();
+    let results: Vec<_> = [plain, zipped]
+        .iter()
+        .map(|file| {
+            let dir = tempfile::tempdir().unwrap();
+            let store = LocalStore::open(dir.path()).unwrap();
+            let mut r = IngestReport::default();
+            ingest::ingest_file(&store, file, &mut r).unwrap();
+            assert!(r.failed.is_empty() && r.facts == 1, "{r:?}");
+            let records = ingest::rebuild(
+                &store,
+                &dir.path().join("index"),
+                &CorrelateOptions::default(),
+            )
+            .unwrap();
+            let text = ingest::load_text(&store, &sid).unwrap().unwrap();
+            // the unzipped file was temporary
+            let left = std::fs::read_dir(dir.path().join(".tmp")).map_or(0, |d| d.count());
+            assert_eq!(left, 0);
+            (serde_json::to_value(&records).unwrap(), text)
+        })
+        .collect();
+    assert_eq!(results[0].1, results[1].1);
+    assert!(!results[0].1.commands.is_empty());
+    assert_eq!(results[0].0, results[1].0);
+}
