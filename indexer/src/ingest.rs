@@ -540,10 +540,7 @@ pub fn ingest_file_named(
     let peek = formats::open_maybe_gzip(std::fs::File::open(path)?)
         .and_then(|r| r.take(64 << 10).read_to_end(&mut head));
     if let Err(e) = peek {
-        report.inputs_read += 1;
-        report
-            .failed
-            .push(io_bad(name, format!("not readable gzip: {e}")));
+        not_gzip(report, name, e);
         return Ok(());
     }
     let gzip = {
@@ -570,17 +567,22 @@ pub fn ingest_file_named(
             let unzipped = formats::open_maybe_gzip(std::fs::File::open(path)?)
                 .and_then(|mut r| io::copy(&mut r, plain.as_file_mut()));
             if let Err(e) = unzipped {
-                report.inputs_read += 1;
-                report
-                    .failed
-                    .push(io_bad(name, format!("not readable gzip: {e}")));
-                return Ok(());
+                not_gzip(report, name, e);
+        return Ok(());
             }
             ingest_transcript_file(store, plain.path(), name, report)?
         }
         _ => ingest_input(store, name, std::fs::read(path)?, report),
     }
     Ok(())
+}
+
+/// An input read, and failed: its gzip cannot be read.
+fn not_gzip(report: &mut IngestReport, name: &str, e: io::Error) {
+    report.inputs_read += 1;
+    report
+        .failed
+        .push(io_bad(name, format!("not readable gzip: {e}")));
 }
 
 /// A transcript file, never held whole: hashed and rendered as it is read, its copy stored
