@@ -444,17 +444,35 @@ fn for_each_in<R: Read>(
 
 /// A CloudTrail trail file (`{"Records":[...]}`), read one record at a time.
 pub fn decode_trail_file<R: Read>(source: &str, reader: R, out: &mut Decoded) {
+    decode_trail_file_in_parts(source, reader, out, usize::MAX, &mut |_| {})
+}
+
+/// [`decode_trail_file`], handing the facts to `part` whenever `part_size` of them are
+/// decoded (and leaving the rest in `out`), so memory follows the largest record, not the
+/// file, however many of its records are Session Manager's.
+pub fn decode_trail_file_in_parts<R: Read>(
+    source: &str,
+    reader: R,
+    out: &mut Decoded,
+    part_size: usize,
+    part: &mut dyn FnMut(Vec<Fact>),
+) {
     if source.contains("/CloudTrail-Digest/") || source.contains("/CloudTrail-Insight/") {
         out.skipped_why = Some("CloudTrail digest or insight file".into());
         return;
     }
-    let mut f = |i: usize, v: Result<Value, String>| match v {
-        Ok(rec) => push_cloudtrail(out, source, Some(i), &rec),
-        Err(e) => out.bad.push(BadRecord {
-            input: source.to_owned(),
-            index: Some(i),
-            reason: e,
-        }),
+    let mut f = |i: usize, v: Result<Value, String>| {
+        match v {
+            Ok(rec) => push_cloudtrail(out, source, Some(i), &rec),
+            Err(e) => out.bad.push(BadRecord {
+                input: source.to_owned(),
+                index: Some(i),
+                reason: e,
+            }),
+        }
+        if out.facts.len() >= part_size {
+            part(std::mem::take(&mut out.facts));
+        }
     };
     if let Err(e) = for_each_in(reader, Some("Records"), &mut f) {
         out.bad(source, None, format!("not a readable trail file: {e}"));

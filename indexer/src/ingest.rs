@@ -551,11 +551,18 @@ pub fn ingest_file_named(
         Format::TrailFile => {
             report.inputs_read += 1;
             let mut out = Decoded::default();
-            formats::decode_trail_file(
+            let mut parts = 0usize;
+            formats::decode_trail_file_in_parts(
                 name,
                 formats::open_maybe_gzip(std::fs::File::open(path)?)?,
                 &mut out,
+                FACTS_PER_FILE,
+                &mut |facts| {
+                    parts += facts.len();
+                    put_facts(store, name, &facts, report);
+                },
             );
+            report.facts += parts;
             finish_decoded(store, name, out, report);
         }
         Format::Transcript if !gzip => ingest_transcript_file(store, path, name, report)?,
@@ -568,7 +575,7 @@ pub fn ingest_file_named(
                 .and_then(|mut r| io::copy(&mut r, plain.as_file_mut()));
             if let Err(e) = unzipped {
                 not_gzip(report, name, e);
-        return Ok(());
+                return Ok(());
             }
             ingest_transcript_file(store, plain.path(), name, report)?
         }
@@ -661,10 +668,19 @@ fn finish_decoded(store: &dyn Store, name: &str, mut out: Decoded, report: &mut 
     report.records_skipped += out.skipped;
     report.failed.extend(out.bad);
     report.facts += out.facts.len();
-    if out.facts.is_empty() {
+    put_facts(store, name, &out.facts, report);
+}
+
+/// Facts of one input are written in files of at most this many (a large trail file gives
+/// several), so an input's facts are never all in memory.
+pub const FACTS_PER_FILE: usize = 10_000;
+
+/// Keep facts of the input `name` in a fact file named by the input and the facts.
+fn put_facts(store: &dyn Store, name: &str, facts: &[Fact], report: &mut IngestReport) {
+    if facts.is_empty() {
         return;
     }
-    let json = serde_json::to_vec(&out.facts).expect("facts serialise");
+    let json = serde_json::to_vec(facts).expect("facts serialise");
     let key = format!("facts/{}-{}.json", fnv(name.as_bytes()), fnv(&json));
     if let Err(e) = store.put(&key, &json) {
         report.failed.push(io_bad(

@@ -533,7 +533,10 @@ fn a_large_trail_file_is_read_one_record_at_a_time() {
     let rec = rec.to_string();
     let n = (20 << 20) / rec.len();
     let mut out = Decoded::default();
-    formats::decode_trail_file(
+    // the facts leave in parts: never more than a part's worth held
+    let (mut parts, mut total, part_size) = (0, 0, 1000);
+    let mut ids = std::collections::HashSet::new();
+    formats::decode_trail_file_in_parts(
         "big.json",
         Gen {
             n,
@@ -543,8 +546,18 @@ fn a_large_trail_file_is_read_one_record_at_a_time() {
             rec,
         },
         &mut out,
+        part_size,
+        &mut |facts| {
+            assert_eq!(facts.len(), part_size);
+            parts += 1;
+            total += facts.len();
+            ids.extend(facts.into_iter().map(|f| f.key));
+        },
     );
-    assert_eq!(out.facts.len(), n);
+    assert!(out.facts.len() < part_size);
+    total += out.facts.len();
+    ids.extend(out.facts.iter().map(|f| f.key.clone()));
+    assert_eq!((parts, total, ids.len()), (n / part_size, n, n));
     assert!(out.bad.is_empty());
 }
 
