@@ -728,6 +728,20 @@ fn working_hours_and_user_rules() {
     // local 10:00, 11:00, 12:00 on a Friday: the 10:00 and 11:00 sessions are inside 10-18;
     // at UTC+1 the 09:00 UTC session starts at 10:00 local, so all three are inside
     assert!(off.is_empty(), "{off:?}");
+    // a named zone: Paris is UTC+1 in November, so the same
+    let v: serde_json::Value = serde_json::from_slice(
+        &report(&data, "json", &["--hours", "10-18", "--tz", "Europe/Paris"]).stdout,
+    )
+    .unwrap();
+    assert_eq!(v["working_hours"]["offset"], "Europe/Paris");
+    assert_eq!(v["outside_working_hours"], serde_json::json!([]));
+    let o = report(&data, "json", &["--tz", "Mars/Olympus"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("--tz") && err.contains("Europe/Paris"),
+        "{err}"
+    );
     let v: serde_json::Value =
         serde_json::from_slice(&report(&data, "json", &["--hours", "10-18"]).stdout).unwrap();
     let off: Vec<&str> = v["outside_working_hours"]

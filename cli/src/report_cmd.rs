@@ -34,7 +34,8 @@ pub struct ReportArgs {
     /// A TOML rule file laid over the default rules (same id replaces; enabled = false removes)
     #[arg(long)]
     pub rules: Option<PathBuf>,
-    /// The working-hours time zone as an offset: UTC, +02:00, -05:00
+    /// The time zone of working hours: UTC, an offset (+02:00, -05:00) or an IANA zone
+    /// (Europe/Paris), whose offset follows daylight saving time
     #[arg(long, default_value = "UTC")]
     pub tz: String,
     /// Working hours, local: START-END in whole hours
@@ -77,7 +78,7 @@ pub fn run(data: &DataArgs, args: &ReportArgs, out: &mut dyn Write) -> Result<bo
     let opts = ReportOptions {
         since,
         until,
-        offset: report::parse_offset(&args.tz).map_err(|e| anyhow!("--tz {e}"))?,
+        zone: report::Zone::parse(&args.tz).map_err(|e| anyhow!("--tz {e}"))?,
         start_hour,
         end_hour,
         days: report::parse_days(&args.days).map_err(|e| anyhow!("--days {e}"))?,

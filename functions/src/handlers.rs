@@ -437,7 +437,8 @@ pub fn published_records(
 /// `ssm-audit-report`: on a schedule, the report of the last whole period in every format,
 /// written to `reports/<period>/report.{html,md,csv,json}` in the store; running it again for
 /// the same period writes the same files. The event says which period:
-/// `{"period": "daily"|"weekly", "tz": "+01:00", "at": "<RFC 3339>"}` (`tz` defaults to
+/// `{"period": "daily"|"weekly", "tz": "Europe/Paris", "at": "<RFC 3339>"}` (`tz` an IANA zone or
+/// an offset like `+01:00`) (`tz` defaults to
 /// `SSM_AUDIT_REPORT_TZ`, else UTC; `at` to now). Working hours and days come from
 /// `SSM_AUDIT_WORK_HOURS` (8-18) and `SSM_AUDIT_WORK_DAYS` (mon-fri).
 pub async fn report(ctx: &Ctx, event: LambdaEvent<Value>) -> Result<Value> {
@@ -450,12 +451,12 @@ pub async fn report(ctx: &Ctx, event: LambdaEvent<Value>) -> Result<Value> {
         .get("tz")
         .and_then(Value::as_str)
         .map_or_else(|| env("SSM_AUDIT_REPORT_TZ", "UTC"), str::to_owned);
-    let offset = report::parse_offset(&tz).map_err(|e| anyhow!("tz {e}"))?;
+    let zone = report::Zone::parse(&tz).map_err(|e| anyhow!("tz {e}"))?;
     let at = match p.get("at").and_then(Value::as_str) {
         Some(t) => ssm_audit_indexer::time::parse_time(t).with_context(|| format!("at {t:?}"))?,
         None => time::OffsetDateTime::now_utc(),
     };
-    let (since, until, name) = report::last_period(period, at, offset);
+    let (since, until, name) = report::last_period(period, at, &zone);
     let (start_hour, end_hour) =
         report::parse_hours(&env("SSM_AUDIT_WORK_HOURS", "8-18")).map_err(|e| anyhow!(e))?;
     let days =
@@ -463,7 +464,7 @@ pub async fn report(ctx: &Ctx, event: LambdaEvent<Value>) -> Result<Value> {
     let opts = ReportOptions {
         since,
         until,
-        offset,
+        zone,
         start_hour,
         end_hour,
         days,

@@ -121,7 +121,7 @@ impl Rules {
 /// When people are expected to work.
 #[derive(Clone, Debug, Serialize)]
 pub struct WorkingHours {
-    /// offset of the report's time zone
+    /// the report's time zone: a UTC offset (`+02:00`) or an IANA name (`Europe/Paris`)
     pub offset: String,
     pub start_hour: u8,
     pub end_hour: u8,
@@ -131,7 +131,7 @@ pub struct WorkingHours {
 pub struct ReportOptions {
     pub since: OffsetDateTime,
     pub until: OffsetDateTime,
-    pub offset: UtcOffset,
+    pub zone: Zone,
     pub start_hour: u8,
     pub end_hour: u8,
     pub days: Vec<Weekday>,
@@ -346,7 +346,7 @@ pub fn build(
     let outside_working_hours: Vec<OffHours> = sessions
         .iter()
         .filter_map(|r| {
-            let local = started(r)?.to_offset(o.offset);
+            let local = o.zone.local(started(r)?);
             let inside = o.days.contains(&local.weekday())
                 && (o.start_hour..o.end_hour).contains(&local.hour());
             (!inside).then(|| OffHours {
@@ -460,16 +460,11 @@ pub fn build(
         risky_commands: risky_commands.len(),
         outside_working_hours: outside_working_hours.len(),
     };
-    let off = o.offset;
     Report {
         since: rfc3339(o.since),
         until: rfc3339(o.until),
         working_hours: WorkingHours {
-            offset: format!(
-                "{:+03}:{:02}",
-                off.whole_hours(),
-                off.minutes_past_hour().abs()
-            ),
+            offset: o.zone.name().to_owned(),
             start_hour: o.start_hour,
             end_hour: o.end_hour,
             days: o.days.iter().map(|d| d.to_string()).collect(),
@@ -984,6 +979,77 @@ mod tests {
     }
 }
 
+/// A report's time zone: a fixed UTC offset, or an IANA zone whose offset follows daylight
+/// saving time (from the time zone database built into the binary, so a Lambda needs none).
+#[derive(Clone, Debug)]
+pub struct Zone {
+    name: String,
+    tz: jiff::tz::TimeZone,
+}
+
+impl Zone {
+    pub fn utc() -> Zone {
+        Zone::fixed(UtcOffset::UTC)
+    }
+
+    pub fn fixed(offset: UtcOffset) -> Zone {
+        let name = format!(
+            "{:+03}:{:02}",
+            offset.whole_hours(),
+            offset.minutes_past_hour().abs()
+        );
+        let tz = jiff::tz::Offset::from_seconds(offset.whole_seconds())
+            .map_or(jiff::tz::TimeZone::UTC, jiff::tz::TimeZone::fixed);
+        Zone { name, tz }
+    }
+
+    /// `UTC`, an offset (`+02:00`, `-05:30`, `+2`) or an IANA zone (`Europe/Paris`).
+    pub fn parse(s: &str) -> Result<Zone, String> {
+        if let Ok(offset) = parse_offset(s) {
+            return Ok(Zone::fixed(offset));
+        }
+        match jiff::tz::TimeZone::get(s) {
+            Ok(tz) => Ok(Zone {
+                name: s.to_owned(),
+                tz,
+            }),
+            Err(_) => Err(format!(
+                "{s:?}: use UTC, an offset like +02:00, or a time zone like Europe/Paris"
+            )),
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The zone's offset from UTC at `t`.
+    pub fn offset_at(&self, t: OffsetDateTime) -> UtcOffset {
+        jiff::Timestamp::from_second(t.unix_timestamp())
+            .ok()
+            .and_then(|ts| UtcOffset::from_whole_seconds(self.tz.to_offset(ts).seconds()).ok())
+            .unwrap_or(UtcOffset::UTC)
+    }
+
+    /// `t` as the zone's local time.
+    pub fn local(&self, t: OffsetDateTime) -> OffsetDateTime {
+        t.to_offset(self.offset_at(t))
+    }
+
+    /// The instant `date` begins in the zone: its local midnight, or the first instant after
+    /// it where a clock change skips midnight.
+    pub fn start_of(&self, date: time::Date) -> OffsetDateTime {
+        let civil = jiff::civil::date(date.year() as i16, date.month() as i8, date.day() as i8)
+            .at(0, 0, 0, 0);
+        self.tz
+            .to_ambiguous_timestamp(civil)
+            .compatible()
+            .ok()
+            .and_then(|ts| OffsetDateTime::from_unix_timestamp(ts.as_second()).ok())
+            .map_or_else(|| date.midnight().assume_utc(), |t| self.local(t))
+    }
+}
+
 /// A time zone as a UTC offset: `UTC`, `Z`, `+02:00`, `-05:30`, `+2`.
 pub fn parse_offset(s: &str) -> Result<UtcOffset, String> {
     let bad = || format!("{s:?}: use UTC or an offset like +02:00");
@@ -1055,22 +1121,26 @@ pub enum Period {
 pub fn last_period(
     period: Period,
     at: OffsetDateTime,
-    offset: UtcOffset,
+    zone: &Zone,
 ) -> (OffsetDateTime, OffsetDateTime, String) {
-    let local = at.to_offset(offset);
-    let midnight = local.replace_time(time::Time::MIDNIGHT);
+    let local = zone.local(at);
+    let today = local.date();
+    let day = time::Duration::days(1);
     match period {
         Period::Daily => {
-            let since = midnight - time::Duration::days(1);
-            let d = since.date();
-            (since, midnight, format!("daily/{d}"))
+            let d = today - day;
+            (zone.start_of(d), zone.start_of(today), format!("daily/{d}"))
         }
         Period::Weekly => {
-            let monday = midnight
-                - time::Duration::days(i64::from(local.weekday().number_days_from_monday()));
-            let since = monday - time::Duration::days(7);
-            let (y, w, _) = since.date().to_iso_week_date();
-            (since, monday, format!("weekly/{y}-W{w:02}"))
+            let monday: time::Date =
+                today - day * i32::from(local.weekday().number_days_from_monday());
+            let first: time::Date = monday - day * 7;
+            let (y, w, _) = first.to_iso_week_date();
+            (
+                zone.start_of(first),
+                zone.start_of(monday),
+                format!("weekly/{y}-W{w:02}"),
+            )
         }
     }
 }
@@ -1084,7 +1154,8 @@ mod period_tests {
     fn periods_are_whole_days_and_iso_weeks_in_the_time_zone() {
         // Monday 2026-11-23 00:30 in +02:00 is still Sunday in UTC
         let at = datetime!(2026-11-22 22:30 UTC);
-        let (s, u, name) = last_period(Period::Daily, at, offset!(+2));
+        let plus2 = Zone::fixed(offset!(+2));
+        let (s, u, name) = last_period(Period::Daily, at, &plus2);
         assert_eq!(
             (s, u),
             (
@@ -1093,7 +1164,7 @@ mod period_tests {
             )
         );
         assert_eq!(name, "daily/2026-11-22");
-        let (s, u, name) = last_period(Period::Weekly, at, offset!(+2));
+        let (s, u, name) = last_period(Period::Weekly, at, &plus2);
         assert_eq!(
             (s, u),
             (
@@ -1102,8 +1173,49 @@ mod period_tests {
             )
         );
         assert_eq!(name, "weekly/2026-W47");
-        let (_, _, name) = last_period(Period::Daily, at, UtcOffset::UTC);
+        let (_, _, name) = last_period(Period::Daily, at, &Zone::utc());
         assert_eq!(name, "daily/2026-11-21");
+    }
+
+    #[test]
+    fn a_named_zone_follows_daylight_saving_time() {
+        let paris = Zone::parse("Europe/Paris").unwrap();
+        // summer time ends on Sunday 2026-10-25: that day lasts 25 hours in Paris
+        let at = datetime!(2026-10-26 06:00 UTC);
+        let (s, u, name) = last_period(Period::Daily, at, &paris);
+        assert_eq!(name, "daily/2026-10-25");
+        assert_eq!(
+            (s, u),
+            (
+                datetime!(2026-10-24 22:00 UTC),
+                datetime!(2026-10-25 23:00 UTC)
+            )
+        );
+        assert_eq!(s.offset(), offset!(+2));
+        assert_eq!(u.offset(), offset!(+1));
+        // the week that holds the change: Monday 00:00 CEST to Monday 00:00 CET
+        let (s, u, name) = last_period(Period::Weekly, datetime!(2026-10-27 12:00 UTC), &paris);
+        assert_eq!(name, "weekly/2026-W43");
+        assert_eq!(
+            (s, u),
+            (
+                datetime!(2026-10-18 22:00 UTC),
+                datetime!(2026-10-25 23:00 UTC)
+            )
+        );
+        // 09:30 local is 07:30 UTC in summer and 08:30 UTC in winter
+        assert_eq!(paris.local(datetime!(2026-07-01 07:30 UTC)).hour(), 9);
+        assert_eq!(paris.local(datetime!(2026-12-01 08:30 UTC)).hour(), 9);
+        // New York's spring change skips 02:00, never midnight; a day begins at 00:00
+        let ny = Zone::parse("America/New_York").unwrap();
+        assert_eq!(
+            ny.start_of(time::macros::date!(2026 - 03 - 08)),
+            datetime!(2026-03-08 05:00 UTC)
+        );
+        assert!(Zone::parse("Mars/Olympus")
+            .unwrap_err()
+            .contains("Europe/Paris"));
+        assert_eq!(Zone::parse("+05:30").unwrap().name(), "+05:30");
     }
 
     #[test]
