@@ -129,22 +129,17 @@ impl TokenStream for AuditTokenStream<'_> {
                 continue;
             }
             // a word: letters and digits up to anything else or a CJK character
-            let mut end = start;
-            while end < bytes.len() && bytes[end].is_ascii_alphanumeric() {
-                end += 1;
-            }
-            let mut ascii = true;
-            if end < bytes.len() && bytes[end] >= 0x80 {
-                for (i, c) in self.text[end..].char_indices() {
-                    if !c.is_alphanumeric() || is_cjk(c) {
-                        end += i;
-                        break;
-                    }
-                    if i + c.len_utf8() == self.text.len() - end {
-                        end = self.text.len();
-                    }
-                    ascii &= c.is_ascii();
-                }
+            let mut end = bytes[start..]
+                .iter()
+                .position(|b| !b.is_ascii_alphanumeric())
+                .map_or(bytes.len(), |n| start + n);
+            // past the ASCII letters and digits, a non-ASCII character may go on the word
+            let ascii = bytes.get(end).is_none_or(|&b| b < 0x80);
+            if !ascii {
+                end = self.text[end..]
+                    .char_indices()
+                    .find(|&(_, c)| !c.is_alphanumeric() || is_cjk(c))
+                    .map_or(self.text.len(), |(i, _)| end + i);
             }
             self.at = end;
             self.emit(start, end);

@@ -5,6 +5,7 @@
 //! - `facts/<input>.json`: the facts one input gave, named by a hash of its name and content,
 //!   so ingesting the same input again writes the same object;
 //! - `transcripts/<sessionId>/<source>-<hash>.log`: transcript copies, the evidence itself;
+//! - `state/facts.json.gz`: every fact read so far, with the fact files it came from;
 //! - `records.json`: every session record, the result of the last correlation;
 //! - `text/<sessionId>/<copy>.json`: each copy rendered once, at ingest (the text of record
 //!   is picked from these: S3 first, then the CloudWatch upload, then the streamed lines).
@@ -50,29 +51,31 @@ pub struct SessionText {
     #[serde(default)]
     pub command_times: BTreeMap<u64, String>,
     /// lines past [`MAX_TEXT_BYTES`], counted but not kept (the copy keeps them)
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "crate::render::is_zero")]
     pub lines_dropped: u64,
     /// commands past the renderer's budget ([`crate::render::MAX_COMMAND_BYTES`])
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "crate::render::is_zero")]
     pub commands_dropped: u64,
     /// alternate-screen snapshots past [`MAX_ALT_TEXT_BYTES`]
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "crate::render::is_zero")]
     pub alternate_screens_dropped: u64,
-}
-
-fn is_zero(n: &u64) -> bool {
-    *n == 0
 }
 
 /// How much rendered text of one transcript copy is kept for search and `show`; past it lines
 /// are only counted, so a huge transcript ingests in bounded memory. The copy itself is kept
-/// whole, and every command is kept whatever its line.
+/// whole; commands are kept whatever their line, up to the renderer's
+/// [`crate::render::MAX_COMMAND_BYTES`].
 pub const MAX_TEXT_BYTES: usize = 64 << 20;
 
 /// What a line of text costs against [`MAX_TEXT_BYTES`]: its size once loaded (`show`,
 /// `search -C` and the indexer hold a copy's text in memory), so blank lines count too.
 fn line_cost(text: &str) -> usize {
     text.len() + std::mem::size_of::<String>()
+}
+
+/// What an alternate-screen snapshot costs against a text budget.
+fn screen_cost(screen: &AlternateScreen) -> usize {
+    screen.lines.iter().map(|l| line_cost(l)).sum()
 }
 
 /// How much of a copy's alternate-screen snapshots is kept (held in memory until the copy
@@ -145,9 +148,10 @@ impl TextFile {
         summary: &RenderSummary,
     ) -> io::Result<tempfile::TempPath> {
         use std::io::Write;
-        let pairs = |v: &[crate::render::Command]| -> Vec<(u64, String)> {
-            v.iter().map(|c| (c.line, c.text.clone())).collect()
-        };
+        // serialised as `SessionText`'s (line, text) pairs, borrowed, not copied
+        fn pairs(v: &[crate::render::Command]) -> Vec<(u64, &str)> {
+            v.iter().map(|c| (c.line, c.text.as_str())).collect()
+        }
         let screens = std::mem::take(&mut self.alternate_screens);
         let (dropped, alt_dropped) = (self.dropped, self.alt_dropped);
         self.write(|out| {
@@ -193,8 +197,7 @@ impl crate::render::Sink for TextFile {
     }
 
     fn alternate_screen(&mut self, screen: &AlternateScreen) {
-        let size: usize = screen.lines.iter().map(|l| l.len() + 24).sum();
-        self.alt_bytes = self.alt_bytes.saturating_add(size);
+        self.alt_bytes = self.alt_bytes.saturating_add(screen_cost(screen));
         if self.alt_bytes > self.limits.1 {
             self.alt_dropped += 1;
         } else {
@@ -221,8 +224,7 @@ impl crate::render::Sink for CappedSink {
         }
     }
     fn alternate_screen(&mut self, screen: &AlternateScreen) {
-        let size: usize = screen.lines.iter().map(|l| l.len() + 24).sum();
-        self.bytes += size;
+        self.bytes += screen_cost(screen);
         if self.bytes <= MAX_TEXT_BYTES {
             self.inner.alternate_screen(screen);
         }

@@ -157,7 +157,7 @@ pub struct RenderSummary {
     pub commands_dropped: u64,
 }
 
-fn is_zero(n: &u64) -> bool {
+pub(crate) fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
