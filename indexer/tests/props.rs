@@ -40,8 +40,40 @@ fn output_size(bytes: &[u8], cols: u16, rows: u16) -> usize {
     sink.lines.iter().map(|l| l.len() + 1).sum::<usize>() + alt + cmds
 }
 
+/// Shell-like output: runs of text and UTF-8 between controls and escape sequences, so the
+/// renderer's ground-state fast path is taken often and left at every kind of byte.
+fn shellish() -> impl Strategy<Value = Vec<u8>> {
+    let atom = prop_oneof![
+        3 => "[ -~]{0,100}".prop_map(String::into_bytes),
+        1 => "[ -~\u{e9}\u{301}\u{672c}\u{30c7}]{0,20}".prop_map(String::into_bytes),
+        2 => prop::sample::select(vec![
+            &b"\r\n"[..], b"\r", b"\n", b"\x08", b"\t", b"\x07", b"\x7f", b"\x1b[?2004h",
+            b"\x1b[?2004l\r", b"\x1b]0;user@host: ~\x07", b"\x1b]133;A\x1b\\", b"\x1b[01;32m",
+            b"\x1b[m", b"\x1b[K", b"\x1b[2J", b"\x1b[H", b"\x1b[3;5H", b"\x1b[4h", b"\x1b[4l",
+            b"\x1b(0", b"\x1b(B", b"\x1b[?1049h", b"\x1b[?1049l", b"\x1b[5@", b"\x1b[2P",
+            b"\x1b[?7l", b"\x1b[?7h", b"\x1b[2;10r", b"\x1bM", b"\x1b[1", b"\x18", b"\x1a",
+            b"\x1bP1$r\x1b\\", b"\x1b_apc\x1b\\", b"\x1b[?", b"\xc2\x9b", b"\xe6\x9c", b"\xff",
+        ].into_iter().map(|b| b.to_vec()).collect::<Vec<_>>()),
+        1 => any::<u8>().prop_map(|b| vec![b]),
+    ];
+    prop::collection::vec(atom, 0..200).prop_map(|v| v.concat())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn the_fast_path_renders_as_vte_alone(
+        bytes in prop_oneof![shellish(), terminalish()],
+        cols in 2u16..120,
+        cuts in prop::collection::vec(0usize..4096, 0..4),
+    ) {
+        let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(bytes.len())).collect();
+        cuts.sort_unstable();
+        let fast = render_with(&bytes, &cuts, cols, |r| r);
+        let vte_alone = render_with(&bytes, &[], cols, |r| r.without_fast_path());
+        prop_assert_eq!(fast, vte_alone);
+    }
 
     #[test]
     fn never_panics_and_output_is_bounded(bytes in terminalish(), cols in 2u16..200, rows in 2u16..60) {
@@ -73,6 +105,36 @@ fn render_pieces(bytes: &[u8], cuts: &[usize]) -> (String, Vec<String>) {
     }
     let (summary, sink) = r.finish();
     (format!("{summary:?}"), sink.lines)
+}
+
+/// Render `bytes` fed in pieces cut at `cuts` (sorted) at width `cols`, the renderer set up by
+/// `setup`: everything it produces, alternate screens included, as text.
+fn render_with(
+    bytes: &[u8],
+    cuts: &[usize],
+    cols: u16,
+    setup: impl FnOnce(
+        ssm_audit_indexer::render::Renderer<ssm_audit_indexer::render::VecSink>,
+    ) -> ssm_audit_indexer::render::Renderer<ssm_audit_indexer::render::VecSink>,
+) -> (String, Vec<String>, String) {
+    use ssm_audit_indexer::render::{RenderOptions, Renderer, VecSink};
+    let opts = RenderOptions {
+        cols,
+        rows: 6,
+        ..RenderOptions::default()
+    };
+    let mut r = setup(Renderer::new(opts, VecSink::default()));
+    let mut start = 0;
+    for &cut in cuts.iter().chain([&bytes.len()]) {
+        r.advance(&bytes[start..cut]);
+        start = cut;
+    }
+    let (summary, sink) = r.finish();
+    (
+        format!("{summary:?}"),
+        sink.lines,
+        format!("{:?}", sink.alternate_screens),
+    )
 }
 
 #[test]

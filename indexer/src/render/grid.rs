@@ -19,6 +19,9 @@ pub(crate) struct Row {
     pub len: u16,
     /// The text continues on the next row (an automatic wrap, not a line end).
     pub wrapped: bool,
+    /// A [`SPACER`] was written since the row was last cleared: printing must look for wide
+    /// characters it would cut.
+    pub spacers: bool,
 }
 
 impl Row {
@@ -28,6 +31,7 @@ impl Row {
             marks: Vec::new(),
             len: 0,
             wrapped: false,
+            spacers: false,
         }
     }
 
@@ -37,6 +41,7 @@ impl Row {
         self.marks.clear();
         self.len = 0;
         self.wrapped = false;
+        self.spacers = false;
     }
 
     /// Write `c` at `col`, dropping the marks the old character had.
@@ -97,6 +102,26 @@ impl Row {
         }
     }
 
+    /// Append the whole row's text, blanks included, as UTF-8 to `out`: the path every line of
+    /// output takes, so a row of ASCII is copied in one vectorised pass.
+    pub fn push_utf8(&self, out: &mut Vec<u8>) {
+        let cells = &self.cells[..self.len as usize];
+        if self.marks.is_empty() && is_ascii_text(cells) {
+            out.extend(cells.iter().map(|&c| c as u8));
+            return;
+        }
+        let mut buf = [0u8; 4];
+        for (col, &c) in cells.iter().enumerate() {
+            if c == SPACER {
+                continue;
+            }
+            out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+            for m in self.marks.iter().filter(|m| m.0 as usize == col) {
+                out.extend_from_slice(m.1.encode_utf8(&mut buf).as_bytes());
+            }
+        }
+    }
+
     pub fn is_blank(&self) -> bool {
         self.cells[..self.len as usize]
             .iter()
@@ -126,6 +151,14 @@ impl Row {
             out.truncate(start + trimmed);
         }
     }
+}
+
+/// Every cell holds an ASCII character (no [`SPACER`]): a branch-free scan, so it vectorises.
+fn is_ascii_text(cells: &[char]) -> bool {
+    let max = cells
+        .iter()
+        .fold(0u32, |m, &c| m.max((c as u32).wrapping_sub(1)));
+    max < 0x7f
 }
 
 /// One screen (primary or alternate). A ring of rows, so scrolling the whole screen moves
@@ -171,7 +204,12 @@ impl Grid {
             r.clear();
         }
         if top == 0 && bottom + 1 == self.rows.len() {
-            self.rows.rotate_left(n);
+            // the whole screen: the cleared rows move from the front of the ring to its back
+            for _ in 0..n {
+                if let Some(row) = self.rows.pop_front() {
+                    self.rows.push_back(row);
+                }
+            }
         } else {
             self.rows.make_contiguous()[top..=bottom].rotate_left(n);
         }

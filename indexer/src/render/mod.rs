@@ -12,6 +12,8 @@ mod grid;
 pub mod width;
 
 use grid::{Grid, Row, BLANK, SPACER};
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 /// A logical line longer than this is cut into pieces of this size (a single 100 MB line must
@@ -215,8 +217,9 @@ struct InputStart {
 struct Output<S> {
     sink: S,
     lines: u64,
-    /// A logical line whose first rows have scrolled off while it was still wrapping.
-    pending: String,
+    /// A logical line whose first rows have scrolled off while it was still wrapping: UTF-8,
+    /// cut only between rows.
+    pending: Vec<u8>,
     pending_open: bool,
     exit_code_line: Option<i32>,
     /// prompt-pattern candidates, used when the session shows no marker at all
@@ -228,7 +231,7 @@ struct Output<S> {
 impl<S: Sink> Output<S> {
     fn push_row(&mut self, row: &Row) {
         // untrimmed: a command line keeps the blanks that were typed at its end
-        row.push_text(0, &mut self.pending, false);
+        row.push_utf8(&mut self.pending);
         if row.wrapped {
             self.pending_open = true;
             if self.pending.len() > MAX_LINE_BYTES {
@@ -241,7 +244,12 @@ impl<S: Sink> Output<S> {
 
     fn end_line(&mut self) {
         self.lines += 1;
-        let text = std::mem::take(&mut self.pending);
+        let bytes = std::mem::take(&mut self.pending);
+        // whole rows of characters: always valid UTF-8
+        let text = match std::str::from_utf8(&bytes) {
+            Ok(text) => Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(&bytes),
+        };
         self.pending_open = false;
         if let Some(code) = text.strip_prefix("EXIT_CODE: ") {
             self.exit_code_line = code.trim().parse().ok();
@@ -264,7 +272,8 @@ impl<S: Sink> Output<S> {
             }
         }
         self.sink.line(self.lines, text.trim_end_matches(' '));
-        self.pending = text;
+        drop(text);
+        self.pending = bytes;
         self.pending.clear();
     }
 
@@ -286,6 +295,9 @@ pub struct Renderer<S: Sink> {
     /// An incomplete UTF-8 sequence held back from the end of the last buffer (see `advance`).
     carry: [u8; 4],
     carry_len: usize,
+    /// Take text in the ground state without vte (see [`Renderer::feed`]); off only to check
+    /// that it changes nothing.
+    fast_path: bool,
 }
 
 impl<S: Sink> Renderer<S> {
@@ -295,7 +307,15 @@ impl<S: Sink> Renderer<S> {
             term: Term::new(opts, sink),
             carry: [0; 4],
             carry_len: 0,
+            fast_path: true,
         }
+    }
+
+    /// Every byte through vte, as before the fast path: for tests that compare the two.
+    #[doc(hidden)]
+    pub fn without_fast_path(mut self) -> Self {
+        self.fast_path = false;
+        self
     }
 
     /// Feed the next bytes of the transcript; where the input is cut does not change the result.
@@ -322,15 +342,41 @@ impl<S: Sink> Renderer<S> {
                 return;
             }
             let fed = joined.len() - hold;
-            self.parser.advance(&mut self.term, &joined[..fed]);
+            self.feed(&joined[..fed]);
             self.carry_len = 0;
             bytes = &bytes[fed - c..];
         }
         let hold = incomplete_utf8_tail(bytes);
         let (now, later) = bytes.split_at(bytes.len() - hold);
-        self.parser.advance(&mut self.term, now);
+        self.feed(now);
         self.carry[..hold].copy_from_slice(later);
         self.carry_len = hold;
+    }
+
+    /// Hand `bytes` (whole UTF-8 sequences only) to the terminal. While vte is known to be in its
+    /// ground state, text and C0 controls, most of a shell's output, are taken here without
+    /// vte: a run of printable ASCII is written to the row at once instead of one character a
+    /// call. At the first byte that needs the parser (ESC, invalid UTF-8) the rest goes to vte,
+    /// which hands back as soon as a dispatch has returned it to its ground state
+    /// ([`Term::ground`]). What the terminal sees is the same either way.
+    fn feed(&mut self, bytes: &[u8]) {
+        if !self.fast_path {
+            self.parser.advance(&mut self.term, bytes);
+            return;
+        }
+        let mut i = 0;
+        while i < bytes.len() {
+            if self.term.ground {
+                i += self.term.ground_run(&bytes[i..]);
+                if i == bytes.len() {
+                    break;
+                }
+                self.term.ground = false;
+            }
+            i += self
+                .parser
+                .advance_until_terminated(&mut self.term, &bytes[i..]);
+        }
     }
 
     /// Render one line of a CloudWatch streamed `sessionData` array: the agent has already
@@ -369,6 +415,12 @@ fn incomplete_utf8_tail(bytes: &[u8]) -> usize {
 }
 
 struct Term<S: Sink> {
+    /// vte is in its ground state: set by the dispatches after which vte always is (a CSI or
+    /// ESC sequence, an OSC ended by BEL); cleared when bytes go to vte. While set,
+    /// [`Term::ground_run`] takes text and C0 controls itself. Not set after a print or an
+    /// execute: vte sends those from a run of text it has already read past, up to and
+    /// including the ESC that ends it.
+    ground: bool,
     out: Output<S>,
     primary: Grid,
     alt: Grid,
@@ -406,10 +458,11 @@ impl<S: Sink> Term<S> {
         let cols = opts.cols.clamp(2, MAX_COLS);
         let rows = opts.rows.clamp(2, MAX_ROWS);
         Term {
+            ground: true,
             out: Output {
                 sink,
                 lines: 0,
-                pending: String::new(),
+                pending: Vec::new(),
                 pending_open: false,
                 exit_code_line: None,
                 candidates: Vec::new(),
@@ -570,17 +623,88 @@ impl<S: Sink> Term<S> {
         } else {
             &mut self.primary.rows[r]
         };
-        let cells = &mut row.cells[col..col + 2];
-        if cells[0] == SPACER || cells[1] == SPACER || !row.marks.is_empty() {
+        if row.spacers || !row.marks.is_empty() {
             return false;
         }
-        cells[0] = c;
+        row.cells[col] = c;
         if col as u16 >= row.len {
             row.len = col as u16 + 1;
         }
         self.cur.col += 1;
         self.last_char = c;
         true
+    }
+
+    /// Text and C0 controls while vte is in its ground state, as vte would hand them over one by
+    /// one; returns how many bytes were taken (it stops at the first byte vte must see: ESC or
+    /// invalid UTF-8).
+    fn ground_run(&mut self, bytes: &[u8]) -> usize {
+        let printable = |b: &u8| (0x20..0x7f).contains(b);
+        let mut i = 0;
+        while let Some(&b) = bytes.get(i) {
+            if printable(&b) {
+                let n = bytes[i..].iter().position(|b| !printable(b));
+                let end = n.map_or(bytes.len(), |n| i + n);
+                self.print_ascii(&bytes[i..end]);
+                i = end;
+            } else if b < 0x20 && b != 0x1b {
+                vte::Perform::execute(self, b);
+                i += 1;
+            } else if b >= 0x7f {
+                // DEL and UTF-8 text go to `print` one character at a time, as vte sends them;
+                // invalid UTF-8 is left to vte, which has its own rules for it
+                let n = bytes[i..].iter().position(|&b| b < 0x7f);
+                let end = n.map_or(bytes.len(), |n| i + n);
+                let valid = match std::str::from_utf8(&bytes[i..end]) {
+                    Ok(text) => text,
+                    Err(e) => std::str::from_utf8(&bytes[i..i + e.valid_up_to()]).unwrap_or(""),
+                };
+                for c in valid.chars() {
+                    vte::Perform::print(self, c);
+                }
+                i += valid.len();
+                if i < end {
+                    break;
+                }
+            } else {
+                break;
+            }
+        }
+        i
+    }
+
+    /// Print a run of printable ASCII: the part that fits on the row before the last column is
+    /// copied at once when [`Term::print_fast`] would take each of its characters.
+    fn print_ascii(&mut self, mut run: &[u8]) {
+        while let Some((&first, rest)) = run.split_first() {
+            if !self.slow_print && !self.cur.pending_wrap {
+                let (r, col) = (self.cur.row as usize, self.cur.col as usize);
+                let k = run
+                    .len()
+                    .min((self.primary.cols as usize).saturating_sub(col + 1));
+                let row = if self.on_alt {
+                    &mut self.alt.rows[r]
+                } else {
+                    &mut self.primary.rows[r]
+                };
+                if k > 0 && !row.spacers && row.marks.is_empty() {
+                    let (now, later) = run.split_at(k);
+                    for (cell, &b) in row.cells[col..col + k].iter_mut().zip(now) {
+                        *cell = b as char;
+                    }
+                    row.len = row.len.max((col + k) as u16);
+                    self.cur.col = (col + k) as u16;
+                    self.last_char = now[k - 1] as char;
+                    run = later;
+                    continue;
+                }
+            }
+            let c = first as char;
+            if !self.print_fast(c) {
+                self.print_char(c);
+            }
+            run = rest;
+        }
     }
 
     #[inline(never)]
@@ -606,6 +730,7 @@ impl<S: Sink> Term<S> {
                 let (r, col) = (self.cur.row as usize, self.cur.col as usize);
                 let row = &mut self.grid().rows[r];
                 row.set(col, SPACER);
+                row.spacers = true;
                 row.len = row.len.max(col as u16 + 1);
                 self.wrap();
             } else {
@@ -631,6 +756,7 @@ impl<S: Sink> Term<S> {
         row.set(col, c);
         if w == 2 {
             row.set(col + 1, SPACER);
+            row.spacers = true;
         }
         let end = (col + w as usize) as u16;
         if end > row.len {
@@ -776,7 +902,7 @@ impl<S: Sink> Term<S> {
         let mut text = String::new();
         let mut r = if row < 0 {
             if self.out.pending_open {
-                text.push_str(&self.out.pending);
+                text.push_str(&String::from_utf8_lossy(&self.out.pending));
             }
             0
         } else {
@@ -1137,6 +1263,12 @@ impl<S: Sink> vte::Perform for Term<S> {
         }
     }
 
+    /// vte stops handing bytes over once it is back in its ground state: see `Renderer::feed`.
+    #[inline(always)]
+    fn terminated(&self) -> bool {
+        self.ground
+    }
+
     fn csi_dispatch(
         &mut self,
         params: &vte::Params,
@@ -1144,6 +1276,7 @@ impl<S: Sink> vte::Perform for Term<S> {
         ignore: bool,
         action: char,
     ) {
+        self.ground = true;
         if ignore {
             return;
         }
@@ -1297,6 +1430,7 @@ impl<S: Sink> vte::Perform for Term<S> {
     }
 
     fn esc_dispatch(&mut self, intermediates: &[u8], _ignore: bool, byte: u8) {
+        self.ground = true;
         match (intermediates, byte) {
             ([], b'7') => self.saved = self.cur,
             ([], b'8') => {
@@ -1319,7 +1453,11 @@ impl<S: Sink> vte::Perform for Term<S> {
         }
     }
 
-    fn osc_dispatch(&mut self, params: &[&[u8]], _bell_terminated: bool) {
+    fn osc_dispatch(&mut self, params: &[&[u8]], bell_terminated: bool) {
+        if bell_terminated {
+            // ended by ESC instead, vte is still in the `ESC \\` that ends it (an ESC dispatch)
+            self.ground = true;
+        }
         if let [b"133", kind, ..] = params {
             if let Some(&k) = kind.first() {
                 self.osc133(k);
