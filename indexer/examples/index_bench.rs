@@ -40,6 +40,10 @@ fn suffix(mut x: u64) -> String {
         .collect()
 }
 
+/// As the `ssm-audit` binary does.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let n: usize = args.next().map_or(1000, |s| s.parse().expect("SESSIONS"));

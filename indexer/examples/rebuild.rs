@@ -4,6 +4,10 @@ use ssm_audit_indexer::correlate::CorrelateOptions;
 use ssm_audit_indexer::ingest;
 use ssm_audit_indexer::store::LocalStore;
 
+/// As the `ssm-audit` binary does.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let dir = std::path::PathBuf::from(std::env::args().nth(1).ok_or("usage: rebuild DATA_DIR")?);
     let store = LocalStore::open(&dir)?;

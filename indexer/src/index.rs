@@ -243,12 +243,103 @@ pub fn open_or_create(dir: &Path) -> Result<(Index, Fields), IndexError> {
     Ok((index, fields))
 }
 
+/// A session's lines in one buffer, joined with `\n`: read from a stored text without an
+/// allocation a line, and a run of lines is one slice of it (a chunk document's text as is).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Lines {
+    text: String,
+    /// where each line ends in `text`
+    ends: Vec<usize>,
+}
+
+impl Lines {
+    pub fn push(&mut self, line: &str) {
+        if !self.ends.is_empty() {
+            self.text.push('\n');
+        }
+        self.text.push_str(line);
+        self.ends.push(self.text.len());
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Lines `from..to` (0-based, clamped), joined with `\n`.
+    pub fn slice(&self, from: usize, to: usize) -> &str {
+        let to = to.min(self.ends.len());
+        if from >= to {
+            return "";
+        }
+        let start = if from == 0 {
+            0
+        } else {
+            self.ends[from - 1] + 1
+        };
+        &self.text[start..self.ends[to - 1]]
+    }
+}
+
+impl<S: AsRef<str>> FromIterator<S> for Lines {
+    fn from_iter<I: IntoIterator<Item = S>>(iter: I) -> Lines {
+        let mut l = Lines::default();
+        for s in iter {
+            l.push(s.as_ref());
+        }
+        l
+    }
+}
+
+/// A JSON array of strings, each appended as it is read (serde_json hands over a borrowed or
+/// unescaped string; none is allocated).
+impl<'de> serde::Deserialize<'de> for Lines {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Lines, D::Error> {
+        struct Append<'a>(&'a mut Lines);
+        impl<'de> serde::de::DeserializeSeed<'de> for Append<'_> {
+            type Value = ();
+            fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+                d.deserialize_str(self)
+            }
+        }
+        impl serde::de::Visitor<'_> for Append<'_> {
+            type Value = ();
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a line of text")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<(), E> {
+                self.0.push(v);
+                Ok(())
+            }
+        }
+        struct Seq;
+        impl<'de> serde::de::Visitor<'de> for Seq {
+            type Value = Lines;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an array of lines")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Lines, A::Error> {
+                let mut lines = Lines::default();
+                while seq.next_element_seed(Append(&mut lines))?.is_some() {}
+                Ok(lines)
+            }
+        }
+        d.deserialize_seq(Seq)
+    }
+}
+
 /// One session's text and fields, to index.
 pub struct SessionDoc<'a> {
     pub session_id: &'a str,
-    pub lines: &'a [String],
-    /// 1-based numbers of the lines that were run as commands
-    pub commands: &'a std::collections::HashSet<u64>,
+    pub lines: &'a Lines,
+    /// 1-based numbers of the lines that were run as commands, ascending
+    pub commands: &'a [u64],
     pub principal: Option<&'a str>,
     pub target: Option<&'a str>,
     pub kind: &'a str,
@@ -262,20 +353,28 @@ pub fn add_session(w: &IndexWriter, f: &Fields, d: &SessionDoc<'_>) -> Result<()
         .start
         .and_then(parse_time)
         .map(|t| DateTime::from_timestamp_secs(t.unix_timestamp()));
-    for (c, chunk) in d.lines.chunks(CHUNK_LINES).enumerate() {
-        if chunk.iter().all(|l| l.trim().is_empty()) {
+    for from in (0..d.lines.len()).step_by(CHUNK_LINES) {
+        let to = (from + CHUNK_LINES).min(d.lines.len());
+        let chunk = d.lines.slice(from, to);
+        if chunk.trim().is_empty() {
             continue;
         }
-        let first = (c * CHUNK_LINES) as u64 + 1;
+        let first = from as u64 + 1;
         let mut doc = TantivyDocument::default();
         doc.add_text(f.session_id, d.session_id);
         doc.add_u64(f.line, first);
-        doc.add_text(f.text, chunk.join("\n"));
-        let cmds: Vec<usize> = (0..chunk.len())
-            .filter(|i| d.commands.contains(&(first + *i as u64)))
+        doc.add_text(f.text, chunk);
+        let cmds = &d.commands[d.commands.partition_point(|&n| n < first)..];
+        let cmds: Vec<usize> = cmds
+            .iter()
+            .take_while(|&&n| n < to as u64 + 1)
+            .map(|&n| (n - first) as usize)
             .collect();
         if !cmds.is_empty() {
-            let text: Vec<&str> = cmds.iter().map(|&i| chunk[i].as_str()).collect();
+            let text: Vec<&str> = cmds
+                .iter()
+                .map(|&i| d.lines.slice(from + i, from + i + 1))
+                .collect();
             doc.add_text(f.command, text.join("\n"));
             doc.add_text(
                 f.command_lines,
@@ -898,6 +997,22 @@ mod tests {
         fn the_streaming_tokenizer_matches_the_reference_on_any_text(s in "\\PC{0,40}") {
             proptest::prop_assert_eq!(tokenize(&s), reference_tokenize(&s));
         }
+    }
+
+    #[test]
+    fn lines_read_from_json_slice_as_joined_lines() {
+        // escaped and unescaped strings, an empty line, a line with a newline escaped in it
+        let json = r#"["plain", "", "tab\there \"quoted\" \u00e9", "a\nb", "last"]"#;
+        let lines: Lines = serde_json::from_str(json).unwrap();
+        let want = ["plain", "", "tab\there \"quoted\" é", "a\nb", "last"];
+        assert_eq!(lines, want.iter().collect::<Lines>());
+        assert_eq!(lines.len(), 5);
+        assert_eq!(lines.slice(0, 1), "plain");
+        assert_eq!(lines.slice(1, 3), "\ntab\there \"quoted\" é");
+        assert_eq!(lines.slice(3, 99), "a\nb\nlast");
+        assert_eq!(lines.slice(4, 2), "");
+        assert!(serde_json::from_str::<Lines>("[1]").is_err());
+        assert!(serde_json::from_str::<Lines>("[]").unwrap().is_empty());
     }
 
     fn texts(s: &str) -> Vec<String> {

@@ -761,12 +761,47 @@ pub fn load_text(store: &dyn Store, session_id: &str) -> io::Result<Option<Sessi
     }
 }
 
-/// Render the text of record of one session: the S3 copy, else the CloudWatch upload, else
-/// the streamed lines in time order.
-fn session_text(store: &dyn Store, id: &str, facts: &[&Fact]) -> io::Result<SessionText> {
+/// What the indexer reads of a session's [`SessionText`]: its lines in one buffer, read
+/// without an allocation a line, and its commands (other fields are skipped).
+#[derive(Debug, Default, Deserialize)]
+struct TextForIndex {
+    source: Option<TranscriptSource>,
+    lines: index::Lines,
+    commands: Vec<(u64, String)>,
+    #[serde(default)]
+    lines_dropped: u64,
+    #[serde(default)]
+    commands_dropped: u64,
+}
+
+impl TextForIndex {
+    fn of(t: &SessionText) -> TextForIndex {
+        TextForIndex {
+            source: t.source.clone(),
+            lines: t.lines.iter().collect(),
+            commands: t.commands.clone(),
+            lines_dropped: t.lines_dropped,
+            commands_dropped: t.commands_dropped,
+        }
+    }
+}
+
+/// The text of record of one session, to index: the S3 copy, else the CloudWatch upload, else
+/// the streamed lines rendered in time order (returned whole as well: it is stored here).
+fn session_text(
+    store: &dyn Store,
+    id: &str,
+    facts: &[&Fact],
+) -> io::Result<(TextForIndex, Option<SessionText>)> {
     if let Some(key) = text_of_record_key(store, id)? {
         if !key.contains("/stream.") {
-            return Ok(load_text(store, id)?.unwrap_or_default());
+            let text = match store.get(&key)? {
+                Some(b) => serde_json::from_slice(&b).map_err(|e| {
+                    io::Error::new(io::ErrorKind::InvalidData, format!("{key}: {e}"))
+                })?,
+                None => TextForIndex::default(),
+            };
+            return Ok((text, None));
         }
     }
     let mut streamed: Vec<(&str, &str, &Vec<String>)> = facts
@@ -777,7 +812,7 @@ fn session_text(store: &dyn Store, id: &str, facts: &[&Fact]) -> io::Result<Sess
         })
         .collect();
     if streamed.is_empty() {
-        return Ok(SessionText::default());
+        return Ok((TextForIndex::default(), None));
     }
     streamed.sort();
     streamed.dedup_by(|a, b| a.1 == b.1);
@@ -795,12 +830,10 @@ fn session_text(store: &dyn Store, id: &str, facts: &[&Fact]) -> io::Result<Sess
         }
     }
     let (summary, sink) = r.finish();
-    Ok(SessionText::from_render(
-        TranscriptSource::CloudwatchStream,
-        None,
-        summary,
-        sink,
-    ))
+    let mut text =
+        SessionText::from_render(TranscriptSource::CloudwatchStream, None, summary, sink);
+    text.command_times = command_times(&text.commands, facts);
+    Ok((TextForIndex::of(&text), Some(text)))
 }
 
 fn kind_name(k: &Kind) -> String {
@@ -909,8 +942,7 @@ pub fn rebuild_from(
             .get(id.as_str())
             .map(Vec::as_slice)
             .unwrap_or(&[]);
-        let mut text = session_text(store, &id, session_facts)?;
-        text.command_times = command_times(&text.commands, session_facts);
+        let (text, streamed) = session_text(store, &id, session_facts)?;
         // the text of record decides the counts (S3 first)
         if text.source.is_some() {
             rec.transcript.lines = text.lines.len() as u64 + text.lines_dropped;
@@ -923,7 +955,9 @@ pub fn rebuild_from(
             .filter_map(|f| serde_json::to_value(f).ok()?.as_str().map(str::to_owned))
             .collect();
         let kind = kind_name(&rec.kind);
-        let commands: std::collections::HashSet<u64> = text.commands.iter().map(|c| c.0).collect();
+        let mut commands: Vec<u64> = text.commands.iter().map(|c| c.0).collect();
+        commands.sort_unstable();
+        commands.dedup();
         index::add_session(
             &writer,
             &fields,
@@ -939,9 +973,9 @@ pub fn rebuild_from(
             },
         )?;
         // streamed text is made here, from the facts: keep it for `show` and `search -C`
-        if text.source == Some(TranscriptSource::CloudwatchStream) {
+        if let Some(streamed) = streamed {
             let key = format!("text/{}/stream.json", session_key(&id));
-            store.put(&key, &serde_json::to_vec(&text)?)?;
+            store.put(&key, &serde_json::to_vec(&streamed)?)?;
         }
     }
     writer.commit()?;
