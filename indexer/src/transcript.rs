@@ -128,24 +128,23 @@ pub fn render_transcript<R: Read, S: Sink>(
         filter,
     );
 
-    // Feed all but the last TAIL bytes; the trailer is looked for in what is held back.
-    let mut held: Vec<u8> = head.split_off(start);
-    drop(head);
-    let mut buf = vec![0u8; CHUNK];
+    // Feed all but the last TAIL bytes; the trailer is looked for in what is held back. The
+    // bytes not fed yet start at `from` (the head is not copied: most transcripts are all head).
+    let mut held = head;
+    let mut from = start;
     loop {
-        if held.len() > TAIL {
+        if held.len() - from > TAIL {
             let cut = held.len() - TAIL;
-            renderer.advance(&held[..cut]);
+            renderer.advance(&held[from..cut]);
             held.drain(..cut);
+            from = 0;
         }
-        let n = match input.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        held.extend_from_slice(&buf[..n]);
+        // appended in place: no buffer to fill with zeroes first
+        if (&mut input).take(CHUNK as u64).read_to_end(&mut held)? == 0 {
+            break;
+        }
     }
+    held.drain(..from);
     if let Some(p) = memchr::memmem::rfind(&held, DONE) {
         parse_done(&String::from_utf8_lossy(&held[p + 1..]), &mut header);
         held.truncate(p);

@@ -76,6 +76,12 @@ proptest! {
     }
 
     #[test]
+    fn the_width_probe_infers_as_with_vte_alone(bytes in prop_oneof![shellish(), terminalish()]) {
+        use ssm_audit_indexer::render::width;
+        prop_assert_eq!(width::infer(&bytes), width::infer_with_vte_alone(&bytes));
+    }
+
+    #[test]
     fn never_panics_and_output_is_bounded(bytes in terminalish(), cols in 2u16..200, rows in 2u16..60) {
         let out = output_size(&bytes, cols, rows);
         // every input byte can produce at most one screen row of text (REP and cursor moves

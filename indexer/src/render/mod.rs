@@ -9,6 +9,7 @@
 //! Terminal semantics follow xterm as tmux implements it (tmux is the test oracle).
 
 mod grid;
+mod ground;
 pub mod width;
 
 use grid::{Grid, Row, BLANK, SPACER};
@@ -251,9 +252,10 @@ impl<S: Sink> Output<S> {
             Err(_) => String::from_utf8_lossy(&bytes),
         };
         self.pending_open = false;
-        if let Some(code) = text.strip_prefix("EXIT_CODE: ") {
+        let trimmed = text.trim_end_matches(' ');
+        if let Some(code) = trimmed.strip_prefix("EXIT_CODE: ") {
             self.exit_code_line = code.trim().parse().ok();
-        } else if !text.trim_end().is_empty() {
+        } else if !trimmed.trim_end().is_empty() {
             self.exit_code_line = None;
         }
         if self.look_for_prompts {
@@ -271,7 +273,7 @@ impl<S: Sink> Output<S> {
                 ));
             }
         }
-        self.sink.line(self.lines, text.trim_end_matches(' '));
+        self.sink.line(self.lines, trimmed);
         drop(text);
         self.pending = bytes;
         self.pending.clear();
@@ -353,29 +355,14 @@ impl<S: Sink> Renderer<S> {
         self.carry_len = hold;
     }
 
-    /// Hand `bytes` (whole UTF-8 sequences only) to the terminal. While vte is known to be in its
-    /// ground state, text and C0 controls, most of a shell's output, are taken here without
-    /// vte: a run of printable ASCII is written to the row at once instead of one character a
-    /// call. At the first byte that needs the parser (ESC, invalid UTF-8) the rest goes to vte,
-    /// which hands back as soon as a dispatch has returned it to its ground state
-    /// ([`Term::ground`]). What the terminal sees is the same either way.
+    /// Hand `bytes` (whole UTF-8 sequences only) to the terminal, text in vte's ground state
+    /// without vte ([`ground::feed`]): a run of printable ASCII is written to the row at once
+    /// instead of one character a call.
     fn feed(&mut self, bytes: &[u8]) {
-        if !self.fast_path {
+        if self.fast_path {
+            ground::feed(&mut self.parser, &mut self.term, bytes);
+        } else {
             self.parser.advance(&mut self.term, bytes);
-            return;
-        }
-        let mut i = 0;
-        while i < bytes.len() {
-            if self.term.ground {
-                i += self.term.ground_run(&bytes[i..]);
-                if i == bytes.len() {
-                    break;
-                }
-                self.term.ground = false;
-            }
-            i += self
-                .parser
-                .advance_until_terminated(&mut self.term, &bytes[i..]);
         }
     }
 
@@ -415,11 +402,7 @@ fn incomplete_utf8_tail(bytes: &[u8]) -> usize {
 }
 
 struct Term<S: Sink> {
-    /// vte is in its ground state: set by the dispatches after which vte always is (a CSI or
-    /// ESC sequence, an OSC ended by BEL); cleared when bytes go to vte. While set,
-    /// [`Term::ground_run`] takes text and C0 controls itself. Not set after a print or an
-    /// execute: vte sends those from a run of text it has already read past, up to and
-    /// including the ESC that ends it.
+    /// vte is in its ground state (see [`ground::Ground`]).
     ground: bool,
     out: Output<S>,
     primary: Grid,
@@ -634,47 +617,19 @@ impl<S: Sink> Term<S> {
         self.last_char = c;
         true
     }
+}
 
-    /// Text and C0 controls while vte is in its ground state, as vte would hand them over one by
-    /// one; returns how many bytes were taken (it stops at the first byte vte must see: ESC or
-    /// invalid UTF-8).
-    fn ground_run(&mut self, bytes: &[u8]) -> usize {
-        let printable = |b: &u8| (0x20..0x7f).contains(b);
-        let mut i = 0;
-        while let Some(&b) = bytes.get(i) {
-            if printable(&b) {
-                let n = bytes[i..].iter().position(|b| !printable(b));
-                let end = n.map_or(bytes.len(), |n| i + n);
-                self.print_ascii(&bytes[i..end]);
-                i = end;
-            } else if b < 0x20 && b != 0x1b {
-                vte::Perform::execute(self, b);
-                i += 1;
-            } else if b >= 0x7f {
-                // DEL and UTF-8 text go to `print` one character at a time, as vte sends them;
-                // invalid UTF-8 is left to vte, which has its own rules for it
-                let n = bytes[i..].iter().position(|&b| b < 0x7f);
-                let end = n.map_or(bytes.len(), |n| i + n);
-                let valid = match std::str::from_utf8(&bytes[i..end]) {
-                    Ok(text) => text,
-                    Err(e) => std::str::from_utf8(&bytes[i..i + e.valid_up_to()]).unwrap_or(""),
-                };
-                for c in valid.chars() {
-                    vte::Perform::print(self, c);
-                }
-                i += valid.len();
-                if i < end {
-                    break;
-                }
-            } else {
-                break;
-            }
-        }
-        i
+impl<S: Sink> ground::Ground for Term<S> {
+    fn in_ground(&self) -> bool {
+        self.ground
     }
 
-    /// Print a run of printable ASCII: the part that fits on the row before the last column is
-    /// copied at once when [`Term::print_fast`] would take each of its characters.
+    fn set_in_ground(&mut self, on: bool) {
+        self.ground = on;
+    }
+
+    /// The part of the run that fits on the row before the last column is copied at once when
+    /// [`Term::print_fast`] would take each of its characters.
     fn print_ascii(&mut self, mut run: &[u8]) {
         while let Some((&first, rest)) = run.split_first() {
             if !self.slow_print && !self.cur.pending_wrap {
@@ -706,7 +661,9 @@ impl<S: Sink> Term<S> {
             run = rest;
         }
     }
+}
 
+impl<S: Sink> Term<S> {
     #[inline(never)]
     fn print_char(&mut self, c: char) {
         let c = if self.dec_graphics { dec_special(c) } else { c };
@@ -1263,7 +1220,7 @@ impl<S: Sink> vte::Perform for Term<S> {
         }
     }
 
-    /// vte stops handing bytes over once it is back in its ground state: see `Renderer::feed`.
+    /// vte stops handing bytes over once it is back in its ground state: see [`ground::feed`].
     #[inline(always)]
     fn terminated(&self) -> bool {
         self.ground
@@ -1277,7 +1234,8 @@ impl<S: Sink> vte::Perform for Term<S> {
         action: char,
     ) {
         self.ground = true;
-        if ignore {
+        // SGR (colours), the most common sequence, changes no text
+        if ignore || action == 'm' {
             return;
         }
         let private = match intermediates {

@@ -29,6 +29,23 @@ pub struct Inferred {
 
 /// Infer the size from the first bytes of a transcript.
 pub fn infer(bytes: &[u8]) -> Inferred {
+    let mut probe = Probe {
+        ground: true,
+        ..Probe::default()
+    };
+    let mut parser = vte::Parser::<256>::default();
+    super::ground::feed(
+        &mut parser,
+        &mut probe,
+        &bytes[..bytes.len().min(PROBE_BYTES)],
+    );
+    probe.confirm_wrap();
+    probe.result()
+}
+
+/// [`infer`] with every byte through vte: for tests that compare the two.
+#[doc(hidden)]
+pub fn infer_with_vte_alone(bytes: &[u8]) -> Inferred {
     let mut probe = Probe::default();
     let mut parser = vte::Parser::<256>::default();
     parser.advance(&mut probe, &bytes[..bytes.len().min(PROBE_BYTES)]);
@@ -38,6 +55,8 @@ pub fn infer(bytes: &[u8]) -> Inferred {
 
 #[derive(Default)]
 struct Probe {
+    /// vte is in its ground state (see [`super::ground::Ground`])
+    ground: bool,
     /// column on an infinitely wide line, reset by `\r`
     col: i64,
     on_alt: bool,
@@ -128,7 +147,43 @@ impl Probe {
     }
 }
 
+impl super::ground::Ground for Probe {
+    fn in_ground(&self) -> bool {
+        self.ground
+    }
+
+    fn set_in_ground(&mut self, on: bool) {
+        self.ground = on;
+    }
+
+    fn print_ascii(&mut self, run: &[u8]) {
+        let n = run.len() as i64;
+        if self.on_alt {
+            self.alt_col += n;
+            self.alt_max_col = self.alt_max_col.max(self.alt_col);
+        } else if self.wrap_candidate.is_none() && self.col >= 8 {
+            // past the line's head with no wrap to confirm: only the column and a last space
+            self.space_at = (run.last() == Some(&b' ')).then_some(self.col + n - 1);
+            self.col += n;
+        } else {
+            for &b in run {
+                vte::Perform::print(self, b as char);
+            }
+        }
+    }
+}
+
 impl vte::Perform for Probe {
+    fn terminated(&self) -> bool {
+        self.ground
+    }
+
+    fn osc_dispatch(&mut self, _params: &[&[u8]], bell_terminated: bool) {
+        if bell_terminated {
+            self.ground = true;
+        }
+    }
+
     fn print(&mut self, c: char) {
         let w = super::char_width(c) as i64;
         if self.on_alt {
@@ -186,6 +241,7 @@ impl vte::Perform for Probe {
         _ignore: bool,
         action: char,
     ) {
+        self.ground = true;
         self.space_at = None;
         if self.wrap_candidate.is_some() && !self.after_cr.is_empty() {
             self.confirm_wrap();
@@ -224,6 +280,7 @@ impl vte::Perform for Probe {
     }
 
     fn esc_dispatch(&mut self, _intermediates: &[u8], _ignore: bool, _byte: u8) {
+        self.ground = true;
         self.space_at = None;
     }
 }
