@@ -122,6 +122,12 @@ pub enum Format {
 
 /// Tell the format from the first bytes (gzip already undone).
 pub fn detect(head: &[u8]) -> Format {
+    // most inputs are told by their first byte, before the head is made text (anything past
+    // ASCII or a vertical tab is left to the text's own whitespace rules below)
+    let first = head.iter().find(|b| !b.is_ascii_whitespace());
+    if first.is_some_and(|&b| b < 0x80 && !matches!(b, b'{' | b'[' | 0x0b)) {
+        return Format::Transcript;
+    }
     let text = String::from_utf8_lossy(&head[..head.len().min(64 << 10)]);
     let t = text.trim_start();
     if !(t.starts_with('{') || t.starts_with('[')) {

@@ -161,8 +161,16 @@ impl super::ground::Ground for Probe {
         if self.on_alt {
             self.alt_col += n;
             self.alt_max_col = self.alt_max_col.max(self.alt_col);
-        } else if self.wrap_candidate.is_none() && self.col >= 8 {
-            // past the line's head with no wrap to confirm: only the column and a last space
+        } else if self.wrap_candidate.is_none() {
+            // no wrap to confirm: the line's head takes what falls in its first 8 columns, then
+            // only the column and a last space matter
+            if self.col < 8 {
+                let k = ((8 - self.col) as usize)
+                    .min(32usize.saturating_sub(self.line_head.len()))
+                    .min(run.len());
+                self.line_head
+                    .push_str(std::str::from_utf8(&run[..k]).unwrap_or_default());
+            }
             self.space_at = (run.last() == Some(&b' ')).then_some(self.col + n - 1);
             self.col += n;
         } else {
