@@ -169,7 +169,7 @@ impl super::ground::Ground for Probe {
                     .min(32usize.saturating_sub(self.line_head.len()))
                     .min(run.len());
                 self.line_head
-                    .push_str(std::str::from_utf8(&run[..k]).unwrap_or_default());
+                    .extend(run[..k].iter().map(|&b| char::from(b)));
             }
             self.space_at = (run.last() == Some(&b' ')).then_some(self.col + n - 1);
             self.col += n;
