@@ -20,7 +20,7 @@ memory: ## peak RSS of render on 256 MiB, 1 GiB and 4 GiB transcripts, and of in
 lambdas: ## bootstrap zip sizes, and init time and peak memory of each function
 	./scripts/measure_lambdas.sh
 fuzz: ## two minutes of each fuzz target (nightly, cargo-fuzz)
-	cd indexer && cargo +nightly fuzz run render -- -max_total_time=120 && cargo +nightly fuzz run decode -- -max_total_time=120
+	cd indexer && cargo +nightly fuzz run render -- -max_total_time=120 && cargo +nightly fuzz run fast_path -- -max_total_time=120 && cargo +nightly fuzz run decode -- -max_total_time=120
 record: ## re-record the shell corpus (tmux, script; a few minutes)
 	python3 scripts/record_corpus.py
 fmt: ## format the code
