@@ -89,10 +89,17 @@ pub fn render_transcript<R: Read, S: Sink>(
     size: SizeChoice,
     sink: S,
 ) -> io::Result<(Rendered, S)> {
-    let mut head = Vec::with_capacity(64 << 10);
-    (&mut input)
-        .take(width::PROBE_BYTES as u64)
-        .read_to_end(&mut head)?;
+    // the head is read whole (for the width probe): its room is made once, when the first
+    // 64 KiB are not all, so a growing buffer is not copied and left behind at each doubling
+    let first = 64 << 10;
+    let mut head = Vec::with_capacity(first);
+    (&mut input).take(first as u64).read_to_end(&mut head)?;
+    if head.len() == first {
+        head.reserve_exact(width::PROBE_BYTES - first);
+        (&mut input)
+            .take((width::PROBE_BYTES - first) as u64)
+            .read_to_end(&mut head)?;
+    }
 
     let mut header = Header {
         framing: Framing::Raw,
