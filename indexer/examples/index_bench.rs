@@ -3,7 +3,7 @@
 //!
 //! `cargo run --release -p ssm-audit-indexer --example index_bench -- SESSIONS DIR`
 //!
-//! Prints: raw transcript bytes, ingest throughput (raw MB/s, one thread), index size against
+//! Prints: raw transcript bytes, ingest throughput (raw MB/s, on every core), index size against
 //! raw size, and p50/p99 latency of a term, a phrase and a filtered query, with ripgrep's
 //! p50 for the same words over the rendered text (`rg` must be on PATH).
 
