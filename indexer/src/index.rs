@@ -369,7 +369,7 @@ pub fn add_session(w: &IndexWriter, f: &Fields, d: &SessionDoc<'_>) -> Result<()
         let cmds = &d.commands[d.commands.partition_point(|&n| n < first)..];
         let cmds: Vec<usize> = cmds
             .iter()
-            .take_while(|&&n| n < to as u64 + 1)
+            .take_while(|&&n| n <= to as u64)
             .map(|&n| (n - first) as usize)
             .collect();
         if !cmds.is_empty() {

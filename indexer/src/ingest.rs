@@ -726,11 +726,9 @@ pub fn load_facts(store: &dyn Store) -> io::Result<Vec<Fact>> {
         return Ok(snap.facts);
     }
     for key in new {
-        let Some(bytes) = store.get(key)? else {
+        let Some(mut v) = get_json::<Vec<Fact>>(store, key)? else {
             continue;
         };
-        let mut v: Vec<Fact> = serde_json::from_slice(&bytes)
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{key}: {e}")))?;
         snap.facts.append(&mut v);
         snap.keys.push(key.clone());
     }
@@ -741,19 +739,9 @@ pub fn load_facts(store: &dyn Store) -> io::Result<Vec<Fact>> {
     Ok(snap.facts)
 }
 
-pub fn load_records(store: &dyn Store) -> io::Result<Vec<SessionRecord>> {
-    match store.get("records.json")? {
-        Some(b) => serde_json::from_slice(&b)
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("records.json: {e}"))),
-        None => Ok(Vec::new()),
-    }
-}
-
-pub fn load_text(store: &dyn Store, session_id: &str) -> io::Result<Option<SessionText>> {
-    let Some(key) = text_of_record_key(store, session_id)? else {
-        return Ok(None);
-    };
-    match store.get(&key)? {
+/// The JSON object at `key`, if there is one; one that cannot be read is an error naming it.
+fn get_json<T: serde::de::DeserializeOwned>(store: &dyn Store, key: &str) -> io::Result<Option<T>> {
+    match store.get(key)? {
         Some(b) => serde_json::from_slice(&b)
             .map(Some)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{key}: {e}"))),
@@ -761,13 +749,25 @@ pub fn load_text(store: &dyn Store, session_id: &str) -> io::Result<Option<Sessi
     }
 }
 
+pub fn load_records(store: &dyn Store) -> io::Result<Vec<SessionRecord>> {
+    Ok(get_json(store, "records.json")?.unwrap_or_default())
+}
+
+pub fn load_text(store: &dyn Store, session_id: &str) -> io::Result<Option<SessionText>> {
+    match text_of_record_key(store, session_id)? {
+        Some(key) => get_json(store, &key),
+        None => Ok(None),
+    }
+}
+
 /// What the indexer reads of a session's [`SessionText`]: its lines in one buffer, read
-/// without an allocation a line, and its commands (other fields are skipped).
+/// without an allocation a line, and the lines its commands stand on (their text and the
+/// other fields are skipped).
 #[derive(Debug, Default, Deserialize)]
 struct TextForIndex {
     source: Option<TranscriptSource>,
     lines: index::Lines,
-    commands: Vec<(u64, String)>,
+    commands: Vec<(u64, serde::de::IgnoredAny)>,
     #[serde(default)]
     lines_dropped: u64,
     #[serde(default)]
@@ -779,7 +779,11 @@ impl TextForIndex {
         TextForIndex {
             source: t.source.clone(),
             lines: t.lines.iter().collect(),
-            commands: t.commands.clone(),
+            commands: t
+                .commands
+                .iter()
+                .map(|c| (c.0, serde::de::IgnoredAny))
+                .collect(),
             lines_dropped: t.lines_dropped,
             commands_dropped: t.commands_dropped,
         }
@@ -795,13 +799,7 @@ fn session_text(
 ) -> io::Result<(TextForIndex, Option<SessionText>)> {
     if let Some(key) = text_of_record_key(store, id)? {
         if !key.contains("/stream.") {
-            let text = match store.get(&key)? {
-                Some(b) => serde_json::from_slice(&b).map_err(|e| {
-                    io::Error::new(io::ErrorKind::InvalidData, format!("{key}: {e}"))
-                })?,
-                None => TextForIndex::default(),
-            };
-            return Ok((text, None));
+            return Ok((get_json(store, &key)?.unwrap_or_default(), None));
         }
     }
     let mut streamed: Vec<(&str, &str, &Vec<String>)> = facts

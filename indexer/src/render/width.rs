@@ -29,26 +29,27 @@ pub struct Inferred {
 
 /// Infer the size from the first bytes of a transcript.
 pub fn infer(bytes: &[u8]) -> Inferred {
-    let mut probe = Probe {
-        ground: true,
-        ..Probe::default()
-    };
-    let mut parser = vte::Parser::<256>::default();
-    super::ground::feed(
-        &mut parser,
-        &mut probe,
-        &bytes[..bytes.len().min(PROBE_BYTES)],
-    );
-    probe.confirm_wrap();
-    probe.result()
+    probe(bytes, true)
 }
 
 /// [`infer`] with every byte through vte: for tests that compare the two.
 #[doc(hidden)]
 pub fn infer_with_vte_alone(bytes: &[u8]) -> Inferred {
-    let mut probe = Probe::default();
+    probe(bytes, false)
+}
+
+fn probe(bytes: &[u8], fast_path: bool) -> Inferred {
+    let mut probe = Probe {
+        ground: true,
+        ..Probe::default()
+    };
     let mut parser = vte::Parser::<256>::default();
-    parser.advance(&mut probe, &bytes[..bytes.len().min(PROBE_BYTES)]);
+    let bytes = &bytes[..bytes.len().min(PROBE_BYTES)];
+    if fast_path {
+        super::ground::feed(&mut parser, &mut probe, bytes);
+    } else {
+        parser.advance(&mut probe, bytes);
+    }
     probe.confirm_wrap();
     probe.result()
 }
