@@ -518,6 +518,45 @@ fn show_marks_commands_and_raw_escapes_everything() {
 }
 
 #[test]
+fn an_index_made_by_another_version_is_built_again() {
+    let (_tmp, data) = ingested();
+    let want = hits(&data, "\"cat /etc/shadow\"");
+    assert!(!want.is_empty());
+    // what an older version left: the same index with another tokenizer in its schema
+    let meta = data.join("index/meta.json");
+    let text = std::fs::read_to_string(&meta).unwrap();
+    assert!(text.contains("\"ssm_audit_distinct\""), "{text}");
+    std::fs::write(
+        &meta,
+        text.replace("\"ssm_audit_distinct\"", "\"ssm_audit\""),
+    )
+    .unwrap();
+
+    let o = audit(&data, &["search", "--json", "\"cat /etc/shadow\""]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("was made by another version; building it again"),
+        "{err}"
+    );
+    assert_eq!(hits(&data, "\"cat /etc/shadow\""), want);
+
+    // `ingest` with no PATH builds the index again from the store
+    let sessions = audit(&data, &["sessions", "--json"]).stdout;
+    std::fs::remove_dir_all(data.join("index")).unwrap();
+    let o = audit(&data, &["ingest"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(stdout(&o).starts_with("read 0 inputs"), "{}", stdout(&o));
+    assert_eq!(audit(&data, &["sessions", "--json"]).stdout, sessions);
+    assert_eq!(hits(&data, "\"cat /etc/shadow\""), want);
+}
+
+#[test]
 fn ingesting_again_or_in_another_order_changes_nothing() {
     let (tmp, data) = ingested();
     let first = audit(&data, &["sessions", "--json"]).stdout;

@@ -185,8 +185,8 @@ pub struct IngestArgs {
     /// events, CloudWatch payloads and exports, LookupEvents and DescribeSessions output, gzip
     /// or not); s3://BUCKET/PREFIX (every object under it); cloudwatch://LOG_GROUP (every
     /// event of the session log group); `cloudtrail` (LookupEvents for StartSession,
-    /// ResumeSession and TerminateSession since --since)
-    #[arg(required = true)]
+    /// ResumeSession and TerminateSession since --since). With none: build the index again
+    /// from what the store holds
     pub paths: Vec<String>,
     /// With `cloudtrail`: how far back (RFC 3339, a date, or an age like 90d; CloudTrail keeps 90 days)
     #[arg(long, default_value = "90d")]
@@ -637,7 +637,24 @@ pub fn run_search(data: &DataArgs, args: &SearchArgs, out: &mut dyn Write) -> Re
             store.describe()
         );
     }
-    let (idx, fields) = index::open_or_create(&d.index_dir)?;
+    let (idx, fields) = match index::open_or_create(&d.index_dir) {
+        Err(index::IndexError::OtherVersion(_)) if d.cache.is_some() => bail!(
+            "the index published in {0} was made by another version of ssm-audit: use the \
+             version the functions run, or build the index again with this one \
+             (`ssm-audit --store {0} ingest`, with no PATH)",
+            store.describe()
+        ),
+        Err(index::IndexError::OtherVersion(_)) => {
+            // made by another version of ssm-audit: built again from the store, once
+            eprintln!(
+                "ssm-audit: the index in {} was made by another version; building it again",
+                store.describe()
+            );
+            d.rebuild()?;
+            index::open_or_create(&d.index_dir)?
+        }
+        r => r?,
+    };
     let hits: Vec<Hit> = index::search(
         &idx,
         &fields,

@@ -14,10 +14,7 @@
 use std::ops::Bound;
 use std::path::Path;
 
-use tantivy::query::{
-    AllQuery, BooleanQuery, Occur, PhrasePrefixQuery, PhraseQuery, Query, RangeQuery, RegexQuery,
-    TermQuery,
-};
+use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, RangeQuery, RegexQuery, TermQuery};
 use tantivy::schema::{
     Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, Value, FAST,
     INDEXED, STORED, STRING,
@@ -27,7 +24,8 @@ use tantivy::{DateTime, Index, IndexWriter, TantivyDocument, Term};
 
 use crate::time::parse_time;
 
-pub const TOKENIZER: &str = "ssm_audit";
+/// The name the index knows [`UniqueTokenizer`] by.
+pub const TOKENIZER: &str = "ssm_audit_distinct";
 
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
@@ -37,6 +35,9 @@ pub enum IndexError {
     Dir(#[from] tantivy::directory::error::OpenDirectoryError),
     #[error("query: {0}")]
     Query(String),
+    /// An index whose fields are not this version's: to be built again from the store.
+    #[error("the index in {0} was made by another version of ssm-audit")]
+    OtherVersion(std::path::PathBuf),
 }
 
 // ---- tokenizer -----------------------------------------------------------------------------
@@ -46,11 +47,8 @@ fn is_cjk(c: char) -> bool {
         0x3040..=0x30ff | 0x3400..=0x4dbf | 0x4e00..=0x9fff | 0xf900..=0xfaff | 0xac00..=0xd7af | 0xff66..=0xff9f | 0x20000..=0x2fa1f)
 }
 
-/// Letters and digits (lowercased) as words; CJK runs as bigrams.
-#[derive(Clone, Default)]
-pub struct AuditTokenizer;
-
-/// The tokens of a text, made one at a time into one reused [`Token`] (no allocation a token
+/// The tokens of a text: letters and digits (lowercased) as words; CJK runs as bigrams. Made
+/// one at a time into one reused [`Token`] (no allocation a token
 /// once its text buffer has grown).
 pub struct AuditTokenStream<'a> {
     text: &'a str,
@@ -172,10 +170,87 @@ pub fn tokenize(text: &str) -> Vec<Token> {
     out
 }
 
-impl Tokenizer for AuditTokenizer {
-    type TokenStream<'a> = AuditTokenStream<'a>;
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> AuditTokenStream<'a> {
-        AuditTokenStream::new(text)
+/// The distinct tokens of a text, each once, in no order: for a field indexed without
+/// frequencies or positions, where the index needs each term of a document once. Finding them
+/// in a table the size of one document is cheaper than the index's own lookup of every token
+/// in a table the size of a segment. The table and the tokens' text are kept from one
+/// document to the next: no allocation a token.
+#[derive(Clone, Default)]
+pub struct UniqueTokenizer {
+    /// the distinct tokens' text, one after another
+    text: String,
+    /// where each distinct token ends in `text`, in order
+    ends: Vec<u32>,
+    /// indexes into `ends`, by the token's hash
+    seen: hashbrown::HashTable<u32>,
+    token: Token,
+}
+
+pub struct UniqueTokenStream<'a> {
+    tokenizer: &'a mut UniqueTokenizer,
+    next: usize,
+}
+
+impl UniqueTokenizer {
+    fn get<'t>(text: &'t str, ends: &[u32], i: u32) -> &'t str {
+        let i = i as usize;
+        let from = if i == 0 { 0 } else { ends[i - 1] as usize };
+        &text[from..ends[i] as usize]
+    }
+}
+
+fn hash(s: &str) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(s)
+}
+
+impl Tokenizer for UniqueTokenizer {
+    type TokenStream<'a> = UniqueTokenStream<'a>;
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> UniqueTokenStream<'a> {
+        self.text.clear();
+        self.ends.clear();
+        self.seen.clear();
+        let mut s = AuditTokenStream::new(text);
+        while s.advance() {
+            let t = s.token().text.as_str();
+            let (all, ends) = (&self.text, &self.ends);
+            let entry = self.seen.entry(
+                hash(t),
+                |&i| Self::get(all, ends, i) == t,
+                |&i| hash(Self::get(all, ends, i)),
+            );
+            if let hashbrown::hash_table::Entry::Vacant(v) = entry {
+                v.insert(self.ends.len() as u32);
+                self.text.push_str(t);
+                self.ends.push(self.text.len() as u32);
+            }
+        }
+        self.token = Token::default();
+        UniqueTokenStream {
+            tokenizer: self,
+            next: 0,
+        }
+    }
+}
+
+impl TokenStream for UniqueTokenStream<'_> {
+    fn advance(&mut self) -> bool {
+        let t = &mut *self.tokenizer;
+        if self.next >= t.ends.len() {
+            return false;
+        }
+        let word = UniqueTokenizer::get(&t.text, &t.ends, self.next as u32);
+        t.token.text.clear();
+        t.token.text.push_str(word);
+        t.token.position = self.next;
+        self.next += 1;
+        true
+    }
+    fn token(&self) -> &Token {
+        &self.tokenizer.token
+    }
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.tokenizer.token
     }
 }
 
@@ -207,9 +282,11 @@ pub struct Fields {
 
 pub fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
+    // Each distinct token of a chunk once, without frequencies or positions: a hit is found
+    // on the chunk's lines, which the query checks in full (phrases included).
     let indexing = TextFieldIndexing::default()
         .set_tokenizer(TOKENIZER)
-        .set_index_option(IndexRecordOption::WithFreqsAndPositions);
+        .set_index_option(IndexRecordOption::Basic);
     let f = Fields {
         session_id: b.add_text_field("session_id", STRING | STORED),
         line: b.add_u64_field("line", NumericOptions::default().set_stored()),
@@ -238,10 +315,14 @@ pub fn open_or_create(dir: &Path) -> Result<(Index, Fields), IndexError> {
         .map_err(|e| IndexError::Query(format!("{}: {e}", dir.display())))?;
     let (schema, fields) = schema();
     let mmap = tantivy::directory::MmapDirectory::open(dir)?;
+    let exists = Index::exists(&mmap).map_err(tantivy::TantivyError::from)?;
+    if exists && Index::open(mmap.clone())?.schema() != schema {
+        return Err(IndexError::OtherVersion(dir.to_owned()));
+    }
     let index = Index::open_or_create(mmap, schema)?;
     index
         .tokenizers()
-        .register(TOKENIZER, TextAnalyzer::from(AuditTokenizer));
+        .register(TOKENIZER, TextAnalyzer::from(UniqueTokenizer::default()));
     Ok((index, fields))
 }
 
@@ -645,23 +726,26 @@ impl Q {
                 prefix,
             } => {
                 let field = if *commands_only { f.command } else { f.text };
-                let terms: Vec<Term> = tokens
-                    .iter()
-                    .map(|t| Term::from_field_text(field, t))
-                    .collect();
-                match (terms.len(), prefix) {
-                    (1, false) => {
-                        Box::new(TermQuery::new(terms[0].clone(), IndexRecordOption::Basic))
-                    }
-                    (1, true) => Box::new(
-                        RegexQuery::from_pattern(
-                            &format!("{}.*", regex::escape(&tokens[0])),
-                            field,
+                // Every token in the chunk, in any order: the index holds no positions, and
+                // the line check puts them in order, on one line.
+                let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(tokens.len());
+                for (i, t) in tokens.iter().enumerate() {
+                    let q: Box<dyn Query> = if *prefix && i + 1 == tokens.len() {
+                        Box::new(
+                            RegexQuery::from_pattern(&format!("{}.*", regex::escape(t)), field)
+                                .expect("escaped"),
                         )
-                        .expect("escaped"),
-                    ),
-                    (_, false) => Box::new(PhraseQuery::new(terms)),
-                    (_, true) => Box::new(PhrasePrefixQuery::new(terms)),
+                    } else {
+                        Box::new(TermQuery::new(
+                            Term::from_field_text(field, t),
+                            IndexRecordOption::Basic,
+                        ))
+                    };
+                    clauses.push((Occur::Must, q));
+                }
+                match clauses.len() {
+                    1 => clauses.pop().expect("one").1,
+                    _ => Box::new(BooleanQuery::new(clauses)),
                 }
             }
             Q::Exact { field, value } => exact_or_prefix(f.by_name(field), value),
@@ -999,6 +1083,29 @@ mod tests {
         fn the_streaming_tokenizer_matches_the_reference_on_any_text(s in "\\PC{0,40}") {
             proptest::prop_assert_eq!(tokenize(&s), reference_tokenize(&s));
         }
+
+        /// Each token once, none missed, through one tokenizer reused from text to text.
+        #[test]
+        fn the_distinct_tokens_are_every_token_once(
+            texts in proptest::collection::vec("([a-cA-C0-9 ./]{0,6}[本番環境 ]{0,3}){0,30}", 1..4)
+        ) {
+            let mut t = UniqueTokenizer::default();
+            for text in &texts {
+                let mut got = Vec::new();
+                let mut s = t.token_stream(text);
+                while s.advance() {
+                    got.push(s.token().text.clone());
+                }
+                let n = got.len();
+                got.sort();
+                got.dedup();
+                proptest::prop_assert_eq!(got.len(), n, "a token given twice");
+                let mut want: Vec<String> = tokenize(text).into_iter().map(|t| t.text).collect();
+                want.sort();
+                want.dedup();
+                proptest::prop_assert_eq!(got, want);
+            }
+        }
     }
 
     #[test]
@@ -1032,6 +1139,47 @@ mod tests {
             ]
         );
         assert!(lex("\"open").is_err());
+    }
+
+    /// The index holds no positions: a phrase is checked on the lines, in order, on one line.
+    #[test]
+    fn a_phrase_matches_its_words_in_order_on_one_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let (idx, f) = open_or_create(dir.path()).unwrap();
+        let mut w: IndexWriter = idx.writer(15_000_000).unwrap();
+        let lines: Lines = [
+            "$ secrets get kubectl",
+            "$ kubectl get",
+            "secrets",
+            "$ kubectl get secrets -n prod",
+        ]
+        .iter()
+        .collect();
+        let doc = SessionDoc {
+            session_id: "s-1",
+            lines: &lines,
+            commands: &[1, 2, 4],
+            principal: None,
+            target: None,
+            kind: "shell",
+            flags: &[],
+            start: None,
+        };
+        add_session(&w, &f, &doc).unwrap();
+        w.commit().unwrap();
+        let found = |q: &str| -> Vec<u64> {
+            search(&idx, &f, q, &Filters::default(), 10)
+                .unwrap()
+                .iter()
+                .map(|h| h.line)
+                .collect()
+        };
+        assert_eq!(found("\"kubectl get secrets\""), [4]);
+        assert_eq!(found("\"kubectl get sec*\""), [4]);
+        assert_eq!(found("kubectl get secrets"), [1, 4]);
+        assert_eq!(found("command:\"get secrets\""), [4]);
+        assert_eq!(found("command:secrets"), [1, 4]);
+        assert_eq!(found("secrets NOT kubectl"), [3]);
     }
 
     #[test]

@@ -899,7 +899,18 @@ pub fn rebuild_from(
             by_session.entry(id.as_str()).or_default().push(f);
         }
     }
-    let (idx, fields) = index::open_or_create(index_dir)?;
+    let (idx, fields, previous) = match index::open_or_create(index_dir) {
+        Err(index::IndexError::OtherVersion(_)) => {
+            // made by another version: built afresh, from the store
+            std::fs::remove_dir_all(index_dir)?;
+            let (idx, fields) = index::open_or_create(index_dir)?;
+            (idx, fields, None)
+        }
+        r => {
+            let (idx, fields) = r?;
+            (idx, fields, previous)
+        }
+    };
     // a larger budget means fewer segments to merge on big rebuilds
     let mut writer: tantivy::IndexWriter = idx.writer(256 << 20)?;
     let mut before: BTreeMap<&str, &SessionRecord> = BTreeMap::new();

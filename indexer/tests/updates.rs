@@ -95,6 +95,40 @@ fn an_index_updated_batch_by_batch_answers_as_one_built_afresh() {
     assert!(a[1].len() >= 3, "{:?}", a[1]);
 }
 
+#[test]
+fn an_index_made_by_another_version_is_built_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = LocalStore::open(dir.path()).unwrap();
+    ingest_all(
+        &store,
+        &[input("recordings/bash5-audit-100x30/session.log")],
+    );
+    // an index with other fields, holding the same session: as an older version leaves it
+    let index_dir = dir.path().join("index");
+    std::fs::create_dir_all(&index_dir).unwrap();
+    let mut b = tantivy::schema::Schema::builder();
+    let text = b.add_text_field("text", tantivy::schema::TEXT | tantivy::schema::STORED);
+    let old = tantivy::Index::create_in_dir(&index_dir, b.build()).unwrap();
+    let mut w: tantivy::IndexWriter = old.writer(15_000_000).unwrap();
+    w.add_document(tantivy::doc!(text => "cat /etc/shadow"))
+        .unwrap();
+    w.commit().unwrap();
+    drop(w);
+    let Err(index::IndexError::OtherVersion(at)) = index::open_or_create(&index_dir) else {
+        panic!("an index with other fields opened as this version's");
+    };
+    assert_eq!(at, index_dir);
+
+    let records = ingest::rebuild(&store, &index_dir, &CorrelateOptions::default()).unwrap();
+    assert_eq!(records.len(), 1);
+    let hits = &answers(dir.path())[0];
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!(
+        hits[0].text,
+        "root@vm:/work/main# cat /etc/shadow | head -3"
+    );
+}
+
 /// A folder store that counts the fact files read.
 struct Counting {
     inner: LocalStore,
