@@ -525,12 +525,8 @@ fn an_index_made_by_another_version_is_built_again() {
     // what an older version left: the same index with another tokenizer in its schema
     let meta = data.join("index/meta.json");
     let text = std::fs::read_to_string(&meta).unwrap();
-    assert!(text.contains("\"ssm_audit_distinct\""), "{text}");
-    std::fs::write(
-        &meta,
-        text.replace("\"ssm_audit_distinct\"", "\"ssm_audit\""),
-    )
-    .unwrap();
+    assert!(text.contains("\"ssm_audit_words\""), "{text}");
+    std::fs::write(&meta, text.replace("\"ssm_audit_words\"", "\"ssm_audit\"")).unwrap();
 
     let o = audit(&data, &["search", "--json", "\"cat /etc/shadow\""]);
     let err = String::from_utf8_lossy(&o.stderr);

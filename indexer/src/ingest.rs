@@ -706,7 +706,9 @@ struct FactsSnapshot {
 
 fn read_snapshot(store: &dyn Store) -> Option<FactsSnapshot> {
     let bytes = store.get(FACTS_SNAPSHOT).ok()??;
-    serde_json::from_reader(flate2::read::GzDecoder::new(&bytes[..])).ok()
+    // serde_json reads a byte at a time: from a buffer, not through the decoder each time
+    let gz = flate2::read::GzDecoder::new(&bytes[..]);
+    serde_json::from_reader(io::BufReader::with_capacity(256 << 10, gz)).ok()
 }
 
 /// Every fact in the store: the snapshot's, and those of the fact files that came since;
@@ -733,8 +735,12 @@ pub fn load_facts(store: &dyn Store) -> io::Result<Vec<Fact>> {
         snap.keys.push(key.clone());
     }
     snap.keys.sort();
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    serde_json::to_writer(&mut gz, &snap)?;
+    // serde_json writes a few bytes at a time, and flate2 zeroes its output buffer on every
+    // write: 4% of an ingest's CPU went to that before the buffer
+    let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let mut w = io::BufWriter::with_capacity(256 << 10, gz);
+    serde_json::to_writer(&mut w, &snap)?;
+    let gz = w.into_inner().map_err(io::IntoInnerError::into_error)?;
     store.put(FACTS_SNAPSHOT, &gz.finish()?)?;
     Ok(snap.facts)
 }
