@@ -51,7 +51,7 @@ fn shellish() -> impl Strategy<Value = Vec<u8>> {
             b"\x1b[?2004l\r", b"\x1b]0;user@host: ~\x07", b"\x1b]133;A\x1b\\", b"\x1b[01;32m",
             b"\x1b[m", b"\x1b[K", b"\x1b[2J", b"\x1b[H", b"\x1b[3;5H", b"\x1b[4h", b"\x1b[4l",
             b"\x1b(0", b"\x1b(B", b"\x1b[?1049h", b"\x1b[?1049l", b"\x1b[5@", b"\x1b[2P",
-            b"\x1b[?7l", b"\x1b[?7h", b"\x1b[2;10r", b"\x1bM", b"\x1b[1", b"\x18", b"\x1a",
+            b"\x1b[?7l", b"\x1b[?7h", b"\x1b[2;10r", b"\x1b[3b", b"\x1bM", b"\x1b[1", b"\x18", b"\x1a",
             b"\x1bP1$r\x1b\\", b"\x1b_apc\x1b\\", b"\x1b[?", b"\xc2\x9b", b"\xe6\x9c", b"\xff",
         ].into_iter().map(|b| b.to_vec()).collect::<Vec<_>>()),
         1 => any::<u8>().prop_map(|b| vec![b]),
@@ -59,12 +59,25 @@ fn shellish() -> impl Strategy<Value = Vec<u8>> {
     prop::collection::vec(atom, 0..200).prop_map(|v| v.concat())
 }
 
+/// Output scrolling by: mostly plain lines, some of them as wide as the screen or wider, with
+/// shell-like bytes between them, so that runs of plain lines start and end in every state.
+fn linesish() -> impl Strategy<Value = Vec<u8>> {
+    let atom = prop_oneof![
+        8 => ("[ -~]{0,12}", "\r{1,2}\n").prop_map(|(a, b)| (a + &b).into_bytes()),
+        1 => ("[ -~]{0,130}", "\r{0,2}\n?").prop_map(|(a, b)| (a + &b).into_bytes()),
+        // REP repeats the last character printed, wherever it was printed
+        1 => Just(b"\x1b[2b".to_vec()),
+        2 => shellish(),
+    ];
+    prop::collection::vec(atom, 0..120).prop_map(|v| v.concat())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
     #[test]
     fn the_fast_path_renders_as_vte_alone(
-        bytes in prop_oneof![shellish(), terminalish()],
+        bytes in prop_oneof![shellish(), terminalish(), linesish()],
         cols in 2u16..120,
         cuts in prop::collection::vec(0usize..4096, 0..4),
     ) {

@@ -18,6 +18,12 @@ pub(crate) trait Ground: vte::Perform {
     fn set_in_ground(&mut self, on: bool);
     /// A non-empty run of printable ASCII, as if each character went to `print`.
     fn print_ascii(&mut self, run: &[u8]);
+    /// Just after a line feed, with the bytes that follow it: take as many whole lines of
+    /// plain text as can be taken at once, as if each byte went to `print` or `execute`, and
+    /// say how many bytes that was.
+    fn plain_lines(&mut self, _bytes: &[u8]) -> usize {
+        0
+    }
 }
 
 /// Feed `bytes` (whole UTF-8 sequences only) to `p`, through vte only where needed.
@@ -53,6 +59,9 @@ fn ground_run<P: Ground>(p: &mut P, bytes: &[u8]) -> usize {
         } else if b < 0x20 && b != 0x1b {
             p.execute(b);
             i += 1;
+            if b == b'\n' {
+                i += p.plain_lines(&bytes[i..]);
+            }
         } else if b >= 0x7f {
             // DEL and UTF-8 text go one character at a time, as vte sends them (a C1 control
             // is executed); invalid UTF-8 is left to vte, which has its own rules for it

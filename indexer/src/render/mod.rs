@@ -244,7 +244,6 @@ impl<S: Sink> Output<S> {
     }
 
     fn end_line(&mut self) {
-        self.lines += 1;
         let bytes = std::mem::take(&mut self.pending);
         // whole rows of characters: always valid UTF-8
         let text = match std::str::from_utf8(&bytes) {
@@ -252,6 +251,15 @@ impl<S: Sink> Output<S> {
             Err(_) => String::from_utf8_lossy(&bytes),
         };
         self.pending_open = false;
+        self.emit(&text);
+        drop(text);
+        self.pending = bytes;
+        self.pending.clear();
+    }
+
+    /// A finished logical line, blanks at its end included.
+    fn emit(&mut self, text: &str) {
+        self.lines += 1;
         let trimmed = text.trim_end_matches(' ');
         if let Some(code) = trimmed.strip_prefix("EXIT_CODE: ") {
             self.exit_code_line = code.trim().parse().ok();
@@ -259,7 +267,7 @@ impl<S: Sink> Output<S> {
             self.exit_code_line = None;
         }
         if self.look_for_prompts {
-            let found = prompt_pattern(&text)
+            let found = prompt_pattern(text)
                 .filter(|(key, cmd, _)| self.candidate_budget.admit(cmd.len(), key.len(), true));
             if let Some((key, cmd, conf)) = found {
                 self.candidates.push((
@@ -274,9 +282,6 @@ impl<S: Sink> Output<S> {
             }
         }
         self.sink.line(self.lines, trimmed);
-        drop(text);
-        self.pending = bytes;
-        self.pending.clear();
     }
 
     fn close_pending(&mut self) {
@@ -434,6 +439,10 @@ struct Term<S: Sink> {
     alt_after_line: u64,
     alt_count: u32,
     last_snapshot: Option<Vec<String>>,
+    // plain lines taken at once (see `plain_lines`)
+    plain_spans: Vec<(usize, usize)>,
+    /// line feeds still to come over lines already found too few to take at once
+    plain_skip: usize,
 }
 
 impl<S: Sink> Term<S> {
@@ -478,6 +487,8 @@ impl<S: Sink> Term<S> {
             alt_after_line: 0,
             alt_count: 0,
             last_snapshot: None,
+            plain_spans: Vec::new(),
+            plain_skip: 0,
         }
     }
 
@@ -660,6 +671,88 @@ impl<S: Sink> ground::Ground for Term<S> {
             }
             run = rest;
         }
+    }
+
+    /// Lines of printable ASCII narrower than the screen, each ended by CR LF, scrolling the
+    /// whole screen: of `n` such lines, the rows above the cursor leave the screen first, then
+    /// the first lines leave straight from the input without a trip through the screen, and
+    /// the last ones stay on it. Taken only when there are at least a screenful.
+    fn plain_lines(&mut self, bytes: &[u8]) -> usize {
+        if self.plain_skip > 0 {
+            self.plain_skip -= 1;
+            return 0;
+        }
+        if !self.scrolls_plain_lines() {
+            return 0;
+        }
+        let cols = self.cols() as usize;
+        let keep = self.bottom as usize;
+        let mut spans = std::mem::take(&mut self.plain_spans);
+        spans.clear();
+        let mut at = 0;
+        while spans.len() < PLAIN_LINES_AT_ONCE {
+            let head = &bytes[at..bytes.len().min(at + cols)];
+            let Some(len) = head.iter().position(|b| !(0x20..0x7f).contains(b)) else {
+                break;
+            };
+            let crs = bytes[at + len..].iter().take_while(|&&b| b == b'\r').count();
+            if crs == 0 || bytes.get(at + len + crs) != Some(&b'\n') {
+                break;
+            }
+            spans.push((at, at + len));
+            at += len + crs + 1;
+        }
+        if spans.len() <= keep {
+            // too few: the next line feeds, over these lines, need not look again
+            self.plain_skip = spans.len();
+            self.plain_spans = spans;
+            return 0;
+        }
+        for r in 0..keep {
+            self.out.push_row(&self.primary.rows[r]);
+        }
+        let straight = spans.len() - keep;
+        // printable ASCII: one check for every line that leaves straight away
+        let text = std::str::from_utf8(&bytes[..spans[straight - 1].1]).unwrap_or_default();
+        for &(from, to) in &spans[..straight] {
+            self.out.emit(text.get(from..to).unwrap_or_default());
+        }
+        for (row, &(from, to)) in self.primary.rows.iter_mut().zip(&spans[straight..]) {
+            row.clear();
+            for (cell, &b) in row.cells.iter_mut().zip(&bytes[from..to]) {
+                *cell = b as char;
+            }
+            row.len = (to - from) as u16;
+        }
+        if let Some(&(_, to)) = spans.iter().rev().find(|(from, to)| to > from) {
+            self.last_char = bytes[to - 1] as char;
+        }
+        self.plain_spans = spans;
+        at
+    }
+}
+
+/// Plain lines are taken at once this many at most (so their list stays small).
+const PLAIN_LINES_AT_ONCE: usize = 4096;
+
+impl<S: Sink> Term<S> {
+    /// Output scrolling the whole primary screen, one plain line at a time, is the bulk of a
+    /// long transcript: the cursor at the start of a blank bottom row, nothing being typed.
+    fn scrolls_plain_lines(&self) -> bool {
+        let bottom = self.bottom as usize;
+        let rows = &self.primary.rows;
+        let blank = |r: &Row| r.len == 0 && !r.wrapped && !r.spacers && r.marks.is_empty();
+        !self.on_alt
+            && self.reading.is_none()
+            && !self.slow_print
+            && self.cur.col == 0
+            && !self.cur.pending_wrap
+            && self.top == 0
+            && self.cur.row == self.bottom
+            && bottom + 1 == rows.len()
+            && !self.out.pending_open
+            && blank(&rows[bottom])
+            && (bottom == 0 || !rows[bottom - 1].wrapped)
     }
 }
 
