@@ -3,9 +3,12 @@
 //! Most of a shell transcript is plain text and line ends between escape sequences, and vte
 //! hands text over one character a call. While vte is known to be in its ground state, text
 //! and C0 controls are taken here instead: a run of printable ASCII goes to the performer at
-//! once. At the first byte that needs the parser (ESC, invalid UTF-8) the rest goes to vte,
-//! which hands back as soon as a dispatch has returned it to its ground state. What the
-//! performer sees is the same either way (property-tested against vte alone).
+//! once, and so may whole lines of it (`plain_lines`). So are the escape sequences of a shell
+//! session in their plainest forms (colours, modes, cursor moves, window titles): parsed here
+//! as vte parses them. At the first byte that needs the parser (any other sequence, invalid
+//! UTF-8, a sequence cut off) the rest goes to vte, which hands back as soon as a dispatch
+//! has returned it to its ground state. What the performer sees is the same either way
+//! (property-tested against vte alone).
 
 /// A `vte::Perform` that can take text a run at a time.
 ///
@@ -24,6 +27,113 @@ pub(crate) trait Ground: vte::Perform {
     fn plain_lines(&mut self, _bytes: &[u8]) -> usize {
         0
     }
+    /// A CSI sequence, as `csi_dispatch` would get it (not ignored), with the first value of
+    /// each parameter.
+    fn csi(&mut self, params: &[u16], intermediates: &[u8], action: char);
+}
+
+/// vte allows this many parameters to a CSI sequence.
+const MAX_PARAMS: usize = 32;
+
+/// The first value of each of a CSI sequence's parameters, in an array (and how many).
+pub(crate) fn first_values(params: &vte::Params) -> ([u16; MAX_PARAMS], usize) {
+    let mut out = [0; MAX_PARAMS];
+    let mut n = 0;
+    for (slot, p) in out.iter_mut().zip(params.iter()) {
+        *slot = p.first().copied().unwrap_or(0);
+        n += 1;
+    }
+    (out, n)
+}
+
+/// Parameters a CSI sequence taken here may have (more go through vte).
+const PLAIN_PARAMS: usize = 16;
+/// How long an OSC string taken here may be (longer ones go through vte).
+const PLAIN_OSC: usize = 1024;
+
+/// At an ESC: the escape sequences of a shell session in their plainest forms, taken here as
+/// vte would hand them over; how many bytes that was, or 0 for anything else (vte takes it,
+/// as it does a sequence cut off by the end of `bytes`).
+/// - CSI: at most one private marker, decimal numbers separated by `;`, a final byte;
+/// - OSC: printable ASCII ended by BEL or by ST (`ESC \`);
+/// - any other ESC sequence of one intermediate at most.
+fn plain_escape<P: Ground>(p: &mut P, bytes: &[u8]) -> usize {
+    match bytes.get(1) {
+        Some(b'[') => plain_csi(p, bytes),
+        Some(b']') => plain_osc(p, bytes),
+        Some(&b @ (0x30..=0x4f | 0x51..=0x57 | 0x59 | 0x5a | 0x5c | 0x60..=0x7e)) => {
+            p.esc_dispatch(&[], false, b);
+            2
+        }
+        Some(&i @ 0x20..=0x2f) => match bytes.get(2) {
+            Some(&b @ 0x30..=0x7e) => {
+                p.esc_dispatch(&[i], false, b);
+                3
+            }
+            _ => 0,
+        },
+        _ => 0,
+    }
+}
+
+fn plain_csi<P: Ground>(p: &mut P, bytes: &[u8]) -> usize {
+    let mut at = 2;
+    let marker = match bytes.get(at) {
+        Some(&m @ 0x3c..=0x3f) => {
+            at += 1;
+            Some(m)
+        }
+        _ => None,
+    };
+    let mut params = [0u16; PLAIN_PARAMS];
+    let mut n = 0;
+    let mut value = 0u16;
+    while let Some(&b) = bytes.get(at) {
+        at += 1;
+        match b {
+            b'0'..=b'9' => value = value.saturating_mul(10).saturating_add((b - b'0') as u16),
+            b';' if n + 1 < PLAIN_PARAMS => {
+                params[n] = value;
+                n += 1;
+                value = 0;
+            }
+            0x40..=0x7e => {
+                params[n] = value;
+                let marker = marker.as_slice();
+                p.csi(&params[..n + 1], marker, b as char);
+                return at;
+            }
+            _ => return 0,
+        }
+    }
+    0
+}
+
+fn plain_osc<P: Ground>(p: &mut P, bytes: &[u8]) -> usize {
+    let body = &bytes[2..bytes.len().min(2 + PLAIN_OSC)];
+    let Some(end) = body.iter().position(|b| !(0x20..0x7f).contains(b)) else {
+        return 0;
+    };
+    let (bell, len) = match &body[end..] {
+        [0x07, ..] => (true, end + 1),
+        [0x1b, b'\\', ..] => (false, end + 2),
+        _ => return 0,
+    };
+    let mut params: [&[u8]; PLAIN_PARAMS] = [&[]; PLAIN_PARAMS];
+    let mut n = 0;
+    for part in body[..end].split(|&b| b == b';') {
+        if n == PLAIN_PARAMS {
+            return 0;
+        }
+        params[n] = part;
+        n += 1;
+    }
+    p.osc_dispatch(&params[..n], bell);
+    if !bell {
+        // the ESC that ends it starts the ST sequence, as in vte
+        p.esc_dispatch(&[], false, b'\\');
+    }
+    2 + len
 }
 
 /// Feed `bytes` (whole UTF-8 sequences only) to `p`, through vte only where needed.
@@ -81,6 +191,11 @@ fn ground_run<P: Ground>(p: &mut P, bytes: &[u8]) -> usize {
             i += valid.len();
             if i < end {
                 break;
+            }
+        } else if b == 0x1b {
+            match plain_escape(p, &bytes[i..]) {
+                0 => break,
+                n => i += n,
             }
         } else {
             break;

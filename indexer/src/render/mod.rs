@@ -673,6 +673,156 @@ impl<S: Sink> ground::Ground for Term<S> {
         }
     }
 
+    fn csi(&mut self, params: &[u16], intermediates: &[u8], action: char) {
+        self.ground = true;
+        // SGR (colours), the most common sequence, changes no text
+        if action == 'm' {
+            return;
+        }
+        let private = match intermediates {
+            [] => false,
+            [b'?'] => true,
+            _ => return, // `>`, `=`, `!`, ` `, `$`: queries and settings with no screen effect
+        };
+        let p0 = params.first().copied().unwrap_or(0);
+        let p1 = params.get(1).copied().unwrap_or(0);
+        let n = p0.max(1);
+        let cols = self.cols();
+        let height = self.height();
+        if private {
+            match action {
+                'h' | 'l' => {
+                    for &m in params {
+                        self.set_mode(true, m, action == 'h');
+                    }
+                }
+                'J' => self.erase_in_display(p0),
+                'K' => self.erase_in_line(p0),
+                _ => {}
+            }
+            return;
+        }
+        match action {
+            'A' => {
+                let min = if self.cur.row >= self.top {
+                    self.top
+                } else {
+                    0
+                };
+                self.cur.row = self.cur.row.saturating_sub(n).max(min);
+                self.cur.pending_wrap = false;
+            }
+            'B' | 'e' => {
+                let max = if self.cur.row <= self.bottom {
+                    self.bottom
+                } else {
+                    height - 1
+                };
+                self.cur.row = self.cur.row.saturating_add(n).min(max);
+                self.cur.pending_wrap = false;
+            }
+            'C' | 'a' => {
+                self.cur.col = self.cur.col.saturating_add(n).min(cols - 1);
+                self.cur.pending_wrap = false;
+            }
+            'D' => {
+                self.cur.col = self.cur.col.saturating_sub(n);
+                self.cur.pending_wrap = false;
+            }
+            'E' => {
+                self.cur.row = self
+                    .cur
+                    .row
+                    .saturating_add(n)
+                    .min(self.bottom.max(self.cur.row));
+                self.cur.col = 0;
+                self.cur.pending_wrap = false;
+            }
+            'F' => {
+                self.cur.row = self.cur.row.saturating_sub(n);
+                self.cur.col = 0;
+                self.cur.pending_wrap = false;
+            }
+            'G' | '`' => {
+                self.cur.col = (n - 1).min(cols - 1);
+                self.cur.pending_wrap = false;
+            }
+            'd' => {
+                let row = self.cur.col;
+                self.goto(n - 1, row);
+            }
+            'H' | 'f' => self.goto(n - 1, p1.max(1) - 1),
+            'J' => self.erase_in_display(p0),
+            'K' => self.erase_in_line(p0),
+            'L' if self.cur.row >= self.top && self.cur.row <= self.bottom => {
+                self.scroll_down(self.cur.row, self.bottom, n);
+                self.cur.col = 0;
+            }
+            'M' if self.cur.row >= self.top && self.cur.row <= self.bottom => {
+                let (r, b) = (self.cur.row as usize, self.bottom as usize);
+                // deleted lines are gone from the screen, not scrolled into history
+                self.grid().scroll_up(r, b, n as usize, |_| {});
+                self.cur.col = 0;
+            }
+            '@' => {
+                let (r, c) = (self.cur.row as usize, self.cur.col as usize);
+                let row = &mut self.grid().rows[r];
+                let k = (n as usize).min(row.cells.len() - c);
+                row.cells[c..].rotate_right(k);
+                row.cells[c..c + k].fill(BLANK);
+                row.shift_marks(c, k as isize);
+                row.len = (row.len as usize + k).min(row.cells.len()) as u16;
+                self.cur.pending_wrap = false;
+            }
+            'P' => {
+                let (r, c) = (self.cur.row as usize, self.cur.col as usize);
+                let row = &mut self.grid().rows[r];
+                let len = row.cells.len();
+                let k = (n as usize).min(len - c);
+                row.cells[c..].rotate_left(k);
+                row.cells[len - k..].fill(BLANK);
+                row.shift_marks(c, -(k as isize));
+                row.len = (row.len as usize).saturating_sub(k).max(c) as u16;
+                self.cur.pending_wrap = false;
+            }
+            'X' => {
+                let (r, c) = (self.cur.row as usize, self.cur.col);
+                self.grid().rows[r].erase(c, c.saturating_add(n));
+                self.cur.pending_wrap = false;
+            }
+            'S' => self.scroll_up(self.top, self.bottom, n.min(height)),
+            'T' => self.scroll_down(self.top, self.bottom, n.min(height)),
+            'b' => {
+                // REP: bounded to one screen width, so a count of 65535 costs nothing
+                let c = self.last_char;
+                for _ in 0..n.min(cols) {
+                    self.print_char(c);
+                }
+            }
+            'r' => {
+                let top = p0.max(1) - 1;
+                let bottom = if p1 == 0 { height } else { p1.min(height) } - 1;
+                if top < bottom {
+                    self.top = top;
+                    self.bottom = bottom;
+                    self.goto(0, 0);
+                }
+            }
+            'h' | 'l' => {
+                for &m in params {
+                    self.set_mode(false, m, action == 'h');
+                }
+            }
+            's' => self.saved = self.cur,
+            'u' => {
+                self.cur = self.saved;
+                self.cur.row = self.cur.row.min(height - 1);
+                self.cur.col = self.cur.col.min(cols - 1);
+            }
+            _ => {}
+        }
+    }
+
     /// Lines of printable ASCII narrower than the screen, each ended by CR LF, scrolling the
     /// whole screen: of `n` such lines, the rows above the cursor leave the screen first, then
     /// the first lines leave straight from the input without a trip through the screen, and
@@ -695,7 +845,10 @@ impl<S: Sink> ground::Ground for Term<S> {
             let Some(len) = head.iter().position(|b| !(0x20..0x7f).contains(b)) else {
                 break;
             };
-            let crs = bytes[at + len..].iter().take_while(|&&b| b == b'\r').count();
+            let crs = bytes[at + len..]
+                .iter()
+                .take_while(|&&b| b == b'\r')
+                .count();
             if crs == 0 || bytes.get(at + len + crs) != Some(&b'\n') {
                 break;
             }
@@ -1327,157 +1480,11 @@ impl<S: Sink> vte::Perform for Term<S> {
         action: char,
     ) {
         self.ground = true;
-        // SGR (colours), the most common sequence, changes no text
-        if ignore || action == 'm' {
+        if ignore {
             return;
         }
-        let private = match intermediates {
-            [] => false,
-            [b'?'] => true,
-            _ => return, // `>`, `=`, `!`, ` `, `$`: queries and settings with no screen effect
-        };
-        let mut it = params.iter();
-        let p0 = it.next().and_then(|p| p.first().copied()).unwrap_or(0);
-        let p1 = it.next().and_then(|p| p.first().copied()).unwrap_or(0);
-        let n = p0.max(1);
-        let cols = self.cols();
-        let height = self.height();
-        if private {
-            match action {
-                'h' | 'l' => {
-                    for p in params.iter() {
-                        if let Some(&m) = p.first() {
-                            self.set_mode(true, m, action == 'h');
-                        }
-                    }
-                }
-                'J' => self.erase_in_display(p0),
-                'K' => self.erase_in_line(p0),
-                _ => {}
-            }
-            return;
-        }
-        match action {
-            'A' => {
-                let min = if self.cur.row >= self.top {
-                    self.top
-                } else {
-                    0
-                };
-                self.cur.row = self.cur.row.saturating_sub(n).max(min);
-                self.cur.pending_wrap = false;
-            }
-            'B' | 'e' => {
-                let max = if self.cur.row <= self.bottom {
-                    self.bottom
-                } else {
-                    height - 1
-                };
-                self.cur.row = self.cur.row.saturating_add(n).min(max);
-                self.cur.pending_wrap = false;
-            }
-            'C' | 'a' => {
-                self.cur.col = self.cur.col.saturating_add(n).min(cols - 1);
-                self.cur.pending_wrap = false;
-            }
-            'D' => {
-                self.cur.col = self.cur.col.saturating_sub(n);
-                self.cur.pending_wrap = false;
-            }
-            'E' => {
-                self.cur.row = self
-                    .cur
-                    .row
-                    .saturating_add(n)
-                    .min(self.bottom.max(self.cur.row));
-                self.cur.col = 0;
-                self.cur.pending_wrap = false;
-            }
-            'F' => {
-                self.cur.row = self.cur.row.saturating_sub(n);
-                self.cur.col = 0;
-                self.cur.pending_wrap = false;
-            }
-            'G' | '`' => {
-                self.cur.col = (n - 1).min(cols - 1);
-                self.cur.pending_wrap = false;
-            }
-            'd' => {
-                let row = self.cur.col;
-                self.goto(n - 1, row);
-            }
-            'H' | 'f' => self.goto(n - 1, p1.max(1) - 1),
-            'J' => self.erase_in_display(p0),
-            'K' => self.erase_in_line(p0),
-            'L' if self.cur.row >= self.top && self.cur.row <= self.bottom => {
-                self.scroll_down(self.cur.row, self.bottom, n);
-                self.cur.col = 0;
-            }
-            'M' if self.cur.row >= self.top && self.cur.row <= self.bottom => {
-                let (r, b) = (self.cur.row as usize, self.bottom as usize);
-                // deleted lines are gone from the screen, not scrolled into history
-                self.grid().scroll_up(r, b, n as usize, |_| {});
-                self.cur.col = 0;
-            }
-            '@' => {
-                let (r, c) = (self.cur.row as usize, self.cur.col as usize);
-                let row = &mut self.grid().rows[r];
-                let k = (n as usize).min(row.cells.len() - c);
-                row.cells[c..].rotate_right(k);
-                row.cells[c..c + k].fill(BLANK);
-                row.shift_marks(c, k as isize);
-                row.len = (row.len as usize + k).min(row.cells.len()) as u16;
-                self.cur.pending_wrap = false;
-            }
-            'P' => {
-                let (r, c) = (self.cur.row as usize, self.cur.col as usize);
-                let row = &mut self.grid().rows[r];
-                let len = row.cells.len();
-                let k = (n as usize).min(len - c);
-                row.cells[c..].rotate_left(k);
-                row.cells[len - k..].fill(BLANK);
-                row.shift_marks(c, -(k as isize));
-                row.len = (row.len as usize).saturating_sub(k).max(c) as u16;
-                self.cur.pending_wrap = false;
-            }
-            'X' => {
-                let (r, c) = (self.cur.row as usize, self.cur.col);
-                self.grid().rows[r].erase(c, c.saturating_add(n));
-                self.cur.pending_wrap = false;
-            }
-            'S' => self.scroll_up(self.top, self.bottom, n.min(height)),
-            'T' => self.scroll_down(self.top, self.bottom, n.min(height)),
-            'b' => {
-                // REP: bounded to one screen width, so a count of 65535 costs nothing
-                let c = self.last_char;
-                for _ in 0..n.min(cols) {
-                    self.print_char(c);
-                }
-            }
-            'r' => {
-                let top = p0.max(1) - 1;
-                let bottom = if p1 == 0 { height } else { p1.min(height) } - 1;
-                if top < bottom {
-                    self.top = top;
-                    self.bottom = bottom;
-                    self.goto(0, 0);
-                }
-            }
-            'h' | 'l' => {
-                for p in params.iter() {
-                    if let Some(&m) = p.first() {
-                        self.set_mode(false, m, action == 'h');
-                    }
-                }
-            }
-            's' => self.saved = self.cur,
-            'u' => {
-                self.cur = self.saved;
-                self.cur.row = self.cur.row.min(height - 1);
-                self.cur.col = self.cur.col.min(cols - 1);
-            }
-            _ => {}
-        }
+        let (values, n) = ground::first_values(params);
+        ground::Ground::csi(self, &values[..n], intermediates, action);
     }
 
     fn esc_dispatch(&mut self, intermediates: &[u8], _ignore: bool, byte: u8) {

@@ -157,6 +157,44 @@ impl super::ground::Ground for Probe {
         self.ground = on;
     }
 
+    fn csi(&mut self, params: &[u16], intermediates: &[u8], action: char) {
+        self.ground = true;
+        self.space_at = None;
+        if self.wrap_candidate.is_some() && !self.after_cr.is_empty() {
+            self.confirm_wrap();
+        }
+        let p0 = params.first().copied().unwrap_or(0);
+        let p1 = params.get(1).copied().unwrap_or(0);
+        let n = p0.max(1) as i64;
+        if intermediates == b"?" {
+            if matches!(p0, 1049 | 47 | 1047) {
+                self.on_alt = action == 'h';
+                self.alt_col = 0;
+            }
+            return;
+        }
+        if !intermediates.is_empty() {
+            return;
+        }
+        let col = if self.on_alt {
+            &mut self.alt_col
+        } else {
+            &mut self.col
+        };
+        match action {
+            'C' => *col += n,
+            'D' => *col = (*col - n).max(0),
+            'G' | '`' => *col = n - 1,
+            'H' | 'f' => {
+                *col = p1.max(1) as i64 - 1;
+                self.max_cup_col = self.max_cup_col.max(p1);
+                self.max_cup_row = self.max_cup_row.max(p0);
+            }
+            'r' if self.on_alt => self.alt_region_bottom = self.alt_region_bottom.max(p1),
+            _ => {}
+        }
+    }
+
     fn print_ascii(&mut self, run: &[u8]) {
         let n = run.len() as i64;
         if self.on_alt {
@@ -250,42 +288,8 @@ impl vte::Perform for Probe {
         _ignore: bool,
         action: char,
     ) {
-        self.ground = true;
-        self.space_at = None;
-        if self.wrap_candidate.is_some() && !self.after_cr.is_empty() {
-            self.confirm_wrap();
-        }
-        let mut it = params.iter();
-        let p0 = it.next().and_then(|p| p.first().copied()).unwrap_or(0);
-        let p1 = it.next().and_then(|p| p.first().copied()).unwrap_or(0);
-        let n = p0.max(1) as i64;
-        if intermediates == b"?" {
-            if matches!(p0, 1049 | 47 | 1047) {
-                self.on_alt = action == 'h';
-                self.alt_col = 0;
-            }
-            return;
-        }
-        if !intermediates.is_empty() {
-            return;
-        }
-        let col = if self.on_alt {
-            &mut self.alt_col
-        } else {
-            &mut self.col
-        };
-        match action {
-            'C' => *col += n,
-            'D' => *col = (*col - n).max(0),
-            'G' | '`' => *col = n - 1,
-            'H' | 'f' => {
-                *col = p1.max(1) as i64 - 1;
-                self.max_cup_col = self.max_cup_col.max(p1);
-                self.max_cup_row = self.max_cup_row.max(p0);
-            }
-            'r' if self.on_alt => self.alt_region_bottom = self.alt_region_bottom.max(p1),
-            _ => {}
-        }
+        let (values, n) = super::ground::first_values(params);
+        super::ground::Ground::csi(self, &values[..n], intermediates, action);
     }
 
     fn esc_dispatch(&mut self, _intermediates: &[u8], _ignore: bool, _byte: u8) {
