@@ -134,7 +134,17 @@ impl Row {
         let start = out.len();
         let from = (from as usize).min(self.len as usize);
         let cells = &self.cells[from..self.len as usize];
-        if self.marks.is_empty() {
+        out.reserve(cells.len());
+        if self.marks.is_empty() && is_ascii_text(cells) {
+            // as bytes, a run at a time, rather than a character at a time
+            let mut buf = [0u8; 256];
+            for run in cells.chunks(buf.len()) {
+                for (b, &c) in buf.iter_mut().zip(run) {
+                    *b = c as u8;
+                }
+                out.push_str(std::str::from_utf8(&buf[..run.len()]).unwrap_or_default());
+            }
+        } else if self.marks.is_empty() {
             out.extend(cells.iter().filter(|&&c| c != SPACER));
         } else {
             for (i, &c) in cells.iter().enumerate() {
@@ -147,10 +157,23 @@ impl Row {
             }
         }
         if trim {
-            let trimmed = out[start..].trim_end_matches(' ').len();
-            out.truncate(start + trimmed);
+            out.truncate(start + trim_blanks(&out[start..]).len());
         }
     }
+}
+
+/// `text` without the blanks at its end: a byte scan (the blank is ASCII, so where it stops
+/// is a character boundary).
+pub(crate) fn trim_blanks(text: &str) -> &str {
+    if !text.ends_with(' ') {
+        return text;
+    }
+    let end = text
+        .as_bytes()
+        .iter()
+        .rposition(|&b| b != b' ')
+        .map_or(0, |i| i + 1);
+    text.get(..end).unwrap_or(text)
 }
 
 /// Every cell holds an ASCII character (no [`SPACER`]): a branch-free scan, so it vectorises.
@@ -211,7 +234,7 @@ impl Grid {
                 }
             }
         } else {
-            self.rows.make_contiguous()[top..=bottom].rotate_left(n);
+            rotate(&mut self.rows, top, bottom, n);
         }
     }
 
@@ -224,7 +247,7 @@ impl Grid {
         for r in self.rows.range_mut(bottom + 1 - n..=bottom) {
             r.clear();
         }
-        self.rows.make_contiguous()[top..=bottom].rotate_right(n);
+        rotate(&mut self.rows, top, bottom, bottom + 1 - top - n);
         // the row above the region can no longer continue into the region
         if top > 0 {
             self.rows[top - 1].wrapped = false;
@@ -232,9 +255,63 @@ impl Grid {
     }
 }
 
+/// Rotate rows `top..=bottom` left by `n` (`n` at most their count). One row, the common case
+/// (a line feed in a scroll region), is taken out of the ring and put back: the ring moves the
+/// fewer rows of either side, where a rotation moves every row of the region.
+fn rotate(rows: &mut VecDeque<Row>, top: usize, bottom: usize, n: usize) {
+    if n == 1 {
+        if let Some(row) = rows.remove(top) {
+            rows.insert(bottom, row);
+        }
+    } else if n + 1 == bottom + 1 - top {
+        if let Some(row) = rows.remove(bottom) {
+            rows.insert(top, row);
+        }
+    } else {
+        rows.make_contiguous()[top..=bottom].rotate_left(n);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rotating_rows_moves_them_as_a_slice_rotation_does() {
+        let label = |rows: &VecDeque<Row>| -> Vec<u16> { rows.iter().map(|r| r.len).collect() };
+        for len in 1..7 {
+            for top in 0..len {
+                for bottom in top..len {
+                    for n in 1..=bottom + 1 - top {
+                        // a ring that wraps around its buffer, as the screen's does
+                        let mut rows: VecDeque<Row> = VecDeque::with_capacity(len);
+                        for i in 0..len {
+                            let mut r = Row::new(2);
+                            r.len = i as u16;
+                            rows.push_front(r);
+                        }
+                        let mut want = label(&rows);
+                        want[top..=bottom].rotate_left(n);
+                        rotate(&mut rows, top, bottom, n);
+                        assert_eq!(label(&rows), want, "{len} rows, {top}..={bottom} by {n}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn blanks_trimmed_at_the_end_only() {
+        for (text, want) in [
+            ("", ""),
+            ("   ", ""),
+            ("a b  ", "a b"),
+            ("é ", "é"),
+            (" x", " x"),
+        ] {
+            assert_eq!(trim_blanks(text), want);
+        }
+    }
 
     #[test]
     fn marks_follow_their_characters() {

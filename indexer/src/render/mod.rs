@@ -260,10 +260,11 @@ impl<S: Sink> Output<S> {
     /// A finished logical line, blanks at its end included.
     fn emit(&mut self, text: &str) {
         self.lines += 1;
-        let trimmed = text.trim_end_matches(' ');
+        let trimmed = grid::trim_blanks(text);
         if let Some(code) = trimmed.strip_prefix("EXIT_CODE: ") {
             self.exit_code_line = code.trim().parse().ok();
-        } else if !trimmed.trim_end().is_empty() {
+        } else if trimmed.ends_with(|c: char| !c.is_whitespace()) || !trimmed.trim_end().is_empty()
+        {
             self.exit_code_line = None;
         }
         if self.look_for_prompts {
