@@ -89,7 +89,9 @@ proptest! {
     }
 
     #[test]
-    fn the_width_probe_infers_as_with_vte_alone(bytes in prop_oneof![shellish(), terminalish()]) {
+    fn the_width_probe_infers_as_with_vte_alone(
+        bytes in prop_oneof![shellish(), terminalish(), linesish()]
+    ) {
         use ssm_audit_indexer::render::width;
         prop_assert_eq!(width::infer(&bytes), width::infer_with_vte_alone(&bytes));
     }

@@ -32,6 +32,15 @@ pub(crate) trait Ground: vte::Perform {
     fn csi(&mut self, params: &[u16], intermediates: &[u8], action: char);
 }
 
+/// A plain line at the start of `bytes`: at most `max` printable ASCII characters, then one
+/// or more CRs and a LF. Its length and where it ends (past the LF), if there is one.
+pub(crate) fn plain_line(bytes: &[u8], max: usize) -> Option<(usize, usize)> {
+    let head = &bytes[..bytes.len().min(max + 1)];
+    let len = head.iter().position(|b| !(0x20..0x7f).contains(b))?;
+    let crs = bytes[len..].iter().take_while(|&&b| b == b'\r').count();
+    (crs > 0 && bytes.get(len + crs) == Some(&b'\n')).then_some((len, len + crs + 1))
+}
+
 /// vte allows this many parameters to a CSI sequence.
 const MAX_PARAMS: usize = 32;
 

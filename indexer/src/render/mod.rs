@@ -842,19 +842,11 @@ impl<S: Sink> ground::Ground for Term<S> {
         spans.clear();
         let mut at = 0;
         while spans.len() < PLAIN_LINES_AT_ONCE {
-            let head = &bytes[at..bytes.len().min(at + cols)];
-            let Some(len) = head.iter().position(|b| !(0x20..0x7f).contains(b)) else {
+            let Some((len, end)) = ground::plain_line(&bytes[at..], cols - 1) else {
                 break;
             };
-            let crs = bytes[at + len..]
-                .iter()
-                .take_while(|&&b| b == b'\r')
-                .count();
-            if crs == 0 || bytes.get(at + len + crs) != Some(&b'\n') {
-                break;
-            }
             spans.push((at, at + len));
-            at += len + crs + 1;
+            at += end;
         }
         if spans.len() <= keep {
             // too few: the next line feeds, over these lines, need not look again

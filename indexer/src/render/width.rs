@@ -195,6 +195,22 @@ impl super::ground::Ground for Probe {
         }
     }
 
+    /// Plain lines leave nothing behind in the probe: what their text sets, their line feed
+    /// clears (a wrap is a CR not followed by a LF); only the column is left at 0.
+    fn plain_lines(&mut self, bytes: &[u8]) -> usize {
+        if self.on_alt {
+            return 0;
+        }
+        let mut at = 0;
+        while let Some((_, end)) = super::ground::plain_line(&bytes[at..], usize::MAX - 1) {
+            at += end;
+        }
+        if at > 0 {
+            self.col = 0;
+        }
+        at
+    }
+
     fn print_ascii(&mut self, run: &[u8]) {
         let n = run.len() as i64;
         if self.on_alt {
@@ -295,5 +311,28 @@ impl vte::Perform for Probe {
     fn esc_dispatch(&mut self, _intermediates: &[u8], _ignore: bool, _byte: u8) {
         self.ground = true;
         self.space_at = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// readline's wrap (a space, then CR with no LF) at column 38, after output that left the
+    /// column elsewhere: the plain lines between them bring it back to 0, taken at once or not.
+    #[test]
+    fn plain_lines_leave_the_column_at_zero() {
+        let mut t = b"no carriage return here, column 37\n".to_vec();
+        for _ in 0..3 {
+            t.extend_from_slice(b"output\r\n");
+        }
+        t.extend_from_slice(b"$ echo 0123456789012345678901234567890 \rcontinues past the margin");
+        let want = Inferred {
+            cols: 38,
+            rows: DEFAULT_ROWS,
+            source: WidthSource::InferredReadlineWrap,
+        };
+        assert_eq!(infer(&t), want);
+        assert_eq!(infer_with_vte_alone(&t), want);
     }
 }
