@@ -522,11 +522,11 @@ fn an_index_made_by_another_version_is_built_again() {
     let (_tmp, data) = ingested();
     let want = hits(&data, "\"cat /etc/shadow\"");
     assert!(!want.is_empty());
-    // what an older version left: the same index with another tokenizer in its schema
+    // what another version left: the same index with another tokenizer in its schema
     let meta = data.join("index/meta.json");
     let text = std::fs::read_to_string(&meta).unwrap();
-    assert!(text.contains("\"ssm_audit_words\""), "{text}");
-    std::fs::write(&meta, text.replace("\"ssm_audit_words\"", "\"ssm_audit\"")).unwrap();
+    assert!(text.contains("\"ssm_audit\""), "{text}");
+    std::fs::write(&meta, text.replace("\"ssm_audit\"", "\"ssm_audit_v0\"")).unwrap();
 
     let o = audit(&data, &["search", "--json", "\"cat /etc/shadow\""]);
     let err = String::from_utf8_lossy(&o.stderr);

@@ -4,8 +4,9 @@
 //! `cargo run --release -p ssm-audit-indexer --example index_bench -- SESSIONS DIR`
 //!
 //! Prints: raw transcript bytes, ingest throughput (raw MB/s, on every core), index size against
-//! raw size, and p50/p99 latency of a term, a phrase and a filtered query, with ripgrep's
-//! p50 for the same words over the rendered text (`rg` must be on PATH).
+//! raw size, and p50/p99 latency of a term, a phrase, a filtered query and a phrase found
+//! nowhere, with ripgrep's p50 for the same words over the rendered text (`rg` must be on
+//! PATH).
 
 use std::path::Path;
 use std::process::Command;
@@ -172,7 +173,7 @@ fn main() {
         user: Some("carol".into()),
         ..Filters::default()
     };
-    let cases: [(&str, &str, &Filters, Vec<&str>); 3] = [
+    let cases: [(&str, &str, &Filters, Vec<&str>); 4] = [
         (
             "term",
             "shadow",
@@ -186,6 +187,13 @@ fn main() {
             vec!["-i", "kubectl get secrets"],
         ),
         ("filtered", "exit", &user, vec!["-i", "-w", "exit"]),
+        // two common words that never meet: the index, not the line check, must rule it out
+        (
+            "no-match",
+            "\"echo root\"",
+            &Filters::default(),
+            vec!["-i", "echo root"],
+        ),
     ];
     // queries against an open reader (a searcher kept across queries, as a server would),
     // and, apart, one-shot: the reader opened for each query, as one CLI command does

@@ -14,7 +14,10 @@
 use std::ops::Bound;
 use std::path::Path;
 
-use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, RangeQuery, RegexQuery, TermQuery};
+use tantivy::query::{
+    AllQuery, BooleanQuery, Occur, PhrasePrefixQuery, PhraseQuery, Query, RangeQuery, RegexQuery,
+    TermQuery,
+};
 use tantivy::schema::{
     Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, Value, FAST,
     INDEXED, STORED, STRING,
@@ -25,7 +28,7 @@ use tantivy::{DateTime, Index, IndexWriter, TantivyDocument, Term};
 use crate::time::parse_time;
 
 /// The name the index knows [`AuditTokenizer`] by.
-pub const TOKENIZER: &str = "ssm_audit_words";
+pub const TOKENIZER: &str = "ssm_audit";
 
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
@@ -209,11 +212,12 @@ pub struct Fields {
 
 pub fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
-    // Which chunks hold a token, without frequencies or positions: a hit is found on the
-    // chunk's lines, which the query checks in full (phrases included).
+    // With positions: a phrase of common words that never meet (`"2 1"`) is ruled out by the
+    // index. Without them (0.40 instead of 0.52 times raw, the index phase ~15% faster) every
+    // chunk holding the words had its lines checked: seconds on 100,000 sessions.
     let indexing = TextFieldIndexing::default()
         .set_tokenizer(TOKENIZER)
-        .set_index_option(IndexRecordOption::Basic);
+        .set_index_option(IndexRecordOption::WithFreqsAndPositions);
     let f = Fields {
         session_id: b.add_text_field("session_id", STRING | STORED),
         line: b.add_u64_field("line", NumericOptions::default().set_stored()),
@@ -653,26 +657,23 @@ impl Q {
                 prefix,
             } => {
                 let field = if *commands_only { f.command } else { f.text };
-                // Every token in the chunk, in any order: the index holds no positions, and
-                // the line check puts them in order, on one line.
-                let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(tokens.len());
-                for (i, t) in tokens.iter().enumerate() {
-                    let q: Box<dyn Query> = if *prefix && i + 1 == tokens.len() {
-                        Box::new(
-                            RegexQuery::from_pattern(&format!("{}.*", regex::escape(t)), field)
-                                .expect("escaped"),
+                let terms: Vec<Term> = tokens
+                    .iter()
+                    .map(|t| Term::from_field_text(field, t))
+                    .collect();
+                match (terms.len(), prefix) {
+                    (1, false) => {
+                        Box::new(TermQuery::new(terms[0].clone(), IndexRecordOption::Basic))
+                    }
+                    (1, true) => Box::new(
+                        RegexQuery::from_pattern(
+                            &format!("{}.*", regex::escape(&tokens[0])),
+                            field,
                         )
-                    } else {
-                        Box::new(TermQuery::new(
-                            Term::from_field_text(field, t),
-                            IndexRecordOption::Basic,
-                        ))
-                    };
-                    clauses.push((Occur::Must, q));
-                }
-                match clauses.len() {
-                    1 => clauses.pop().expect("one").1,
-                    _ => Box::new(BooleanQuery::new(clauses)),
+                        .expect("escaped"),
+                    ),
+                    (_, false) => Box::new(PhraseQuery::new(terms)),
+                    (_, true) => Box::new(PhrasePrefixQuery::new(terms)),
                 }
             }
             Q::Exact { field, value } => exact_or_prefix(f.by_name(field), value),
