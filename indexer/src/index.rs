@@ -246,11 +246,15 @@ pub fn open_or_create(dir: &Path) -> Result<(Index, Fields), IndexError> {
         .map_err(|e| IndexError::Query(format!("{}: {e}", dir.display())))?;
     let (schema, fields) = schema();
     let mmap = tantivy::directory::MmapDirectory::open(dir)?;
-    let exists = Index::exists(&mmap).map_err(tantivy::TantivyError::from)?;
-    if exists && Index::open(mmap.clone())?.schema() != schema {
-        return Err(IndexError::OtherVersion(dir.to_owned()));
-    }
-    let index = Index::open_or_create(mmap, schema)?;
+    let index = if Index::exists(&mmap).map_err(tantivy::TantivyError::from)? {
+        let index = Index::open(mmap)?;
+        if index.schema() != schema {
+            return Err(IndexError::OtherVersion(dir.to_owned()));
+        }
+        index
+    } else {
+        Index::create(mmap, schema, tantivy::IndexSettings::default())?
+    };
     index
         .tokenizers()
         .register(TOKENIZER, TextAnalyzer::from(AuditTokenizer));
@@ -1046,7 +1050,8 @@ mod tests {
         assert!(lex("\"open").is_err());
     }
 
-    /// The index holds no positions: a phrase is checked on the lines, in order, on one line.
+    /// A phrase matches its words in order on one line: not out of order, not across a line
+    /// end (a chunk's text runs on from one line to the next).
     #[test]
     fn a_phrase_matches_its_words_in_order_on_one_line() {
         let dir = tempfile::tempdir().unwrap();

@@ -32,11 +32,16 @@ pub(crate) trait Ground: vte::Perform {
     fn csi(&mut self, params: &[u16], intermediates: &[u8], action: char);
 }
 
-/// A plain line at the start of `bytes`: at most `max` printable ASCII characters, then one
-/// or more CRs and a LF. Its length and where it ends (past the LF), if there is one.
-pub(crate) fn plain_line(bytes: &[u8], max: usize) -> Option<(usize, usize)> {
-    let head = &bytes[..bytes.len().min(max + 1)];
-    let len = head.iter().position(|b| !(0x20..0x7f).contains(b))?;
+/// A byte printed as it is: printable ASCII.
+fn printable(b: &u8) -> bool {
+    (0x20..0x7f).contains(b)
+}
+
+/// A plain line at the start of `bytes`: printable ASCII narrower than `width`, then one or
+/// more CRs and a LF. Its length and where it ends (past the LF), if there is one.
+pub(crate) fn plain_line(bytes: &[u8], width: usize) -> Option<(usize, usize)> {
+    let head = &bytes[..bytes.len().min(width)];
+    let len = head.iter().position(|b| !printable(b))?;
     let crs = bytes[len..].iter().take_while(|&&b| b == b'\r').count();
     (crs > 0 && bytes.get(len + crs) == Some(&b'\n')).then_some((len, len + crs + 1))
 }
@@ -120,7 +125,7 @@ fn plain_csi<P: Ground>(p: &mut P, bytes: &[u8]) -> usize {
 
 fn plain_osc<P: Ground>(p: &mut P, bytes: &[u8]) -> usize {
     let body = &bytes[2..bytes.len().min(2 + PLAIN_OSC)];
-    let Some(end) = body.iter().position(|b| !(0x20..0x7f).contains(b)) else {
+    let Some(end) = body.iter().position(|b| !printable(b)) else {
         return 0;
     };
     let (bell, len) = match &body[end..] {
@@ -167,7 +172,6 @@ pub(crate) fn feed<P: Ground, const N: usize>(
 /// Text and C0 controls, as vte would hand them over in its ground state; returns how many
 /// bytes were taken (it stops at the first byte vte must see: ESC or invalid UTF-8).
 fn ground_run<P: Ground>(p: &mut P, bytes: &[u8]) -> usize {
-    let printable = |b: &u8| (0x20..0x7f).contains(b);
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
         if printable(&b) {

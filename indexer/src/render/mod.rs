@@ -29,6 +29,8 @@ pub const MAX_ALT_SCROLLBACK: usize = 10_000;
 /// Limits for a width or height given by a caller or inferred.
 pub const MAX_COLS: u16 = 4096;
 pub const MAX_ROWS: u16 = 1000;
+/// Plain lines are taken at once this many at most (so their list stays small).
+const PLAIN_LINES_AT_ONCE: usize = 4096;
 
 /// Receives the rendered output as it is produced.
 pub trait Sink {
@@ -842,7 +844,7 @@ impl<S: Sink> ground::Ground for Term<S> {
         spans.clear();
         let mut at = 0;
         while spans.len() < PLAIN_LINES_AT_ONCE {
-            let Some((len, end)) = ground::plain_line(&bytes[at..], cols - 1) else {
+            let Some((len, end)) = ground::plain_line(&bytes[at..], cols) else {
                 break;
             };
             spans.push((at, at + len));
@@ -878,9 +880,6 @@ impl<S: Sink> ground::Ground for Term<S> {
     }
 }
 
-/// Plain lines are taken at once this many at most (so their list stays small).
-const PLAIN_LINES_AT_ONCE: usize = 4096;
-
 impl<S: Sink> Term<S> {
     /// Output scrolling the whole primary screen, one plain line at a time, is the bulk of a
     /// long transcript: the cursor at the start of a blank bottom row, nothing being typed.
@@ -900,9 +899,7 @@ impl<S: Sink> Term<S> {
             && blank(&rows[bottom])
             && (bottom == 0 || !rows[bottom - 1].wrapped)
     }
-}
 
-impl<S: Sink> Term<S> {
     #[inline(never)]
     fn print_char(&mut self, c: char) {
         let c = if self.dec_graphics { dec_special(c) } else { c };
