@@ -3,8 +3,9 @@
 //!
 //! `cargo run --release -p ssm-audit-indexer --example index_bench -- SESSIONS DIR`
 //!
-//! Prints: raw transcript bytes, ingest throughput (raw MB/s, on every core), index size against
-//! raw size, and p50/p99 latency of a term, a phrase, a filtered query and a phrase found
+//! Prints: raw transcript bytes, ingest throughput (raw MB/s, on every core, and raw MB a
+//! CPU-second) beside tantivy alone indexing the same rendered text, index size against raw
+//! size, and p50/p99 latency of a term, a phrase, a filtered query and a phrase found
 //! nowhere, with ripgrep's p50 for the same words over the rendered text (`rg` must be on
 //! PATH).
 
@@ -121,6 +122,7 @@ fn main() {
     // ---- ingest
     let store = LocalStore::open(dir.join("data")).unwrap();
     let t0 = Instant::now();
+    let cpu0 = cpu_seconds();
     let mut files = Vec::new();
     for sub in ["trail", "s3"] {
         let mut v: Vec<_> = std::fs::read_dir(ev.join(sub))
@@ -132,9 +134,11 @@ fn main() {
     }
     let report = ingest::ingest_files(&store, &files, &|_| {});
     let decode = t0.elapsed();
+    let cpu1 = cpu_seconds();
     let index_dir = dir.join("data/index");
     let recs_out = ingest::rebuild(&store, &index_dir, &CorrelateOptions::default()).unwrap();
     let total = t0.elapsed();
+    let cpu2 = cpu_seconds();
     assert!(
         report.failed.is_empty(),
         "{:?}",
@@ -150,6 +154,15 @@ fn main() {
         mb / total.as_secs_f64(),
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
+    if let (Some(c0), Some(c1), Some(c2)) = (cpu0, cpu1, cpu2) {
+        println!(
+            "ingest CPU: {:.1} s ({:.1} s decode+render+store, {:.1} s correlate+index) = {:.1} MB of raw transcript a CPU-second",
+            c2 - c0,
+            c1 - c0,
+            c2 - c1,
+            mb / (c2 - c0)
+        );
+    }
     let index_size = dir_size(&index_dir);
     println!(
         "index: {:.1} MB = {:.2} x raw",
@@ -165,6 +178,24 @@ fn main() {
         if let Some(t) = ingest::load_text(&store, id).unwrap() {
             std::fs::write(text_dir.join(format!("{id}.txt")), t.lines.join("\n")).unwrap();
         }
+    }
+
+    // ---- the baseline for ingest: tantivy alone, indexing the same rendered text as chunk
+    // documents of one text field (tokenized, with positions, stored, as ours), nothing else
+    let (wall, cpu) = tantivy_alone(&text_dir, &dir.join("tantivy-alone"));
+    print!(
+        "tantivy alone on the rendered text: {:.1}s = {:.1} MB/s of raw transcript on {} cores",
+        wall.as_secs_f64(),
+        mb / wall.as_secs_f64(),
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+    match (cpu, cpu0, cpu2) {
+        (Some(cpu), Some(c0), Some(c2)) => println!(
+            ", {cpu:.1} CPU-s = {:.1} MB a CPU-second; ingest takes {:.2}x its CPU time",
+            mb / cpu,
+            (c2 - c0) / cpu
+        ),
+        _ => println!(),
     }
 
     // ---- queries
@@ -244,6 +275,57 @@ fn pct(v: &mut [Duration], p: usize) -> Duration {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
+}
+
+/// Index every `.txt` file of `text_dir` into a new index in `out` with tantivy alone: chunks
+/// of [`index::CHUNK_LINES`] lines as documents of one text field indexed as ours, the same
+/// writer budget, merges awaited. Wall time and CPU seconds.
+fn tantivy_alone(text_dir: &Path, out: &Path) -> (Duration, Option<f64>) {
+    use tantivy::schema::{Schema, TextOptions};
+    let mut b = Schema::builder();
+    let text = b.add_text_field(
+        "text",
+        TextOptions::default()
+            .set_stored()
+            .set_indexing_options(index::text_indexing()),
+    );
+    std::fs::create_dir_all(out).unwrap();
+    let idx = tantivy::Index::create_in_dir(out, b.build()).unwrap();
+    idx.tokenizers().register(
+        index::TOKENIZER,
+        tantivy::tokenizer::TextAnalyzer::from(index::AuditTokenizer),
+    );
+    let mut files: Vec<_> = std::fs::read_dir(text_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    let (t0, cpu0) = (Instant::now(), cpu_seconds());
+    let mut w: tantivy::IndexWriter = idx.writer(index::WRITER_BUDGET).unwrap();
+    for f in files {
+        let body = std::fs::read_to_string(f).unwrap();
+        let lines: Vec<&str> = body.split('\n').collect();
+        for chunk in lines.chunks(index::CHUNK_LINES) {
+            w.add_document(tantivy::doc!(text => chunk.join("\n")))
+                .unwrap();
+        }
+    }
+    w.commit().unwrap();
+    w.wait_merging_threads().unwrap();
+    let cpu = cpu_seconds().zip(cpu0).map(|(c1, c0)| c1 - c0);
+    (t0.elapsed(), cpu)
+}
+
+/// CPU seconds this process has used, user and system, on every thread (Linux: from
+/// `/proc/self/stat`; elsewhere none).
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // the fields after the command name, which is in parentheses and may hold spaces
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split(' ').collect();
+    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    // USER_HZ is 100 on every Linux this runs on
+    Some(ticks / 100.0)
 }
 
 fn dir_size(p: &Path) -> u64 {

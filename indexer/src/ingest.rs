@@ -917,8 +917,7 @@ pub fn rebuild_from(
             (idx, fields, previous)
         }
     };
-    // a larger budget means fewer segments to merge on big rebuilds
-    let mut writer: tantivy::IndexWriter = idx.writer(256 << 20)?;
+    let mut writer: tantivy::IndexWriter = idx.writer(index::WRITER_BUDGET)?;
     let mut before: BTreeMap<&str, &SessionRecord> = BTreeMap::new();
     match previous {
         Some(prev) => {
