@@ -562,7 +562,17 @@ impl Parser {
             }
         }
         if parts.is_empty() {
-            return Err(IndexError::Query("empty query".into()));
+            let why = match (
+                self.toks.get(self.i),
+                self.i.checked_sub(1).map(|i| &self.toks[i]),
+            ) {
+                (None, None) => "empty query",
+                (None, _) => "the query ends too soon",
+                (Some(Tok::Close), Some(Tok::Open)) => "nothing between '(' and ')'",
+                (Some(Tok::Close), _) => "nothing before a ')'",
+                _ => "OR needs something to find on each side",
+            };
+            return Err(IndexError::Query(why.into()));
         }
         if parts.iter().all(|p| p.0) {
             return Err(IndexError::Query(
@@ -599,6 +609,12 @@ impl Parser {
                         _ => None,
                     };
                     if let Some(field) = exact {
+                        if value.trim_end_matches('*').is_empty() {
+                            return Err(IndexError::Query(format!(
+                                "{w:?} needs a value, as in {field_name}:VALUE or {field_name}:PREFIX*",
+                                field_name = w.trim_end_matches(['*', ':'])
+                            )));
+                        }
                         return Ok(Q::Exact {
                             field,
                             value: value.to_owned(),
@@ -629,11 +645,11 @@ impl Parser {
 }
 
 fn text_q(text: &str, commands_only: bool) -> Result<Q, IndexError> {
-    let (text, prefix) = match text.strip_suffix('*') {
+    let (word, prefix) = match text.strip_suffix('*') {
         Some(t) => (t, true),
         None => (text, false),
     };
-    let tokens: Vec<String> = tokenize(text).into_iter().map(|t| t.text).collect();
+    let tokens: Vec<String> = tokenize(word).into_iter().map(|t| t.text).collect();
     if tokens.is_empty() {
         return Err(IndexError::Query(format!(
             "{text:?} has nothing to search for (letters or digits)"
@@ -1044,6 +1060,42 @@ mod tests {
 
     fn texts(s: &str) -> Vec<String> {
         tokenize(s).into_iter().map(|t| t.text).collect()
+    }
+
+    #[test]
+    fn query_errors_say_what_is_wrong() {
+        let err = |q: &str| match parse(q) {
+            Err(IndexError::Query(m)) => m,
+            other => panic!("{q:?} parsed: {other:?}"),
+        };
+        assert_eq!(err(""), "empty query");
+        assert_eq!(err("  "), "empty query");
+        assert_eq!(err("a OR"), "the query ends too soon");
+        assert_eq!(err("AND"), "the query ends too soon");
+        assert_eq!(err("(((("), "the query ends too soon");
+        assert_eq!(err("a OR OR b"), "OR needs something to find on each side");
+        assert_eq!(err("OR b"), "OR needs something to find on each side");
+        assert_eq!(err("a ()"), "nothing between '(' and ')'");
+        assert_eq!(err("(a OR )"), "nothing before a ')'");
+        assert_eq!(err("(a"), "a '(' is not closed");
+        assert_eq!(err("a)"), "a ')' without '('");
+        assert_eq!(
+            err("NOT rm"),
+            "a query needs something to find, not only NOT"
+        );
+        assert_eq!(err("\"rm"), "a phrase is missing its closing quote");
+        assert_eq!(
+            err("*"),
+            "\"*\" has nothing to search for (letters or digits)"
+        );
+        assert_eq!(
+            err("user:"),
+            "\"user:\" needs a value, as in user:VALUE or user:PREFIX*"
+        );
+        assert_eq!(
+            err("target:*"),
+            "\"target:*\" needs a value, as in target:VALUE or target:PREFIX*"
+        );
     }
 
     #[test]
