@@ -243,6 +243,11 @@ impl Store for S3Store {
         self.url.to_string()
     }
 
+    /// Each read waits a round trip: the indexer reads session texts 16 at a time.
+    fn parallel_reads(&self) -> usize {
+        16
+    }
+
     fn get_to_file(&self, key: &str, path: &Path) -> io::Result<bool> {
         self.rt.block_on(async {
             let Some(mut o) = self.get_object(key).await? else {

@@ -129,3 +129,60 @@ fn two_writers_racing_never_lose_an_update() {
     // a second sync downloads nothing
     assert_eq!(publish::sync(&*s, &cache).unwrap().unwrap().downloaded, 0);
 }
+
+/// The indexer reads an S3 store's session texts many at a time
+/// ([`Store::parallel_reads`]) and indexes them in order: the records and the hits are those
+/// of a folder holding the same evidence, which is read one text at a time.
+#[test]
+fn an_index_built_from_s3_is_the_one_built_from_a_folder() {
+    use ssm_audit_indexer::correlate::CorrelateOptions;
+    use ssm_audit_indexer::index::{self, Filters};
+    use ssm_audit_indexer::ingest::{self, IngestReport};
+    use ssm_audit_indexer::store::LocalStore;
+
+    let rt = runtime();
+    let s3 = store(&rt, "read-ahead", "audit");
+    assert!(s3.parallel_reads() > 1);
+    let dir = tempfile::tempdir().unwrap();
+    let local = LocalStore::open(dir.path().join("store")).unwrap();
+    assert_eq!(local.parallel_reads(), 1);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../indexer/tests/recordings");
+    let shells = ["dash-80x24", "bash5-audit-100x30", "bash5-ubuntu-60x20"];
+    let sessions = 40;
+    for i in 0..sessions {
+        let log = std::fs::read(root.join(shells[i % 3]).join("session.log")).unwrap();
+        let sid = ssm_audit_functions::testing::session_of(&log);
+        let (_, suffix) = sid.rsplit_once('-').unwrap();
+        let new = format!("user{i:02}-{suffix}");
+        let log = String::from_utf8_lossy(&log)
+            .replace(&sid, &new)
+            .into_bytes();
+        for s in [&s3 as &dyn Store, &local] {
+            let mut report = IngestReport::default();
+            ingest::ingest_input(s, &format!("{new}.log"), log.clone(), &mut report);
+            assert!(report.failed.is_empty(), "{:?}", report.failed);
+        }
+    }
+    let opts = CorrelateOptions::default();
+    let from_s3 = ingest::rebuild(&s3, &dir.path().join("index-s3"), &opts).unwrap();
+    let from_folder = ingest::rebuild(&local, &dir.path().join("index-folder"), &opts).unwrap();
+    assert_eq!(from_s3.len(), sessions);
+    assert!(from_s3.iter().all(|r| r.transcript.lines > 0));
+    assert_eq!(from_s3, from_folder);
+    // `hello` is in the dash and bash5-ubuntu recordings only: 14 + 13 sessions
+    for (q, want) in [
+        ("hello", 27),
+        ("echo", sessions),
+        ("command:echo", sessions),
+    ] {
+        let hits = |d: &str| {
+            let (idx, fields) = index::open_or_create(&dir.path().join(d)).unwrap();
+            index::search(&idx, &fields, q, &Filters::default(), 10_000).unwrap()
+        };
+        let (a, b) = (hits("index-s3"), hits("index-folder"));
+        let found: std::collections::BTreeSet<&str> =
+            a.iter().map(|h| h.session_id.as_str()).collect();
+        assert_eq!(found.len(), want, "{q}");
+        assert_eq!(a, b, "{q}");
+    }
+}

@@ -890,6 +890,40 @@ fn index_digest(r: &SessionRecord) -> String {
     serde_json::to_string(&r).expect("records serialise")
 }
 
+/// `f` of `0..n` on `threads` threads (none but this one if 1), each result handed to
+/// `consume` in order as soon as it and those before it are ready. A thread runs at most two
+/// ahead of `consume`, so memory holds a few results, not all. The first error `consume`
+/// returns stops it all.
+fn in_order<T: Send, E>(
+    n: usize,
+    threads: usize,
+    f: impl Fn(usize) -> T + Sync,
+    mut consume: impl FnMut(usize, T) -> Result<(), E>,
+) -> Result<(), E> {
+    let threads = threads.clamp(1, n.max(1));
+    if threads == 1 {
+        return (0..n).try_for_each(|i| consume(i, f(i)));
+    }
+    std::thread::scope(|s| {
+        let f = &f;
+        let results: Vec<std::sync::mpsc::Receiver<T>> = (0..threads)
+            .map(|t| {
+                let (tx, rx) = std::sync::mpsc::sync_channel(1);
+                // a send fails once `consume` has stopped: the thread stops too
+                s.spawn(move || (t..n).step_by(threads).try_for_each(|i| tx.send(f(i))));
+                rx
+            })
+            .collect();
+        // returning drops the receivers first, so no thread is left waiting to send
+        (0..n).try_for_each(|i| {
+            let r = results[i % threads]
+                .recv()
+                .expect("a thread reading ahead panicked");
+            consume(i, r)
+        })
+    })
+}
+
 /// [`rebuild`], given the records the index in `index_dir` holds (`None`: build it afresh).
 pub fn rebuild_from(
     store: &dyn Store,
@@ -938,7 +972,9 @@ pub fn rebuild_from(
     for (id, _) in before.iter().filter(|(id, _)| !now.contains(*id)) {
         writer.delete_term(tantivy::Term::from_field_text(fields.session_id, id));
     }
-    for rec in &mut records {
+    // the sessions to index: new, or changed since the index was made
+    let mut todo: Vec<(usize, String)> = Vec::new();
+    for (i, rec) in records.iter_mut().enumerate() {
         let Some(id) = rec.session_id.clone() else {
             continue;
         };
@@ -952,49 +988,115 @@ pub fn rebuild_from(
             }
             writer.delete_term(tantivy::Term::from_field_text(fields.session_id, &id));
         }
-        let session_facts = by_session
-            .get(id.as_str())
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
-        let (text, streamed) = session_text(store, &id, session_facts)?;
-        // the text of record decides the counts (S3 first)
-        if text.source.is_some() {
-            rec.transcript.lines = text.lines.len() as u64 + text.lines_dropped;
-            rec.transcript.commands = text.commands.len() as u64 + text.commands_dropped;
-            rec.transcript.text_of_record = text.source.clone();
-        }
-        let flags: Vec<String> = rec
-            .flags
-            .iter()
-            .filter_map(|f| serde_json::to_value(f).ok()?.as_str().map(str::to_owned))
-            .collect();
-        let kind = kind_name(&rec.kind);
-        let mut commands: Vec<u64> = text.commands.iter().map(|c| c.0).collect();
-        commands.sort_unstable();
-        commands.dedup();
-        index::add_session(
-            &writer,
-            &fields,
-            &SessionDoc {
-                session_id: &id,
-                lines: &text.lines,
-                commands: &commands,
-                principal: rec.principal.as_deref(),
-                target: rec.target.as_deref(),
-                kind: &kind,
-                flags: &flags,
-                start: rec.start.as_deref(),
-            },
-        )?;
-        // streamed text is made here, from the facts: keep it for `show` and `search -C`
-        if let Some(streamed) = streamed {
-            let key = format!("text/{}/stream.json", session_key(&id));
-            store.put(&key, &serde_json::to_vec(&streamed)?)?;
-        }
+        todo.push((i, id));
     }
+    let facts_of = |id: &str| by_session.get(id).map(Vec::as_slice).unwrap_or(&[]);
+    // texts are read ahead, on as many threads as the store serves reads well at once, and
+    // indexed in order
+    in_order(
+        todo.len(),
+        store.parallel_reads(),
+        |k| session_text(store, &todo[k].1, facts_of(&todo[k].1)),
+        |k, text| -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+            let (text, streamed) = text?;
+            let (rec, id) = (&mut records[todo[k].0], &todo[k].1);
+            // the text of record decides the counts (S3 first)
+            if text.source.is_some() {
+                rec.transcript.lines = text.lines.len() as u64 + text.lines_dropped;
+                rec.transcript.commands = text.commands.len() as u64 + text.commands_dropped;
+                rec.transcript.text_of_record = text.source.clone();
+            }
+            let flags: Vec<String> = rec
+                .flags
+                .iter()
+                .filter_map(|f| serde_json::to_value(f).ok()?.as_str().map(str::to_owned))
+                .collect();
+            let kind = kind_name(&rec.kind);
+            let mut commands: Vec<u64> = text.commands.iter().map(|c| c.0).collect();
+            commands.sort_unstable();
+            commands.dedup();
+            index::add_session(
+                &writer,
+                &fields,
+                &SessionDoc {
+                    session_id: id,
+                    lines: &text.lines,
+                    commands: &commands,
+                    principal: rec.principal.as_deref(),
+                    target: rec.target.as_deref(),
+                    kind: &kind,
+                    flags: &flags,
+                    start: rec.start.as_deref(),
+                },
+            )?;
+            // streamed text is made here, from the facts: keep it for `show` and `search -C`
+            if let Some(streamed) = streamed {
+                let key = format!("text/{}/stream.json", session_key(id));
+                store.put(&key, &serde_json::to_vec(&streamed)?)?;
+            }
+            Ok(())
+        },
+    )?;
     writer.commit()?;
     // merges finish, and the files they replaced are gone, before anyone copies the folder
     writer.wait_merging_threads()?;
     store.put("records.json", &serde_json::to_vec_pretty(&records)?)?;
     Ok(records)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::in_order;
+
+    #[test]
+    fn results_are_consumed_in_order_whatever_the_threads() {
+        for threads in [0, 1, 2, 3, 16, 100] {
+            for n in [0, 1, 2, 5, 33] {
+                let mut seen = Vec::new();
+                let done: Result<(), ()> = in_order(
+                    n,
+                    threads,
+                    |i| {
+                        // later items finish first
+                        std::thread::sleep(std::time::Duration::from_micros(((n - i) * 50) as u64));
+                        i * 10
+                    },
+                    |i, v| {
+                        seen.push((i, v));
+                        Ok(())
+                    },
+                );
+                assert_eq!(done, Ok(()));
+                let want: Vec<_> = (0..n).map(|i| (i, i * 10)).collect();
+                assert_eq!(seen, want, "{threads} threads, {n} items");
+            }
+        }
+    }
+
+    #[test]
+    fn the_first_error_stops_it_and_no_thread_is_left_waiting() {
+        let started = std::sync::atomic::AtomicUsize::new(0);
+        let mut seen = Vec::new();
+        let r = in_order(
+            1000,
+            4,
+            |i| {
+                started.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                i
+            },
+            |i, v| {
+                seen.push(v);
+                if i == 10 {
+                    Err(format!("stopped at {i}"))
+                } else {
+                    Ok(())
+                }
+            },
+        );
+        assert_eq!(r, Err("stopped at 10".to_owned()));
+        assert_eq!(seen, (0..=10).collect::<Vec<_>>());
+        // each thread runs at most two ahead (one waiting in its channel, one being sent)
+        let n = started.load(std::sync::atomic::Ordering::Relaxed);
+        assert!(n <= 11 + 4 * 2, "{n} started");
+    }
 }

@@ -44,6 +44,11 @@ pub trait Store: Send + Sync {
     fn put_file(&self, key: &str, path: &Path) -> io::Result<()> {
         self.put(key, &std::fs::read(path)?)
     }
+    /// How many reads are best made at once: a folder's are CPU-bound (1: the indexer's
+    /// threads have the cores), an object store's wait on the network.
+    fn parallel_reads(&self) -> usize {
+        1
+    }
     /// Where to make temporary files that [`Store::put_temp_file`] will store: in a folder
     /// store, its own file system (so storing one is a rename); else the system's.
     fn temp_dir(&self) -> PathBuf {
