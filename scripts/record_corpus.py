@@ -2,7 +2,7 @@
 """Record real shell sessions and convert them to Session Manager's S3 transcript format.
 
 Each scenario starts a real shell (bash 5, `bash --posix` as Amazon Linux's `sh`, bash with
-bracketed paste off as on bash 4.2, or dash) inside tmux at a fixed size, drives it with
+bracketed paste off as on bash 4.2, dash, zsh or fish) inside tmux at a fixed size, drives it with
 `tmux send-keys`, and records the PTY output with util-linux `script --log-out`. That output
 is what the SSM agent keeps in `ipcTempFile.log`. The agent then converts it at session end
 by running `script -c "cat <ipcTempFile.log>" <log>` with no terminal on stdin
@@ -13,8 +13,9 @@ plugin as a real agent's does.
 Output, per scenario, in indexer/tests/recordings/<name>/:
   session.log      the S3 transcript (what the agent uploads)
   ipc.raw          the raw PTY output (the agent's ipcTempFile.log)
-  history.txt      bash's own history file: the answer key for the commands (bash only)
-  expected_commands.txt  the command lines as typed, for shells without history (dash)
+  history.txt      the shell's own history file: the answer key for the commands (bash, zsh)
+  expected_commands.txt  the command lines as typed, for shells without an in-order history
+                   file (dash, fish)
   meta.json        shell, terminal size, session id, target
 
 Run it by hand (it takes a few minutes); the recordings are committed:
@@ -148,6 +149,17 @@ def readline_session(d, width):
     d.run("exit", wait=1.0)
 
 
+def typo_then_ctrl_c(d, typed):
+    """A typo fixed with backspace, then a line abandoned with Ctrl-C (never run)."""
+    d.type("echo tpyo")
+    d.keys("BSpace", "BSpace", "BSpace")
+    d.type("ypo fixed")
+    d.keys("Enter", wait=0.5)
+    typed.append("echo typo fixed")
+    d.type("rm -rf /tmp/not-run")
+    d.keys("C-c", wait=0.3)
+
+
 def dash_session(d, width):
     """dash has no line editing: the tty echoes keys, erase and kill are the tty's."""
     typed = []
@@ -158,13 +170,7 @@ def dash_session(d, width):
 
     run("echo hello from dash")
     run("ls /")
-    d.type("echo tpyo")
-    d.keys("BSpace", "BSpace", "BSpace")
-    d.type("ypo fixed")
-    d.keys("Enter", wait=0.5)
-    typed.append("echo typo fixed")
-    d.type("rm -rf /tmp/not-run")
-    d.keys("C-c", wait=0.3)
+    typo_then_ctrl_c(d, typed)
     d.type("junk")
     d.keys("C-u")
     run("echo after kill")
@@ -189,6 +195,35 @@ def audit_session(d, width):
     d.run("exit", wait=1.0)
 
 
+def fish_session(d, width):
+    """fish: its own line editor (autosuggestions, syntax colours, repaints), no history file
+    in order (fish keeps each command once), so the commands typed are the key."""
+    typed = []
+
+    def run(text, wait=0.6):
+        typed.append(text)
+        d.run(text, wait=wait)
+
+    run("echo hello world")
+    # the autosuggestion (the rest of the line above, dimmed) is not typed: not run
+    d.type("echo hel")
+    d.keys("Enter", wait=0.5)
+    typed.append("echo hel")
+    run("ls /")
+    typo_then_ctrl_c(d, typed)
+    # edit inside the line: the suggestion of the first command shows while it is typed
+    d.type("echo helo world")
+    d.keys(*["Left"] * 7, "l", "Enter", wait=0.5)
+    typed.append("echo hello world")
+    run("echo " + " ".join(f"word{i:03d}" for i in range(width // 6 + 4)))
+    run("for i in 1 2 3; printf '\\rstep %d' $i; sleep 0.1; end; echo", wait=1.0)
+    run("grep --color=always root /etc/passwd")
+    run("echo '本番環境のデータベース に接続'")
+    run("seq 1 1500", wait=1.0)
+    run("exit", wait=1.0)
+    return typed
+
+
 def ubuntu_rc(home):
     rc = os.path.join(home, ".bashrc")
     with open(rc, "w") as f:
@@ -209,6 +244,8 @@ SCENARIOS = {
     "bash-nomarker-80x24": ("nomarker", 80, 24),
     "dash-80x24": ("dash", 80, 24),
     "bash5-audit-100x30": ("audit", 100, 30),
+    "zsh-80x24": ("zsh", 80, 24),
+    "fish-100x30": ("fish", 100, 30),
 }
 
 
@@ -230,7 +267,27 @@ def shell_command(kind, home):
         return f"{env} bash --noprofile --rcfile {rc} -i"
     if kind == "dash":
         return f"{env} PS1='$ ' dash -i"
+    if kind == "zsh":
+        with open(os.path.join(home, ".zshrc"), "w") as f:
+            f.write("PROMPT='%n@%m:%~%# '\n")
+            f.write("HISTFILE=$HOME/history.txt\nHISTSIZE=100000\nSAVEHIST=100000\n")
+            f.write("setopt INC_APPEND_HISTORY\nunsetopt EXTENDED_HISTORY\nbindkey -e\n")
+            # else zle shows a combining mark as <0301>, which the history does not hold
+            f.write("setopt COMBINING_CHARS\n")
+        return f"{env} zsh -i"
+    if kind == "fish":
+        return f"{env} fish -i"
     raise ValueError(kind)
+
+
+def unmetafy(data):
+    """zsh writes its history "metafied": a byte it treats as special (most of 0x83-0x9f,
+    which UTF-8 text is full of) as 0x83 then the byte xor 0x20."""
+    out = bytearray()
+    it = iter(data)
+    for b in it:
+        out.append(next(it) ^ 0x20 if b == 0x83 else b)
+    return bytes(out)
 
 
 def record(name, kind, width, height, pause):
@@ -250,6 +307,8 @@ def record(name, kind, width, height, pause):
     typed = None
     if kind == "dash":
         typed = dash_session(d, width)
+    elif kind == "fish":
+        typed = fish_session(d, width)
     elif kind == "audit":
         audit_session(d, width)
     else:
@@ -281,7 +340,12 @@ def record(name, kind, width, height, pause):
     shutil.rmtree(f"/var/lib/amazon/ssm/{TARGET}/session/orchestration/{session_id}")
     hist = os.path.join(home, "history.txt")
     if os.path.exists(hist):
-        shutil.copyfile(hist, os.path.join(dest, "history.txt"))
+        with open(hist, "rb") as f:
+            lines = f.read()
+        if kind == "zsh":
+            lines = unmetafy(lines)
+        with open(os.path.join(dest, "history.txt"), "wb") as f:
+            f.write(lines)
     if typed is not None:
         with open(os.path.join(dest, "expected_commands.txt"), "w") as f:
             f.write("\n".join(typed) + "\n")
@@ -289,7 +353,7 @@ def record(name, kind, width, height, pause):
         "shell": kind, "width": width, "height": height, "session_id": session_id,
         "target": TARGET,
         "provenance": "recorded on this machine by scripts/record_corpus.py: real "
-                      f"{ {'bash': 'bash 5.2', 'audit': 'bash 5.2', 'posix': 'bash 5.2 --posix as sh', 'nomarker': 'bash 5.2, bracketed paste off', 'dash': 'dash 0.5.12'}[kind] } "
+                      f"{ {'bash': 'bash 5.2', 'audit': 'bash 5.2', 'posix': 'bash 5.2 --posix as sh', 'nomarker': 'bash 5.2, bracketed paste off', 'dash': 'dash 0.5.12', 'zsh': 'zsh 5.9', 'fish': 'fish 3.6.0'}[kind] } "
                       f"in tmux {width}x{height}, util-linux script 2.38.1",
     }
     with open(os.path.join(dest, "meta.json"), "w") as f:

@@ -1,6 +1,6 @@
 use std::path::{Path, PathBuf};
 
-use ssm_audit_indexer::render::VecSink;
+use ssm_audit_indexer::render::{Command, VecSink};
 use ssm_audit_indexer::transcript::{render_transcript, Rendered, SizeChoice};
 
 pub fn data(rel: &str) -> PathBuf {
@@ -42,4 +42,9 @@ pub fn cases(rel: &str) -> Vec<PathBuf> {
 pub fn parse_size(s: &str) -> (u16, u16) {
     let (c, r) = s.trim().split_once('x').expect("size is COLSxROWS");
     (c.parse().unwrap(), r.parse().unwrap())
+}
+
+/// The texts of commands (or cancelled lines).
+pub fn texts(v: &[Command]) -> Vec<&str> {
+    v.iter().map(|c| c.text.as_str()).collect()
 }

@@ -1,5 +1,6 @@
-//! Real recordings of real shells (scripts/record_corpus.py): bash's history file is the
-//! answer key for the commands; dash has none, so the commands typed are.
+//! Real recordings of real shells (scripts/record_corpus.py): bash's and zsh's history files
+//! are the answer key for the commands; dash has none and fish keeps each command once, so the
+//! commands typed are.
 
 use ssm_audit_indexer::facts::TranscriptSource;
 use ssm_audit_indexer::render::{
@@ -28,12 +29,7 @@ fn every_command_of_the_history_is_recovered_exactly_in_order() {
     for dir in cases("recordings") {
         let m = meta(&dir);
         let (rendered, _) = render_file(&dir.join("session.log"), SizeChoice::default());
-        let got: Vec<&str> = rendered
-            .summary
-            .commands
-            .iter()
-            .map(|c| c.text.as_str())
-            .collect();
+        let got = texts(&rendered.summary.commands);
         let key = if dir.join("history.txt").exists() {
             "history.txt"
         } else {
@@ -41,7 +37,7 @@ fn every_command_of_the_history_is_recovered_exactly_in_order() {
         };
         let expected = read_lines(&dir.join(key));
         assert_eq!(got, expected, "{}", dir.display());
-        let method = if m.shell == "bash" || m.shell == "posix" || m.shell == "audit" {
+        let method = if ["bash", "posix", "audit", "zsh", "fish"].contains(&m.shell.as_str()) {
             Method::BracketedPaste
         } else {
             Method::PromptPattern
@@ -72,6 +68,12 @@ fn width_and_height_are_inferred_from_the_transcript() {
             "{}",
             dir.display()
         );
+        if m.shell == "fish" {
+            // the width comes from fish's missing-newline mark (spaces to the last column);
+            // with no full-screen program, nothing tells the height
+            assert_eq!(rendered.height, 24, "{}", dir.display());
+            continue;
+        }
         assert_eq!(rendered.height, m.height, "{}", dir.display());
     }
 }
@@ -140,13 +142,7 @@ fn what_clear_wiped_is_kept_and_full_screen_programs_are_apart() {
         .any(|l| l == "本番環境のデータベース に接続"));
     assert!(sink.lines.iter().any(|l| l == "cafe\u{301} nai\u{308}ve"));
     // Ctrl-C: typed, never run
-    let cancelled: Vec<&str> = rendered
-        .summary
-        .cancelled
-        .iter()
-        .map(|c| c.text.as_str())
-        .collect();
-    assert_eq!(cancelled, ["rm -rf /tmp/not-run"]);
+    assert_eq!(texts(&rendered.summary.cancelled), ["rm -rf /tmp/not-run"]);
 }
 
 #[test]
@@ -268,4 +264,57 @@ fn the_text_file_written_as_rendered_reads_back_as_the_text() {
             "commands are kept whatever the text budget"
         );
     }
+}
+
+/// zsh turns bracketed paste off before its newline, on accept and on Ctrl-C alike, and
+/// prints no `^C`; fish leaves it on after Ctrl-C. In both, the abandoned line is typed,
+/// never run.
+#[test]
+fn zsh_and_fish_lines_abandoned_with_ctrl_c_are_not_commands() {
+    for shell in ["zsh-80x24", "fish-100x30"] {
+        let dir = data("recordings").join(shell);
+        let (rendered, _) = render_file(&dir.join("session.log"), SizeChoice::default());
+        let cancelled = texts(&rendered.summary.cancelled);
+        assert_eq!(cancelled, ["rm -rf /tmp/not-run"], "{shell}");
+    }
+}
+
+fn commands_of(bytes: &[u8]) -> (Vec<String>, Vec<String>) {
+    let (r, _) = render_bytes(bytes, SizeChoice::default());
+    let owned = |v: &[Command]| texts(v).into_iter().map(str::to_owned).collect();
+    (owned(&r.summary.commands), owned(&r.summary.cancelled))
+}
+
+/// zsh draws its prompt before it turns bracketed paste on: the line is input from there,
+/// so a `> ` or `$ ` inside a command is not taken for the end of a prompt; what zsh
+/// blanked past the cursor is not in it.
+#[test]
+fn a_zsh_line_is_what_follows_its_prompt() {
+    let zle = |line: &str, finish: &str| {
+        format!("alice@host:~% \x1b[K\x1b[?1h\x1b=\x1b[?2004h{line}{finish}\x1b[?2004l\r\r\n")
+    };
+    let accept = "\x1b[?1l\x1b>";
+    let mut t = zle("echo a > /tmp/x", accept);
+    t += &zle("echo costs $ 5", accept);
+    // Ctrl-C: the line-finish hook does not run, the keypad stays on
+    t += &zle("rm -rf /", "");
+    // `-la` erased with blanks, the cursor back after `ls ` (its space is the line's)
+    t += &zle("ls -la\x08\x08\x08   \x08\x08\x08", accept);
+    let (commands, cancelled) = commands_of(t.as_bytes());
+    assert_eq!(commands, ["echo a > /tmp/x", "echo costs $ 5", "ls "]);
+    assert_eq!(cancelled, ["rm -rf /"]);
+    // without the hooks (no keypad switching) accept and Ctrl-C look alike: taken as run
+    let plain = "% \x1b[?2004hrm -rf /\x1b[?2004l\r\r\n";
+    assert_eq!(commands_of(plain.as_bytes()).0, ["rm -rf /"]);
+}
+
+/// fish keeps bracketed paste on after Ctrl-C: the next prompt's line is read on the next
+/// row, and the abandoned one is not run.
+#[test]
+fn after_ctrl_c_fish_reads_the_next_line() {
+    let t = "\x1b[?2004h\ruser@host ~> rm -rf /\x1b[7m^C\x1b[m\r\n\
+             \ruser@host ~> echo hi\r\n\x1b[?2004lhi\r\n";
+    let (commands, cancelled) = commands_of(t.as_bytes());
+    assert_eq!(commands, ["echo hi"]);
+    assert_eq!(cancelled, ["rm -rf /"]);
 }

@@ -64,11 +64,5 @@ fn alternate_screen_is_kept_apart_and_marked() {
 fn cancelled_line_is_listed_apart() {
     let case = data("ref/ctrl-c-cancelled");
     let (rendered, _) = render_file(&case.join("input.bin"), SizeChoice::default());
-    let cancelled: Vec<&str> = rendered
-        .summary
-        .cancelled
-        .iter()
-        .map(|c| c.text.as_str())
-        .collect();
-    assert_eq!(cancelled, ["rm -rf /"]);
+    assert_eq!(texts(&rendered.summary.cancelled), ["rm -rf /"]);
 }

@@ -214,6 +214,12 @@ struct InputStart {
     col: u16,
     input: Option<(i32, u16)>,
     method: Method,
+    /// application cursor keys (`CSI ? 1 h`) on while the line was read, and whether they
+    /// were turned off again before it ended: zsh's line-finish hook does that on accept,
+    /// not on Ctrl-C (Debian's, Ubuntu's and oh-my-zsh's setups set the hooks)
+    keypad: Option<bool>,
+    /// the marker came after the prompt was drawn (zsh): the line is input from `col` on
+    after_prompt: bool,
 }
 
 /// The output side: finished lines, numbering and the logical line in progress.
@@ -431,6 +437,8 @@ struct Term<S: Sink> {
     last_char: char,
     // commands
     reading: Option<InputStart>,
+    /// application cursor keys (`CSI ? 1 h`): zsh's line-init hook turns them on
+    app_cursor: bool,
     saw_marker: bool,
     last_prompt: Option<String>,
     commands: Vec<Command>,
@@ -480,6 +488,7 @@ impl<S: Sink> Term<S> {
             dec_graphics: false,
             last_char: ' ',
             reading: None,
+            app_cursor: false,
             saw_marker: false,
             last_prompt: None,
             commands: Vec::new(),
@@ -582,10 +591,36 @@ impl<S: Sink> Term<S> {
 
     fn linefeed(&mut self) {
         self.cur.pending_wrap = false;
+        // fish leaves bracketed paste on after Ctrl-C: the line read so far is abandoned, and
+        // the next one starts on the next row
+        let abandoned = match &self.reading {
+            Some(st) if !self.on_alt && st.input.is_none() => {
+                let mut row = String::new();
+                self.primary.rows[self.cur.row as usize].push_text(0, &mut row, true);
+                row.ends_with("^C")
+            }
+            _ => false,
+        };
+        let next = abandoned.then(|| {
+            let st = self.reading.take().expect("reading");
+            let next = (st.method, st.keypad);
+            self.finish_input(st);
+            next
+        });
         if self.cur.row == self.bottom {
             self.scroll_up(self.top, self.bottom, 1);
         } else if self.cur.row + 1 < self.height() {
             self.cur.row += 1;
+        }
+        if let Some((method, keypad)) = next {
+            self.reading = Some(InputStart {
+                row: self.cur.row as i32,
+                col: 0,
+                input: None,
+                method,
+                keypad,
+                after_prompt: false,
+            });
         }
     }
 
@@ -1067,6 +1102,7 @@ impl<S: Sink> Term<S> {
                 st.row = self.cur.row as i32;
                 st.col = 0;
                 st.input = None;
+                st.after_prompt = false;
             }
         }
     }
@@ -1085,6 +1121,7 @@ impl<S: Sink> Term<S> {
         self.dec_graphics = false;
         self.sync_modes();
         self.reading = None;
+        self.app_cursor = false;
     }
 
     // ---- commands ---------------------------------------------------------------------
@@ -1118,12 +1155,35 @@ impl<S: Sink> Term<S> {
 
     fn finish_input(&mut self, st: InputStart) {
         let (mut line, end_row) = self.logical_text(st.row, st.col, false);
-        let accepted = self.cur.row as usize > end_row || st.row < 0 && self.cur.row > 0;
+        let left = self.cur.row as usize > end_row || st.row < 0 && self.cur.row > 0;
+        // bash turns the marker off after its newline: the cursor has left the line, unless
+        // Ctrl-C (`^C`) abandoned it. zsh turns it off before its newline, on accept and on
+        // Ctrl-C alike (no `^C`): its line-finish hook, where set, tells them apart.
+        if !left && st.row >= 0 && self.cur.row as usize == end_row {
+            // zsh overwrites what it erased with blanks; what is past the cursor when the line
+            // is taken is not in it
+            let mut tail = String::new();
+            self.primary.rows[end_row].push_text(self.cur.col, &mut tail, false);
+            if tail.bytes().all(|b| b == b' ') && line.ends_with(&tail) {
+                line.truncate(line.len() - tail.len());
+            } else if st.after_prompt {
+                // the cursor was left inside the line (a history search): blanks at its end
+                // are erased text
+                line.truncate(line.trim_end_matches(' ').len());
+            }
+        } else if !left && st.after_prompt {
+            line.truncate(line.trim_end_matches(' ').len());
+        }
+        let cancelled = line.trim_end().ends_with("^C");
+        let accepted =
+            !cancelled && (left || st.method == Method::BracketedPaste && st.keypad != Some(false));
         let (text, method, confidence) = match st.input {
             Some((r, c)) if r >= 0 => {
                 let (input, _) = self.logical_text(r, c, false);
                 (input, Method::Osc133, 1.0)
             }
+            // the prompt is before where the line started
+            _ if st.after_prompt => (line, st.method, 0.95),
             _ => {
                 // what the prompt was is not marked: take it off by pattern
                 if line.ends_with(' ') && !accepted {
@@ -1144,7 +1204,11 @@ impl<S: Sink> Term<S> {
                 method,
                 confidence,
             });
-        } else if let Some(t) = text.trim_end().strip_suffix("^C") {
+        } else if let Some(t) = text
+            .trim_end()
+            .strip_suffix("^C")
+            .or((st.keypad == Some(false)).then_some(text.trim_end()))
+        {
             // bash toggles the marker twice after Ctrl-C: count the line once
             let seen = self
                 .cancelled
@@ -1185,6 +1249,25 @@ impl<S: Sink> Term<S> {
         (0, 0.5)
     }
 
+    /// The cursor's row shows a prompt (`... $ `, `# `, `% `, `> `) ending at the cursor.
+    fn prompt_before_cursor(&self) -> bool {
+        if self.cur.col == 0 || self.on_alt {
+            return false;
+        }
+        let mut row = String::new();
+        self.primary.rows[self.cur.row as usize].push_text(0, &mut row, false);
+        let (mut col, mut end) = (0u16, 0);
+        for (i, c) in row.char_indices() {
+            if col >= self.cur.col {
+                break;
+            }
+            col += char_width(c) as u16;
+            end = i + c.len_utf8();
+        }
+        let head = &row[..end];
+        prompt_end(head) == Some(head.len())
+    }
+
     fn bracketed_paste(&mut self, on: bool) {
         if self.on_alt {
             return; // vim and friends toggle it too
@@ -1197,6 +1280,8 @@ impl<S: Sink> Term<S> {
                 col: self.cur.col,
                 input: None,
                 method: Method::BracketedPaste,
+                keypad: self.app_cursor.then_some(false),
+                after_prompt: self.prompt_before_cursor(),
             });
         } else if let Some(st) = self.reading.take() {
             self.finish_input(st);
@@ -1217,6 +1302,8 @@ impl<S: Sink> Term<S> {
                     col: here.1,
                     input: None,
                     method: Method::Osc133,
+                    keypad: None,
+                    after_prompt: false,
                 })
             }
             b'B' => match &mut self.reading {
@@ -1227,6 +1314,8 @@ impl<S: Sink> Term<S> {
                         col: here.1,
                         input: Some(here),
                         method: Method::Osc133,
+                        keypad: None,
+                        after_prompt: false,
                     })
                 }
             },
@@ -1375,6 +1464,12 @@ impl<S: Sink> Term<S> {
                 }
             }
             (true, 2004) => self.bracketed_paste(on),
+            (true, 1) => {
+                self.app_cursor = on;
+                if let Some(st) = &mut self.reading {
+                    st.keypad = Some(!on);
+                }
+            }
             (true, 7) => self.autowrap = on,
             (true, 6) => {
                 self.origin = on;

@@ -96,6 +96,20 @@ impl Probe {
         self.after_cr.clear();
     }
 
+    /// zsh's PROMPT_SP and fish's missing-newline mark, at each prompt: a mark (`%`, `#`,
+    /// `⏎`), spaces to the last column, CR, then a space or the mark and a space, and CR
+    /// again. Not a wrap: the last space stands in column width - 1, not width.
+    fn prompt_sp(&self) -> bool {
+        let mut after = self.after_cr.chars();
+        match (after.next(), after.next(), after.next()) {
+            (Some(' '), None, _) => self.line_head.trim_end().chars().count() == 1,
+            (Some(mark), Some(' '), None) => {
+                mark != ' ' && self.line_head.trim_end().chars().eq([mark])
+            }
+            _ => false,
+        }
+    }
+
     fn result(&self) -> Inferred {
         let rows = if self.alt_region_bottom >= 5 {
             self.alt_region_bottom
@@ -160,8 +174,17 @@ impl super::ground::Ground for Probe {
     fn csi(&mut self, params: &[u16], intermediates: &[u8], action: char) {
         self.ground = true;
         self.space_at = None;
-        if self.wrap_candidate.is_some() && !self.after_cr.is_empty() {
-            self.confirm_wrap();
+        if self.wrap_candidate.is_some() {
+            if self.after_cr.is_empty()
+                && intermediates.is_empty()
+                && matches!(action, 'A' | 'B' | 'C' | 'D' | 'G' | '`' | 'H' | 'f' | 'd')
+            {
+                // the program places the cursor itself right after the `\r` (fish redrawing
+                // its line, `\r` then `CSI n C`): not a wrap
+                self.wrap_candidate = None;
+            } else if !self.after_cr.is_empty() {
+                self.confirm_wrap();
+            }
         }
         let p0 = params.first().copied().unwrap_or(0);
         let p1 = params.get(1).copied().unwrap_or(0);
@@ -276,6 +299,17 @@ impl vte::Perform for Probe {
         }
         match byte {
             b'\r' => {
+                if let Some(c) = self.wrap_candidate.filter(|_| self.prompt_sp()) {
+                    // the spaces ended in the last column: evidence of width c + 1
+                    if (10..MAX_COLS as i64).contains(&c) {
+                        *self.wraps.entry(c + 1).or_default() += 1;
+                    }
+                    self.wrap_candidate = None;
+                    self.after_cr.clear();
+                    self.space_at = None;
+                    self.col = 0;
+                    return;
+                }
                 if let Some(c) = self.space_at.take() {
                     self.confirm_wrap();
                     self.wrap_candidate = Some(c);
