@@ -303,6 +303,17 @@ fn a_zsh_line_is_what_follows_its_prompt() {
     let (commands, cancelled) = commands_of(t.as_bytes());
     assert_eq!(commands, ["echo a > /tmp/x", "echo costs $ 5", "ls "]);
     assert_eq!(cancelled, ["rm -rf /"]);
+    // any prompt: oh-my-zsh's default theme, and Ctrl-L drawing it again mid-line
+    let omz = "\x1b[1;32m➜  \x1b[36mmain\x1b[0m \x1b[?1h\x1b=\x1b[?2004h";
+    let t = format!(
+        "{omz}echo hi\x1b[?1l\x1b>\x1b[?2004l\r\r\nhi\r\n\
+         {omz}ec\x1b[H\x1b[2J\x1b[1;32m➜  \x1b[36mmain\x1b[0m echo x\x1b[?1l\x1b>\x1b[?2004l\r\r\n"
+    );
+    assert_eq!(commands_of(t.as_bytes()).0, ["echo hi", "echo x"]);
+    // bash draws its prompt after the marker: after output with no line end, the marker
+    // finds the cursor after that output
+    let t = "no newline\x1b[?2004huser@host:~$ ls\r\n\x1b[?2004l";
+    assert_eq!(commands_of(t.as_bytes()).0, ["ls"]);
     // without the hooks (no keypad switching) accept and Ctrl-C look alike: taken as run
     let plain = "% \x1b[?2004hrm -rf /\x1b[?2004l\r\r\n";
     assert_eq!(commands_of(plain.as_bytes()).0, ["rm -rf /"]);

@@ -218,7 +218,8 @@ struct InputStart {
     /// were turned off again before it ended: zsh's line-finish hook does that on accept,
     /// not on Ctrl-C (Debian's, Ubuntu's and oh-my-zsh's setups set the hooks)
     keypad: Option<bool>,
-    /// the marker came after the prompt was drawn (zsh): the line is input from `col` on
+    /// the marker came after text on its row, the prompt (zsh): the line is input from
+    /// `col` on
     after_prompt: bool,
 }
 
@@ -1182,8 +1183,12 @@ impl<S: Sink> Term<S> {
                 let (input, _) = self.logical_text(r, c, false);
                 (input, Method::Osc133, 1.0)
             }
-            // the prompt is before where the line started
-            _ if st.after_prompt => (line, st.method, 0.95),
+            // the prompt is before where the line started, unless bash drew it after the
+            // marker, after output that did not end its line
+            _ if st.after_prompt => match prompt_pattern(&line).map(|(_, rest, _)| rest.len()) {
+                Some(rest) => (line[line.len() - rest..].to_owned(), st.method, 0.9),
+                None => (line, st.method, 0.95),
+            },
             _ => {
                 // what the prompt was is not marked: take it off by pattern
                 if line.ends_with(' ') && !accepted {
@@ -1249,11 +1254,8 @@ impl<S: Sink> Term<S> {
         (0, 0.5)
     }
 
-    /// The cursor's row shows a prompt (`... $ `, `# `, `% `, `> `) ending at the cursor.
-    fn prompt_before_cursor(&self) -> bool {
-        if self.cur.col == 0 || self.on_alt {
-            return false;
-        }
+    /// The text of the cursor's row before the cursor.
+    fn text_before_cursor(&self) -> String {
         let mut row = String::new();
         self.primary.rows[self.cur.row as usize].push_text(0, &mut row, false);
         let (mut col, mut end) = (0u16, 0);
@@ -1264,8 +1266,8 @@ impl<S: Sink> Term<S> {
             col += char_width(c) as u16;
             end = i + c.len_utf8();
         }
-        let head = &row[..end];
-        prompt_end(head) == Some(head.len())
+        row.truncate(end);
+        row
     }
 
     fn bracketed_paste(&mut self, on: bool) {
@@ -1275,13 +1277,24 @@ impl<S: Sink> Term<S> {
         self.saw_marker = true;
         self.out.look_for_prompts = false;
         if on {
+            // zsh turns the marker on after drawing its prompt, whatever its shape (`➜  ~ `):
+            // known, it is cut off the line again after Ctrl-L redraws it
+            let head = if self.cur.col > 0 {
+                self.text_before_cursor()
+            } else {
+                String::new()
+            };
+            let after_prompt = !head.trim().is_empty();
+            if after_prompt {
+                self.last_prompt = Some(head);
+            }
             self.reading = Some(InputStart {
                 row: self.cur.row as i32,
                 col: self.cur.col,
                 input: None,
                 method: Method::BracketedPaste,
                 keypad: self.app_cursor.then_some(false),
-                after_prompt: self.prompt_before_cursor(),
+                after_prompt,
             });
         } else if let Some(st) = self.reading.take() {
             self.finish_input(st);
