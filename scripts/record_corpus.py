@@ -195,6 +195,23 @@ def audit_session(d, width):
     d.run("exit", wait=1.0)
 
 
+def omz_session(d, width):
+    """zsh with an oh-my-zsh-style prompt (no `$ `/`% ` in it) and a right prompt: a redirect
+    in a command, Ctrl-C, Ctrl-L in the middle of a line, a line longer than the width."""
+    d.run("echo hello > /tmp/ssmrec-omz.txt")
+    d.run("cat /tmp/ssmrec-omz.txt")
+    d.type("rm -rf /tmp/not-run")
+    d.keys("C-c", wait=0.3)
+    d.type("echo after")
+    d.keys("C-l", wait=0.3)
+    d.run(" ctrl-l")
+    d.run("echo " + " ".join(f"w{i:03d}" for i in range(width // 4 + 5)))
+    d.run("sudo -n true 2>/dev/null; echo privileged")
+    d.run("cat /etc/shadow | head -3")
+    d.run("rm -f /tmp/ssmrec-omz.txt")
+    d.run("exit", wait=1.0)
+
+
 def fish_session(d, width):
     """fish: its own line editor (autosuggestions, syntax colours, repaints), no history file
     in order (fish keeps each command once), so the commands typed are the key."""
@@ -245,6 +262,7 @@ SCENARIOS = {
     "dash-80x24": ("dash", 80, 24),
     "bash5-audit-100x30": ("audit", 100, 30),
     "zsh-80x24": ("zsh", 80, 24),
+    "zsh-omz-90x30": ("zsh-omz", 90, 30),
     "fish-100x30": ("fish", 100, 30),
 }
 
@@ -267,9 +285,13 @@ def shell_command(kind, home):
         return f"{env} bash --noprofile --rcfile {rc} -i"
     if kind == "dash":
         return f"{env} PS1='$ ' dash -i"
-    if kind == "zsh":
+    if kind in ("zsh", "zsh-omz"):
         with open(os.path.join(home, ".zshrc"), "w") as f:
-            f.write("PROMPT='%n@%m:%~%# '\n")
+            if kind == "zsh":
+                f.write("PROMPT='%n@%m:%~%# '\n")
+            else:
+                # oh-my-zsh's default theme (robbyrussell), and a right prompt
+                f.write("PROMPT='%F{green}➜  %F{cyan}%c%f '\nRPROMPT='%F{yellow}[%n@%m]%f'\n")
             f.write("HISTFILE=$HOME/history.txt\nHISTSIZE=100000\nSAVEHIST=100000\n")
             f.write("setopt INC_APPEND_HISTORY\nunsetopt EXTENDED_HISTORY\nbindkey -e\n")
             # else zle shows a combining mark as <0301>, which the history does not hold
@@ -309,6 +331,8 @@ def record(name, kind, width, height, pause):
         typed = dash_session(d, width)
     elif kind == "fish":
         typed = fish_session(d, width)
+    elif kind == "zsh-omz":
+        omz_session(d, width)
     elif kind == "audit":
         audit_session(d, width)
     else:
@@ -342,7 +366,7 @@ def record(name, kind, width, height, pause):
     if os.path.exists(hist):
         with open(hist, "rb") as f:
             lines = f.read()
-        if kind == "zsh":
+        if kind.startswith("zsh"):
             lines = unmetafy(lines)
         with open(os.path.join(dest, "history.txt"), "wb") as f:
             f.write(lines)
@@ -353,7 +377,7 @@ def record(name, kind, width, height, pause):
         "shell": kind, "width": width, "height": height, "session_id": session_id,
         "target": TARGET,
         "provenance": "recorded on this machine by scripts/record_corpus.py: real "
-                      f"{ {'bash': 'bash 5.2', 'audit': 'bash 5.2', 'posix': 'bash 5.2 --posix as sh', 'nomarker': 'bash 5.2, bracketed paste off', 'dash': 'dash 0.5.12', 'zsh': 'zsh 5.9', 'fish': 'fish 3.6.0'}[kind] } "
+                      f"{ {'bash': 'bash 5.2', 'audit': 'bash 5.2', 'posix': 'bash 5.2 --posix as sh', 'nomarker': 'bash 5.2, bracketed paste off', 'dash': 'dash 0.5.12', 'zsh': 'zsh 5.9', 'zsh-omz': 'zsh 5.9 with an oh-my-zsh-style prompt and a right prompt', 'fish': 'fish 3.6.0'}[kind] } "
                       f"in tmux {width}x{height}, util-linux script 2.38.1",
     }
     with open(os.path.join(dest, "meta.json"), "w") as f:

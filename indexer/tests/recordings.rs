@@ -37,11 +37,12 @@ fn every_command_of_the_history_is_recovered_exactly_in_order() {
         };
         let expected = read_lines(&dir.join(key));
         assert_eq!(got, expected, "{}", dir.display());
-        let method = if ["bash", "posix", "audit", "zsh", "fish"].contains(&m.shell.as_str()) {
-            Method::BracketedPaste
-        } else {
-            Method::PromptPattern
-        };
+        let method =
+            if ["bash", "posix", "audit", "zsh", "zsh-omz", "fish"].contains(&m.shell.as_str()) {
+                Method::BracketedPaste
+            } else {
+                Method::PromptPattern
+            };
         assert!(
             rendered.summary.commands.iter().all(|c| c.method == method),
             "{}",
@@ -68,9 +69,9 @@ fn width_and_height_are_inferred_from_the_transcript() {
             "{}",
             dir.display()
         );
-        if m.shell == "fish" {
-            // the width comes from fish's missing-newline mark (spaces to the last column);
-            // with no full-screen program, nothing tells the height
+        if m.shell == "fish" || m.shell == "zsh-omz" {
+            // the width comes from the shell's missing-newline mark (spaces to the last
+            // column); with no full-screen program, nothing tells the height
             assert_eq!(rendered.height, 24, "{}", dir.display());
             continue;
         }
@@ -271,7 +272,7 @@ fn the_text_file_written_as_rendered_reads_back_as_the_text() {
 /// never run.
 #[test]
 fn zsh_and_fish_lines_abandoned_with_ctrl_c_are_not_commands() {
-    for shell in ["zsh-80x24", "fish-100x30"] {
+    for shell in ["zsh-80x24", "zsh-omz-90x30", "fish-100x30"] {
         let dir = data("recordings").join(shell);
         let (rendered, _) = render_file(&dir.join("session.log"), SizeChoice::default());
         let cancelled = texts(&rendered.summary.cancelled);

@@ -208,7 +208,7 @@ struct Cursor {
 /// Where the line being read by the shell starts: the prompt (2004h, OSC 133 A) and, when
 /// known, the first column of the input (OSC 133 B). `row` is an index into the primary
 /// grid, kept up to date as it scrolls; negative once the row has left the screen.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 struct InputStart {
     row: i32,
     col: u16,
@@ -221,6 +221,8 @@ struct InputStart {
     /// the marker came after text on its row, the prompt (zsh): the line is input from
     /// `col` on
     after_prompt: bool,
+    /// text right of the cursor then: zsh's right prompt, which stays on the line
+    rprompt: Option<String>,
 }
 
 /// The output side: finished lines, numbering and the logical line in progress.
@@ -621,6 +623,7 @@ impl<S: Sink> Term<S> {
                 method,
                 keypad,
                 after_prompt: false,
+                rprompt: None,
             });
         }
     }
@@ -1160,6 +1163,13 @@ impl<S: Sink> Term<S> {
         // bash turns the marker off after its newline: the cursor has left the line, unless
         // Ctrl-C (`^C`) abandoned it. zsh turns it off before its newline, on accept and on
         // Ctrl-C alike (no `^C`): its line-finish hook, where set, tells them apart.
+        if let Some(rest) = st
+            .rprompt
+            .as_deref()
+            .and_then(|r| line.trim_end().strip_suffix(r))
+        {
+            line.truncate(rest.trim_end().len());
+        }
         if !left && st.row >= 0 && self.cur.row as usize == end_row {
             // zsh overwrites what it erased with blanks; what is past the cursor when the line
             // is taken is not in it
@@ -1285,8 +1295,12 @@ impl<S: Sink> Term<S> {
                 String::new()
             };
             let after_prompt = !head.trim().is_empty();
+            let mut rprompt = None;
             if after_prompt {
                 self.last_prompt = Some(head);
+                let mut right = String::new();
+                self.primary.rows[self.cur.row as usize].push_text(self.cur.col, &mut right, true);
+                rprompt = Some(right.trim().to_owned()).filter(|r| !r.is_empty());
             }
             self.reading = Some(InputStart {
                 row: self.cur.row as i32,
@@ -1295,6 +1309,7 @@ impl<S: Sink> Term<S> {
                 method: Method::BracketedPaste,
                 keypad: self.app_cursor.then_some(false),
                 after_prompt,
+                rprompt,
             });
         } else if let Some(st) = self.reading.take() {
             self.finish_input(st);
@@ -1317,6 +1332,7 @@ impl<S: Sink> Term<S> {
                     method: Method::Osc133,
                     keypad: None,
                     after_prompt: false,
+                    rprompt: None,
                 })
             }
             b'B' => match &mut self.reading {
@@ -1329,6 +1345,7 @@ impl<S: Sink> Term<S> {
                         method: Method::Osc133,
                         keypad: None,
                         after_prompt: false,
+                        rprompt: None,
                     })
                 }
             },
