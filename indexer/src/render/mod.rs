@@ -594,8 +594,21 @@ impl<S: Sink> Term<S> {
 
     fn linefeed(&mut self) {
         self.cur.pending_wrap = false;
-        // fish leaves bracketed paste on after Ctrl-C: the line read so far is abandoned, and
-        // the next one starts on the next row
+        if self.reading.is_some() {
+            return self.linefeed_reading();
+        }
+        if self.cur.row == self.bottom {
+            self.scroll_up(self.top, self.bottom, 1);
+        } else if self.cur.row + 1 < self.height() {
+            self.cur.row += 1;
+        }
+    }
+
+    /// A line feed while a command line is read: fish leaves bracketed paste on after
+    /// Ctrl-C, so a line that ends in `^C` is abandoned, and the next one starts on the next
+    /// row.
+    #[cold]
+    fn linefeed_reading(&mut self) {
         let abandoned = match &self.reading {
             Some(st) if !self.on_alt && st.input.is_none() => {
                 let mut row = String::new();
