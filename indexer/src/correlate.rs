@@ -116,8 +116,15 @@ impl Default for CorrelateOptions {
     }
 }
 
+/// The kind of session a document opens. A document may be named by its ARN
+/// (`arn:aws:ssm:REGION:ACCOUNT:document/NAME`, a shared one) and carry a version
+/// (`NAME:3`).
 pub fn kind_of(document: Option<&str>) -> Kind {
-    match document {
+    let name = document.map(|d| {
+        let d = d.rsplit_once(":document/").map_or(d, |(_, n)| n);
+        d.split_once(':').map_or(d, |(n, _)| n)
+    });
+    match name {
         None | Some("SSM-SessionManagerRunShell") | Some("AWS-StartInteractiveShell") => {
             Kind::Shell
         }
@@ -260,6 +267,15 @@ fn fold(id: &str, facts: &[&Fact], opts: &CorrelateOptions) -> SessionRecord {
         r.document = document.clone();
         r.reason = reason.clone();
         r.kind = kind_of(document.as_deref());
+        if r.kind == Kind::Other && params.contains_key("portNumber") {
+            // a document of one's own that forwards a port (sessionType Port): a tunnel all
+            // the same, to a remote host if it names one
+            r.kind = if params.contains_key("host") {
+                Kind::PortForwardRemote
+            } else {
+                Kind::PortForward
+            };
+        }
         if matches!(
             r.kind,
             Kind::PortForward | Kind::PortForwardRemote | Kind::Ssh

@@ -160,6 +160,66 @@ fn port_forwarding_parameters_are_arrays() {
     assert_eq!(r.identity_type.as_deref(), Some("SSO"));
 }
 
+/// A shared document named by its ARN (and version), and a document of one's own that
+/// forwards a port, are tunnels like AWS's own; a document of one's own without port
+/// parameters stays `other`.
+#[test]
+fn documents_by_arn_and_port_forwarding_documents_of_ones_own_are_tunnels() {
+    let start = |id: &str, event: &str, doc: &str, params: Value| {
+        let mut v = sample(IAM);
+        v["requestParameters"] =
+            json!({"target": "i-0123456789abcdef0", "documentName": doc, "parameters": params});
+        v["responseElements"]["sessionId"] = json!(id);
+        v["eventID"] = json!(event);
+        v
+    };
+    let remote =
+        json!({"host": ["db.internal"], "portNumber": ["5432"], "localPortNumber": ["15432"]});
+    let events = [
+        start(
+            "alice-00000000000000001",
+            "e-1",
+            "arn:aws:ssm:us-east-1:111122223333:document/AWS-StartPortForwardingSessionToRemoteHost",
+            remote.clone(),
+        ),
+        start("alice-00000000000000002", "e-2", "AWS-StartSSHSession:1", json!({"portNumber": ["22"]})),
+        start("alice-00000000000000003", "e-3", "Acme-DatabaseTunnel", remote),
+        start(
+            "alice-00000000000000004",
+            "e-4",
+            "Acme-LocalPort",
+            json!({"portNumber": ["8080"]}),
+        ),
+        start("alice-00000000000000005", "e-5", "Acme-RunAsReadOnly", json!({"runAs": ["ro"]})),
+    ];
+    let recs = correlate(&decode("t.json", &trail(&events)).facts, &opts());
+    let kind = |id: &str| {
+        let r = record(&recs, id);
+        (r.kind.clone(), r.tunnel.as_ref().and_then(|t| t.port))
+    };
+    assert_eq!(
+        kind("alice-00000000000000001"),
+        (Kind::PortForwardRemote, Some(5432))
+    );
+    assert_eq!(kind("alice-00000000000000002"), (Kind::Ssh, Some(22)));
+    assert_eq!(
+        kind("alice-00000000000000003"),
+        (Kind::PortForwardRemote, Some(5432))
+    );
+    assert_eq!(
+        kind("alice-00000000000000004"),
+        (Kind::PortForward, Some(8080))
+    );
+    assert_eq!(kind("alice-00000000000000005"), (Kind::Other, None));
+    let r = record(&recs, "alice-00000000000000003");
+    assert_eq!(r.document.as_deref(), Some("Acme-DatabaseTunnel"));
+    assert_eq!(
+        r.tunnel.as_ref().unwrap().host.as_deref(),
+        Some("db.internal")
+    );
+    assert!(r.flags.contains(&Flag::Tunnel));
+}
+
 #[test]
 fn targets_of_every_shape_and_remote_host_tunnels() {
     let mut a = sample(IAM);
