@@ -195,6 +195,21 @@ def audit_session(d, width):
     d.run("exit", wait=1.0)
 
 
+def vi_session(d, width):
+    """bash in vi mode: editing in command mode (Escape, motions, x, i, A), history with k."""
+    d.run("echo hello world")
+    d.type("echo helo wrld")
+    d.keys("Escape", "0", "w", "e", "i", "l", "Escape", "w", "a", "o", "Enter", wait=0.5)
+    d.type("echo one two three")
+    d.keys("Escape", "b", "d", "w", "A", "!", "Enter", wait=0.5)
+    d.keys("Escape", "k", "k", "Enter", wait=0.5)
+    d.type("rm -rf /tmp/not-run")
+    d.keys("C-c", wait=0.3)
+    d.run("echo " + " ".join(f"word{i:03d}" for i in range(width // 6 + 4)))
+    d.run("seq 1 50", wait=0.8)
+    d.run("exit", wait=1.0)
+
+
 def omz_session(d, width):
     """zsh with an oh-my-zsh-style prompt (no `$ `/`% ` in it) and a right prompt: a redirect
     in a command, Ctrl-C, Ctrl-L in the middle of a line, a line longer than the width."""
@@ -261,6 +276,7 @@ SCENARIOS = {
     "bash-nomarker-80x24": ("nomarker", 80, 24),
     "dash-80x24": ("dash", 80, 24),
     "bash5-audit-100x30": ("audit", 100, 30),
+    "bash5-vi-80x24": ("vi", 80, 24),
     "zsh-80x24": ("zsh", 80, 24),
     "zsh-omz-90x30": ("zsh-omz", 90, 30),
     "fish-100x30": ("fish", 100, 30),
@@ -271,6 +287,11 @@ def shell_command(kind, home):
     env = f"env -i HOME={home} USER=ssm-user LOGNAME=ssm-user TERM=xterm-256color LANG=C.UTF-8 PATH=/usr/bin:/bin"
     if kind in ("bash", "audit"):
         rc = ubuntu_rc(home)
+        return f"{env} bash --noprofile --rcfile {rc} -i"
+    if kind == "vi":
+        rc = ubuntu_rc(home)
+        with open(rc, "a") as f:
+            f.write("set -o vi\n")
         return f"{env} bash --noprofile --rcfile {rc} -i"
     if kind == "posix":
         rc = ubuntu_rc(home)
@@ -333,6 +354,8 @@ def record(name, kind, width, height, pause):
         typed = fish_session(d, width)
     elif kind == "zsh-omz":
         omz_session(d, width)
+    elif kind == "vi":
+        vi_session(d, width)
     elif kind == "audit":
         audit_session(d, width)
     else:
@@ -377,7 +400,7 @@ def record(name, kind, width, height, pause):
         "shell": kind, "width": width, "height": height, "session_id": session_id,
         "target": TARGET,
         "provenance": "recorded on this machine by scripts/record_corpus.py: real "
-                      f"{ {'bash': 'bash 5.2', 'audit': 'bash 5.2', 'posix': 'bash 5.2 --posix as sh', 'nomarker': 'bash 5.2, bracketed paste off', 'dash': 'dash 0.5.12', 'zsh': 'zsh 5.9', 'zsh-omz': 'zsh 5.9 with an oh-my-zsh-style prompt and a right prompt', 'fish': 'fish 3.6.0'}[kind] } "
+                      f"{ {'bash': 'bash 5.2', 'audit': 'bash 5.2', 'posix': 'bash 5.2 --posix as sh', 'nomarker': 'bash 5.2, bracketed paste off', 'dash': 'dash 0.5.12', 'vi': 'bash 5.2 in vi mode', 'zsh': 'zsh 5.9', 'zsh-omz': 'zsh 5.9 with an oh-my-zsh-style prompt and a right prompt', 'fish': 'fish 3.6.0'}[kind] } "
                       f"in tmux {width}x{height}, util-linux script 2.38.1",
     }
     with open(os.path.join(dest, "meta.json"), "w") as f:
