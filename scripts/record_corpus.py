@@ -104,8 +104,7 @@ def readline_session(d, width):
     d.keys("Tab", wait=0.3)
     d.keys("Enter", wait=0.5)
     # Ctrl-C abandons a line: not a command
-    d.type("rm -rf /tmp/not-run")
-    d.keys("C-c", wait=0.3)
+    abandon_with_ctrl_c(d)
     # a command longer than the width, edited in the middle
     long = "echo " + " ".join(f"word{i:03d}" for i in range(max(14, width // 6)))
     d.type(long)
@@ -149,6 +148,12 @@ def readline_session(d, width):
     d.run("exit", wait=1.0)
 
 
+def abandon_with_ctrl_c(d):
+    """A line typed, then abandoned with Ctrl-C: never run."""
+    d.type("rm -rf /tmp/not-run")
+    d.keys("C-c", wait=0.3)
+
+
 def typo_then_ctrl_c(d, typed):
     """A typo fixed with backspace, then a line abandoned with Ctrl-C (never run)."""
     d.type("echo tpyo")
@@ -156,8 +161,7 @@ def typo_then_ctrl_c(d, typed):
     d.type("ypo fixed")
     d.keys("Enter", wait=0.5)
     typed.append("echo typo fixed")
-    d.type("rm -rf /tmp/not-run")
-    d.keys("C-c", wait=0.3)
+    abandon_with_ctrl_c(d)
 
 
 def dash_session(d, width):
@@ -203,8 +207,7 @@ def vi_session(d, width):
     d.type("echo one two three")
     d.keys("Escape", "b", "d", "w", "A", "!", "Enter", wait=0.5)
     d.keys("Escape", "k", "k", "Enter", wait=0.5)
-    d.type("rm -rf /tmp/not-run")
-    d.keys("C-c", wait=0.3)
+    abandon_with_ctrl_c(d)
     d.run("echo " + " ".join(f"word{i:03d}" for i in range(width // 6 + 4)))
     d.run("seq 1 50", wait=0.8)
     d.run("exit", wait=1.0)
@@ -215,8 +218,7 @@ def omz_session(d, width):
     in a command, Ctrl-C, Ctrl-L in the middle of a line, a line longer than the width."""
     d.run("echo hello > /tmp/ssmrec-omz.txt")
     d.run("cat /tmp/ssmrec-omz.txt")
-    d.type("rm -rf /tmp/not-run")
-    d.keys("C-c", wait=0.3)
+    abandon_with_ctrl_c(d)
     d.type("echo after")
     d.keys("C-l", wait=0.3)
     d.run(" ctrl-l")

@@ -594,41 +594,18 @@ impl<S: Sink> Term<S> {
 
     fn linefeed(&mut self) {
         self.cur.pending_wrap = false;
-        if self.reading.is_some() {
-            return self.linefeed_reading();
-        }
-        if self.cur.row == self.bottom {
-            self.scroll_up(self.top, self.bottom, 1);
-        } else if self.cur.row + 1 < self.height() {
-            self.cur.row += 1;
-        }
-    }
-
-    /// A line feed while a command line is read: fish leaves bracketed paste on after
-    /// Ctrl-C, so a line that ends in `^C` is abandoned, and the next one starts on the next
-    /// row.
-    #[cold]
-    fn linefeed_reading(&mut self) {
-        let abandoned = match &self.reading {
-            Some(st) if !self.on_alt && st.input.is_none() => {
-                let mut row = String::new();
-                self.primary.rows[self.cur.row as usize].push_text(0, &mut row, true);
-                row.ends_with("^C")
-            }
-            _ => false,
+        let next = if self.reading.is_some() {
+            self.abandon_at_ctrl_c()
+        } else {
+            None
         };
-        let next = abandoned.then(|| {
-            let st = self.reading.take().expect("reading");
-            let next = (st.method, st.keypad);
-            self.finish_input(st);
-            next
-        });
         if self.cur.row == self.bottom {
             self.scroll_up(self.top, self.bottom, 1);
         } else if self.cur.row + 1 < self.height() {
             self.cur.row += 1;
         }
         if let Some((method, keypad)) = next {
+            // the next line is read on the next row
             self.reading = Some(InputStart {
                 row: self.cur.row as i32,
                 col: 0,
@@ -639,6 +616,26 @@ impl<S: Sink> Term<S> {
                 rprompt: None,
             });
         }
+    }
+
+    /// At a line feed while a command line is read: fish leaves bracketed paste on after
+    /// Ctrl-C, so a line that ends in `^C` is finished here, as abandoned. What the next
+    /// line's reading carries over, if so.
+    #[cold]
+    fn abandon_at_ctrl_c(&mut self) -> Option<(Method, Option<bool>)> {
+        let st = self.reading.as_ref()?;
+        if self.on_alt || st.input.is_some() {
+            return None;
+        }
+        let mut row = String::new();
+        self.primary.rows[self.cur.row as usize].push_text(0, &mut row, true);
+        if !row.ends_with("^C") {
+            return None;
+        }
+        let st = self.reading.take()?;
+        let next = (st.method, st.keypad);
+        self.finish_input(st);
+        Some(next)
     }
 
     fn reverse_index(&mut self) {
@@ -1173,9 +1170,7 @@ impl<S: Sink> Term<S> {
     fn finish_input(&mut self, st: InputStart) {
         let (mut line, end_row) = self.logical_text(st.row, st.col, false);
         let left = self.cur.row as usize > end_row || st.row < 0 && self.cur.row > 0;
-        // bash turns the marker off after its newline: the cursor has left the line, unless
-        // Ctrl-C (`^C`) abandoned it. zsh turns it off before its newline, on accept and on
-        // Ctrl-C alike (no `^C`): its line-finish hook, where set, tells them apart.
+        // zsh's right prompt stays on the line
         if let Some(rest) = st
             .rprompt
             .as_deref()
@@ -1183,21 +1178,24 @@ impl<S: Sink> Term<S> {
         {
             line.truncate(rest.trim_end().len());
         }
-        if !left && st.row >= 0 && self.cur.row as usize == end_row {
-            // zsh overwrites what it erased with blanks; what is past the cursor when the line
-            // is taken is not in it
+        if !left {
+            // zsh overwrites what it erased with blanks: blanks past the cursor are not in the
+            // line, and when the cursor was left inside it (a history search), neither are
+            // blanks at its end
+            let on_last_row = st.row >= 0 && self.cur.row as usize == end_row;
             let mut tail = String::new();
-            self.primary.rows[end_row].push_text(self.cur.col, &mut tail, false);
-            if tail.bytes().all(|b| b == b' ') && line.ends_with(&tail) {
+            if on_last_row {
+                self.primary.rows[end_row].push_text(self.cur.col, &mut tail, false);
+            }
+            if on_last_row && tail.bytes().all(|b| b == b' ') && line.ends_with(&tail) {
                 line.truncate(line.len() - tail.len());
             } else if st.after_prompt {
-                // the cursor was left inside the line (a history search): blanks at its end
-                // are erased text
                 line.truncate(line.trim_end_matches(' ').len());
             }
-        } else if !left && st.after_prompt {
-            line.truncate(line.trim_end_matches(' ').len());
         }
+        // bash turns the marker off after its newline: the cursor has left the line, unless
+        // Ctrl-C (`^C`) abandoned it. zsh turns it off before its newline, on accept and on
+        // Ctrl-C alike (no `^C`): its line-finish hook, where set, tells them apart.
         let cancelled = line.trim_end().ends_with("^C");
         let accepted =
             !cancelled && (left || st.method == Method::BracketedPaste && st.keypad != Some(false));
@@ -1277,8 +1275,8 @@ impl<S: Sink> Term<S> {
         (0, 0.5)
     }
 
-    /// The text of the cursor's row before the cursor.
-    fn text_before_cursor(&self) -> String {
+    /// The text of the cursor's row, left and right of the cursor.
+    fn row_around_cursor(&self) -> (String, String) {
         let mut row = String::new();
         self.primary.rows[self.cur.row as usize].push_text(0, &mut row, false);
         let (mut col, mut end) = (0u16, 0);
@@ -1289,8 +1287,8 @@ impl<S: Sink> Term<S> {
             col += char_width(c) as u16;
             end = i + c.len_utf8();
         }
-        row.truncate(end);
-        row
+        let right = row.split_off(end);
+        (row, right)
     }
 
     fn bracketed_paste(&mut self, on: bool) {
@@ -1302,17 +1300,15 @@ impl<S: Sink> Term<S> {
         if on {
             // zsh turns the marker on after drawing its prompt, whatever its shape (`➜  ~ `):
             // known, it is cut off the line again after Ctrl-L redraws it
-            let head = if self.cur.col > 0 {
-                self.text_before_cursor()
+            let (head, right) = if self.cur.col > 0 {
+                self.row_around_cursor()
             } else {
-                String::new()
+                Default::default()
             };
             let after_prompt = !head.trim().is_empty();
             let mut rprompt = None;
             if after_prompt {
                 self.last_prompt = Some(head);
-                let mut right = String::new();
-                self.primary.rows[self.cur.row as usize].push_text(self.cur.col, &mut right, true);
                 rprompt = Some(right.trim().to_owned()).filter(|r| !r.is_empty());
             }
             self.reading = Some(InputStart {
