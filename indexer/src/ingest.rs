@@ -109,12 +109,12 @@ impl TextFile {
 
     /// A text file that keeps `text` bytes of lines and `alt` bytes of alternate screens.
     pub fn with_limits(dir: &Path, text: usize, alt: usize) -> io::Result<TextFile> {
-        std::fs::create_dir_all(dir)?;
         let mut builder = tempfile::Builder::new();
         // the text ends up in the store as it is: readable as the store's other files are
         // (the umask applies), not private to its writer as a temporary file would be
         #[cfg(unix)]
         builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+        std::fs::create_dir_all(dir)?;
         let (file, path) = builder.tempfile_in(dir)?.into_parts();
         let mut out = io::BufWriter::with_capacity(256 << 10, file);
         io::Write::write_all(&mut out, b"{\"lines\":[")?;
@@ -537,18 +537,27 @@ pub fn ingest_file_named(
     name: &str,
     report: &mut IngestReport,
 ) -> io::Result<()> {
-    use std::io::{BufRead, Read};
-    let mut head = Vec::new();
-    let peek = formats::open_maybe_gzip(std::fs::File::open(path)?)
-        .and_then(|r| r.take(64 << 10).read_to_end(&mut head));
-    if let Err(e) = peek {
-        not_gzip(report, name, e);
-        return Ok(());
+    use std::io::{Read, Seek};
+    // one open: the first 64 KiB (unzipped if gzip) tell the format, then the file is read
+    // again from its start
+    let mut file = std::fs::File::open(path)?;
+    let mut head = vec![0; 64 << 10];
+    let n = read_up_to(&mut file, &mut head)?;
+    let gzip = head[..n].starts_with(&[0x1f, 0x8b]);
+    file.rewind()?;
+    if !gzip {
+        head.truncate(n);
+    } else {
+        let mut unzip = flate2::read::MultiGzDecoder::new(io::BufReader::new(&mut file));
+        match read_up_to(&mut unzip, &mut head) {
+            Ok(n) => head.truncate(n),
+            Err(e) => {
+                not_gzip(report, name, e);
+                return Ok(());
+            }
+        }
+        file.rewind()?;
     }
-    let gzip = {
-        let mut r = io::BufReader::new(std::fs::File::open(path)?);
-        r.fill_buf()?.starts_with(&[0x1f, 0x8b])
-    };
     match detect(&head) {
         Format::TrailFile => {
             report.inputs_read += 1;
@@ -556,7 +565,7 @@ pub fn ingest_file_named(
             let mut parts = 0usize;
             formats::decode_trail_file_in_parts(
                 name,
-                formats::open_maybe_gzip(std::fs::File::open(path)?)?,
+                formats::open_maybe_gzip(file)?,
                 &mut out,
                 FACTS_PER_FILE,
                 &mut |facts| {
@@ -567,23 +576,43 @@ pub fn ingest_file_named(
             report.facts += parts;
             finish_decoded(store, name, out, report);
         }
-        Format::Transcript if !gzip => ingest_transcript_file(store, path, name, report)?,
+        Format::Transcript if !gzip => ingest_transcript_file(store, file, path, name, report)?,
         Format::Transcript => {
             // unzipped to a file of the store's first, so it is never held whole either
             let dir = store.temp_dir();
             std::fs::create_dir_all(&dir)?;
             let mut plain = tempfile::NamedTempFile::new_in(&dir)?;
-            let unzipped = formats::open_maybe_gzip(std::fs::File::open(path)?)
+            let unzipped = formats::open_maybe_gzip(file)
                 .and_then(|mut r| io::copy(&mut r, plain.as_file_mut()));
             if let Err(e) = unzipped {
                 not_gzip(report, name, e);
                 return Ok(());
             }
-            ingest_transcript_file(store, plain.path(), name, report)?
+            plain.as_file_mut().rewind()?;
+            let unzipped = plain.as_file().try_clone()?;
+            ingest_transcript_file(store, unzipped, plain.path(), name, report)?
         }
-        _ => ingest_input(store, name, std::fs::read(path)?, report),
+        _ => {
+            let mut bytes = Vec::new();
+            file.read_to_end(&mut bytes)?;
+            ingest_input(store, name, bytes, report)
+        }
     }
     Ok(())
+}
+
+/// Fill `buf` from `r`, or as much of it as `r` holds: how much.
+fn read_up_to(r: &mut impl io::Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
 }
 
 /// An input read, and failed: its gzip cannot be read.
@@ -594,10 +623,11 @@ fn not_gzip(report: &mut IngestReport, name: &str, e: io::Error) {
         .push(io_bad(name, format!("not readable gzip: {e}")));
 }
 
-/// A transcript file, never held whole: hashed and rendered as it is read, its copy stored
-/// from the file.
+/// A transcript file (`file`, open at its start, is `path`), never held whole: hashed and
+/// rendered as it is read, its copy stored from the file.
 fn ingest_transcript_file(
     store: &dyn Store,
+    file: std::fs::File,
     path: &Path,
     name: &str,
     report: &mut IngestReport,
@@ -605,7 +635,7 @@ fn ingest_transcript_file(
     report.inputs_read += 1;
     // one pass: the bytes are hashed (the copy's name) as the renderer reads them
     let mut input = Hashing {
-        inner: std::fs::File::open(path)?,
+        inner: file,
         hash: formats::Fnv::default(),
         size: 0,
         blank: true,
