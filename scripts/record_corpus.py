@@ -187,6 +187,29 @@ def dash_session(d, width):
     return typed
 
 
+def nested_session(d, width):
+    """Ubuntu's default: dash (`$ `, no line editing), then an interactive bash started from it
+    (as `bash` or `sudo -i` does), then back to dash after `exit`: the way of reading commands
+    changes twice within one transcript."""
+    typed = []
+
+    def run(text, wait=0.6):
+        typed.append(text)
+        d.run(text, wait=wait)
+
+    run("echo in dash")
+    run("bash", wait=1.0)
+    run("echo in bash")
+    run("cd /tmp && ls -d /usr/share")
+    typo_then_ctrl_c(d, typed)
+    run("seq 1 40")
+    run("exit", wait=1.0)
+    run("echo back in dash")
+    abandon_with_ctrl_c(d)
+    run("exit", wait=1.0)
+    return typed
+
+
 def audit_session(d, width):
     """What auditors search for: secrets, credentials, destructive and network commands."""
     d.run("sudo -n true 2>/dev/null; echo privileged")
@@ -277,6 +300,7 @@ SCENARIOS = {
     "bash5-posix-sh-100x30": ("posix", 100, 30),
     "bash-nomarker-80x24": ("nomarker", 80, 24),
     "dash-80x24": ("dash", 80, 24),
+    "dash-nested-bash-80x24": ("nested", 80, 24),
     "bash5-audit-100x30": ("audit", 100, 30),
     "bash5-vi-80x24": ("vi", 80, 24),
     "zsh-80x24": ("zsh", 80, 24),
@@ -307,6 +331,10 @@ def shell_command(kind, home):
             f.write("bind 'set enable-bracketed-paste off'\nPS1='[ssm-user@ip-10-0-3-17 ~]\\$ '\n")
         return f"{env} bash --noprofile --rcfile {rc} -i"
     if kind == "dash":
+        return f"{env} PS1='$ ' dash -i"
+    if kind == "nested":
+        # the bash started from dash reads ~/.bashrc: Ubuntu's prompt, history kept
+        ubuntu_rc(home)
         return f"{env} PS1='$ ' dash -i"
     if kind in ("zsh", "zsh-omz"):
         with open(os.path.join(home, ".zshrc"), "w") as f:
@@ -352,6 +380,8 @@ def record(name, kind, width, height, pause):
     typed = None
     if kind == "dash":
         typed = dash_session(d, width)
+    elif kind == "nested":
+        typed = nested_session(d, width)
     elif kind == "fish":
         typed = fish_session(d, width)
     elif kind == "zsh-omz":
@@ -388,7 +418,8 @@ def record(name, kind, width, height, pause):
                    stdout=subprocess.DEVNULL, check=True)
     shutil.rmtree(f"/var/lib/amazon/ssm/{TARGET}/session/orchestration/{session_id}")
     hist = os.path.join(home, "history.txt")
-    if os.path.exists(hist):
+    # with the commands typed as the key, a history (of a nested shell's part) would hide it
+    if os.path.exists(hist) and typed is None:
         with open(hist, "rb") as f:
             lines = f.read()
         if kind.startswith("zsh"):
@@ -402,7 +433,7 @@ def record(name, kind, width, height, pause):
         "shell": kind, "width": width, "height": height, "session_id": session_id,
         "target": TARGET,
         "provenance": "recorded on this machine by scripts/record_corpus.py: real "
-                      f"{ {'bash': 'bash 5.2', 'audit': 'bash 5.2', 'posix': 'bash 5.2 --posix as sh', 'nomarker': 'bash 5.2, bracketed paste off', 'dash': 'dash 0.5.12', 'vi': 'bash 5.2 in vi mode', 'zsh': 'zsh 5.9', 'zsh-omz': 'zsh 5.9 with an oh-my-zsh-style prompt and a right prompt', 'fish': 'fish 3.6.0'}[kind] } "
+                      f"{ {'bash': 'bash 5.2', 'audit': 'bash 5.2', 'posix': 'bash 5.2 --posix as sh', 'nomarker': 'bash 5.2, bracketed paste off', 'dash': 'dash 0.5.12', 'nested': 'dash 0.5.12, then bash 5.2 started from it', 'vi': 'bash 5.2 in vi mode', 'zsh': 'zsh 5.9', 'zsh-omz': 'zsh 5.9 with an oh-my-zsh-style prompt and a right prompt', 'fish': 'fish 3.6.0'}[kind] } "
                       f"in tmux {width}x{height}, util-linux script 2.38.1",
     }
     with open(os.path.join(dest, "meta.json"), "w") as f:

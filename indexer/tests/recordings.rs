@@ -44,11 +44,14 @@ fn every_command_of_the_history_is_recovered_exactly_in_order() {
         } else {
             Method::PromptPattern
         };
-        assert!(
-            rendered.summary.commands.iter().all(|c| c.method == method),
-            "{}",
-            dir.display()
-        );
+        let methods: Vec<Method> = rendered.summary.commands.iter().map(|c| c.method).collect();
+        if m.shell == "nested" {
+            // dash's commands by its prompt, those of the bash started from it by its markers
+            let (d, b) = (Method::PromptPattern, Method::BracketedPaste);
+            assert_eq!(methods, [d, d, b, b, b, b, b, d, d]);
+        } else {
+            assert!(methods.iter().all(|&x| x == method), "{}", dir.display());
+        }
     }
 }
 
@@ -57,7 +60,7 @@ fn width_and_height_are_inferred_from_the_transcript() {
     for dir in cases("recordings") {
         let m = meta(&dir);
         let (rendered, _) = render_file(&dir.join("session.log"), SizeChoice::default());
-        if m.shell == "dash" || m.shell == "audit" {
+        if ["dash", "audit", "nested"].contains(&m.shell.as_str()) {
             // dash echoes through the tty, and the audit session has no line longer than the
             // width and no full-screen program: nothing tells the width
             assert_eq!(rendered.width_source, WidthSource::Assumed);
@@ -192,7 +195,12 @@ fn commands_past_the_memory_budget_are_counted_not_kept() {
             .sum();
         let some = render_raw(&dir, budget);
         let kept = some.commands.len();
-        assert!(kept > 0 && kept < all.commands.len(), "{}", dir.display());
+        assert!(
+            kept > 0 && kept < all.commands.len(),
+            "{} {kept} {:?}",
+            dir.display(),
+            some.commands
+        );
         assert!(some.commands_dropped > 0, "{}", dir.display());
         if all.commands[0].method == Method::BracketedPaste {
             // marked commands are kept in order until the budget is spent
@@ -330,4 +338,51 @@ fn after_ctrl_c_fish_reads_the_next_line() {
     let (commands, cancelled) = commands_of(t.as_bytes());
     assert_eq!(commands, ["echo hi"]);
     assert_eq!(cancelled, ["rm -rf /"]);
+}
+
+/// A session that changes shells: an unmarked shell's lines are read by prompt where it reads
+/// them (before it starts a marked shell, after that one exits, or started by a marked shell),
+/// never in a marked shell's output.
+#[test]
+fn shells_started_from_shells_each_have_their_commands() {
+    let bash =
+        |cmd: &str, out: &str| format!("\x1b[?2004hroot@host:~# {cmd}\r\n\x1b[?2004l\r{out}");
+    // bash runs dash (`sh`), dash runs two commands and exits, bash goes on
+    let t = bash("sh", "$ ls /\r\nbin  etc\r\n$ exit\r\n") + &bash("id", "uid=0(root)\r\n");
+    let (commands, _) = commands_of(t.as_bytes());
+    assert_eq!(commands, ["sh", "ls /", "exit", "id"]);
+    // `sudo su -` to a root shell with no markers (bash 4), Ctrl-C in it, then back
+    let t = bash("sudo su -", "[root@ip-10-0-3-17 ~]# whoami\r\nroot\r\n[root@ip-10-0-3-17 ~]# rm -rf /x^C\r\n[root@ip-10-0-3-17 ~]# logout\r\n")
+        + &bash("echo back", "back\r\n");
+    let (r, _) = render_bytes(t.as_bytes(), SizeChoice::default());
+    assert_eq!(
+        texts(&r.summary.commands),
+        ["sudo su -", "whoami", "logout", "echo back"]
+    );
+    assert_eq!(texts(&r.summary.cancelled), ["rm -rf /x"]);
+    let methods: Vec<Method> = r.summary.commands.iter().map(|c| c.method).collect();
+    let (b, p) = (Method::BracketedPaste, Method::PromptPattern);
+    assert_eq!(methods, [b, p, p, b]);
+    // a marked shell's output that looks like prompts (a config file, a README) is output
+    let t = bash(
+        "cat /etc/fstab README",
+        "# /etc/fstab: static file system information.\r\n# <file system> <mount point>\r\n$ make install\r\n$ make test\r\n",
+    ) + &bash("echo done", "done\r\n");
+    assert_eq!(
+        commands_of(t.as_bytes()).0,
+        ["cat /etc/fstab README", "echo done"]
+    );
+    // so are prompt-like lines before the first marked prompt when no shell started it (a
+    // banner); a shell that did start it has its commands kept
+    let banner = "# Authorized uses only\r\n# All activity is logged\r\n";
+    let t = format!("{banner}{}", bash("echo hi", "hi\r\n"));
+    assert_eq!(commands_of(t.as_bytes()).0, ["echo hi"]);
+    let t = format!(
+        "{banner}$ echo in sh\r\nin sh\r\n$ sudo -i\r\n{}",
+        bash("exit", "logout\r\n")
+    ) + "$ echo after\r\nafter\r\n";
+    assert_eq!(
+        commands_of(t.as_bytes()).0,
+        ["echo in sh", "sudo -i", "exit", "echo after"]
+    );
 }

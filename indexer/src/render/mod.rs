@@ -10,6 +10,7 @@
 
 mod grid;
 mod ground;
+mod regions;
 pub mod width;
 
 use grid::{Grid, Row, BLANK, SPACER};
@@ -166,12 +167,16 @@ pub(crate) fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
-/// What keeping commands has cost so far, against [`MAX_COMMAND_BYTES`].
+/// What keeping commands (marked ones, cancelled lines and prompt-pattern candidates alike)
+/// has cost so far, against [`MAX_COMMAND_BYTES`].
 #[derive(Debug)]
 struct CommandBudget {
     used: usize,
     limit: usize,
+    /// marked commands past the limit
     dropped: u64,
+    /// prompt-pattern candidates past the limit
+    candidates_dropped: u64,
 }
 
 impl CommandBudget {
@@ -180,20 +185,16 @@ impl CommandBudget {
             used: 0,
             limit,
             dropped: 0,
+            candidates_dropped: 0,
         }
     }
 
-    /// Whether a command of `text_len` bytes (plus `extra`) may still be kept; if not, and
-    /// it `counts`, it is counted as dropped.
-    fn admit(&mut self, text_len: usize, extra: usize, counts: bool) -> bool {
+    /// Whether a command of `text_len` bytes (plus `extra`) may still be kept.
+    fn admit(&mut self, text_len: usize, extra: usize) -> bool {
         self.used = self
             .used
             .saturating_add(text_len + extra + std::mem::size_of::<Command>());
-        let ok = self.used <= self.limit;
-        if !ok && counts {
-            self.dropped += 1;
-        }
-        ok
+        self.used <= self.limit
     }
 }
 
@@ -234,10 +235,12 @@ struct Output<S> {
     pending: Vec<u8>,
     pending_open: bool,
     exit_code_line: Option<i32>,
-    /// prompt-pattern candidates, used when the session shows no marker at all
-    candidates: Vec<(String, Command)>,
-    candidate_budget: CommandBudget,
-    look_for_prompts: bool,
+    /// prompt-pattern candidates: the prompt's shape, the command, and the group of lines
+    /// of one unmarked shell they are on (see [`regions::Region::group`])
+    candidates: Vec<(String, Command, u64)>,
+    budget: CommandBudget,
+    /// which lines marked shells read (no prompt-pattern candidates there)
+    regions: regions::Regions,
 }
 
 impl<S: Sink> Output<S> {
@@ -278,9 +281,16 @@ impl<S: Sink> Output<S> {
         {
             self.exit_code_line = None;
         }
-        if self.look_for_prompts {
-            let found = prompt_pattern(text)
-                .filter(|(key, cmd, _)| self.candidate_budget.admit(cmd.len(), key.len(), true));
+        if let Some(group) = self.regions.of(self.lines).group() {
+            let found = prompt_pattern(text).filter(|(key, cmd, _)| {
+                if group == 0 && !self.regions.outer_launched {
+                    let words: Vec<&str> = cmd.split_whitespace().collect();
+                    self.regions.outer_launched = regions::launches_shell(&words);
+                }
+                let ok = self.budget.admit(cmd.len(), key.len());
+                self.budget.candidates_dropped += u64::from(!ok);
+                ok
+            });
             if let Some((key, cmd, conf)) = found {
                 self.candidates.push((
                     key,
@@ -290,6 +300,7 @@ impl<S: Sink> Output<S> {
                         method: Method::PromptPattern,
                         confidence: conf,
                     },
+                    group,
                 ));
             }
         }
@@ -446,7 +457,6 @@ struct Term<S: Sink> {
     last_prompt: Option<String>,
     commands: Vec<Command>,
     cancelled: Vec<Command>,
-    command_budget: CommandBudget,
     // alternate screens
     alt_scrolled: Vec<String>,
     alt_truncated: bool,
@@ -472,8 +482,8 @@ impl<S: Sink> Term<S> {
                 pending_open: false,
                 exit_code_line: None,
                 candidates: Vec::new(),
-                candidate_budget: CommandBudget::new(opts.max_command_bytes),
-                look_for_prompts: true,
+                budget: CommandBudget::new(opts.max_command_bytes),
+                regions: regions::Regions::default(),
             },
             primary: Grid::new(cols, rows),
             alt: Grid::new(cols, rows),
@@ -496,7 +506,6 @@ impl<S: Sink> Term<S> {
             last_prompt: None,
             commands: Vec::new(),
             cancelled: Vec::new(),
-            command_budget: CommandBudget::new(opts.max_command_bytes),
             alt_scrolled: Vec::new(),
             alt_truncated: false,
             alt_after_line: 0,
@@ -1243,7 +1252,7 @@ impl<S: Sink> Term<S> {
             if !t.trim().is_empty()
                 && !seen
                 && self.out.sink.keep_commands()
-                && self.command_budget.admit(t.len(), 0, false)
+                && self.out.budget.admit(t.len(), 0)
             {
                 self.cancelled.push(Command {
                     text: t.to_owned(),
@@ -1255,9 +1264,23 @@ impl<S: Sink> Term<S> {
         }
     }
 
+    /// A marked shell reads the line on `row` and those after it.
+    fn marked_prompt(&mut self, row: i32) {
+        let line = self.line_number_of_row(row.max(0) as usize);
+        self.out.regions.push(line, regions::Event::Marked);
+    }
+
     fn push_command(&mut self, c: Command) {
-        if self.out.sink.keep_commands() && self.command_budget.admit(c.text.len(), 0, true) {
-            self.commands.push(c);
+        let event = regions::event_of(&c.text);
+        if event != regions::Event::Marked {
+            self.out.regions.push(c.line, event);
+        }
+        if self.out.sink.keep_commands() {
+            if self.out.budget.admit(c.text.len(), 0) {
+                self.commands.push(c);
+            } else {
+                self.out.budget.dropped += 1;
+            }
         }
     }
 
@@ -1296,8 +1319,8 @@ impl<S: Sink> Term<S> {
             return; // vim and friends toggle it too
         }
         self.saw_marker = true;
-        self.out.look_for_prompts = false;
         if on {
+            self.marked_prompt(self.cur.row as i32);
             // zsh turns the marker on after drawing its prompt, whatever its shape (`➜  ~ `):
             // known, it is cut off the line again after Ctrl-L redraws it
             let (head, right) = if self.cur.col > 0 {
@@ -1330,8 +1353,8 @@ impl<S: Sink> Term<S> {
             return;
         }
         self.saw_marker = true;
-        self.out.look_for_prompts = false;
         let here = (self.cur.row as i32, self.cur.col);
+        self.marked_prompt(here.0);
         match kind {
             b'A' => {
                 self.reading = Some(InputStart {
@@ -1397,12 +1420,34 @@ impl<S: Sink> Term<S> {
         self.flush_primary();
         let mut commands = std::mem::take(&mut self.commands);
         let mut cancelled = std::mem::take(&mut self.cancelled);
-        let mut commands_dropped = self.command_budget.dropped;
+        let mut commands_dropped = self.out.budget.dropped;
+        let candidates = std::mem::take(&mut self.out.candidates);
         if !self.saw_marker {
-            let (c, x) = choose_prompt_commands(std::mem::take(&mut self.out.candidates));
-            commands = c;
-            cancelled = x;
-            commands_dropped = self.out.candidate_budget.dropped;
+            let all = candidates.into_iter().map(|(k, c, _)| (k, c)).collect();
+            (commands, cancelled) = choose_prompt_commands(all);
+            commands_dropped = self.out.budget.candidates_dropped;
+        } else if !candidates.is_empty() {
+            // the unmarked shells of a session that changed shells, each group on its own
+            let mut groups: std::collections::BTreeMap<u64, Vec<(String, Command)>> =
+                Default::default();
+            for (k, c, g) in candidates {
+                groups.entry(g).or_default().push((k, c));
+            }
+            // the shell the session began in must have started a shell (a marked one): else
+            // its "prompts" are lines of output before the first marked prompt (a banner)
+            let outer = self.out.regions.outer_launched;
+            for (g, cands) in groups {
+                if g != 0 || outer {
+                    let (c, x) = choose_prompt_commands(cands);
+                    commands.extend(c);
+                    cancelled.extend(x);
+                }
+            }
+            commands.sort_by_key(|c| c.line);
+            cancelled.sort_by_key(|c| c.line);
+        }
+        if self.saw_marker && (self.out.regions.outer_launched || self.out.regions.nested) {
+            commands_dropped += self.out.budget.candidates_dropped;
         }
         let summary = RenderSummary {
             lines: self.out.lines,

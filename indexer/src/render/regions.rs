@@ -1,0 +1,261 @@
+//! Which shell reads the command lines where, in a session that changes shells.
+//!
+//! A shell with markers (bracketed paste, OSC 133) tells where each of its command lines is.
+//! One without (dash, bash 4, busybox) does not: its command lines are found by prompt
+//! pattern. One session often has both: Ubuntu's Session Manager shell is dash, and the first
+//! thing typed is `bash` or `sudo -i`; the marked shell may start an unmarked one (`sh`), and
+//! after its `exit` the unmarked shell that started it reads lines again.
+//!
+//! Lines are told apart by line number, from what the marked shells did: a marked shell shows
+//! a prompt on a line (it reads the lines after it, until a command of its own ends it); its
+//! accepted `exit` hands the lines after it back to the shell that started it; its accepted
+//! `bash`, `sudo -i`, `su -` ... hands them to a nested shell. Lines the marked shell reads
+//! (its commands' output) are never taken for prompts: `cat` of a config file is full of
+//! `# ` lines.
+
+use std::collections::VecDeque;
+
+/// Who reads the lines after an event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Event {
+    /// a marked shell showed its prompt, or ran a command of its own
+    Marked,
+    /// a marked shell accepted `exit` or `logout`
+    Exited,
+    /// a marked shell accepted a command that starts an interactive shell
+    Launched,
+}
+
+/// Which prompt-pattern candidates a line may give.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Region {
+    /// the unmarked shell the session began in (before any marker, or after a marked shell
+    /// exited): group 0
+    Outer,
+    /// a shell started by a marked shell's command on the given line: a group of its own
+    Nested(u64),
+    /// a marked shell reads it, or it is a marked shell's prompt line: no candidate
+    Marked,
+}
+
+impl Region {
+    /// Candidates of one group share a shell, hence a prompt shape.
+    pub(super) fn group(self) -> Option<u64> {
+        match self {
+            Region::Outer => Some(0),
+            Region::Nested(line) => Some(line),
+            Region::Marked => None,
+        }
+    }
+}
+
+/// The events of the marked shells by line, as far back as the lines not yet emitted need.
+#[derive(Debug, Default)]
+pub(super) struct Regions {
+    /// the last event on a line before the last line asked about
+    last: Option<(u64, Event)>,
+    /// the events since, in line order
+    events: VecDeque<(u64, Event)>,
+    /// a line of the shell the session began in ran a command that starts a shell: it is a
+    /// shell, and its lines are read (see [`Region::Outer`])
+    pub(super) outer_launched: bool,
+    /// a marked shell started another shell
+    pub(super) nested: bool,
+}
+
+/// Events kept at most, whatever happens: older ones are forgotten (lines are emitted long
+/// before this many commands pile up on one screen).
+const MAX_EVENTS: usize = 4096;
+
+impl Regions {
+    pub(super) fn push(&mut self, line: u64, event: Event) {
+        if self.events.len() == MAX_EVENTS {
+            self.events.pop_front();
+        }
+        self.nested |= event == Event::Launched;
+        self.events.push_back((line, event));
+    }
+
+    /// The region of line `n`. Lines are asked about in increasing order (a line for each
+    /// line of text: this is on the renderer's hot path).
+    #[inline]
+    pub(super) fn of(&mut self, n: u64) -> Region {
+        match self.events.front() {
+            Some(&(line, _)) if line < n => return self.past(n),
+            Some(&(line, _)) if line == n => return self.at(n),
+            _ => {}
+        }
+        self.after_last()
+    }
+
+    /// [`Regions::of`] once events before `n` are to be dropped.
+    #[cold]
+    fn past(&mut self, n: u64) -> Region {
+        while self.events.front().is_some_and(|e| e.0 < n) {
+            self.last = self.events.pop_front();
+        }
+        self.at(n)
+    }
+
+    /// [`Regions::of`] once the next event is at `n` or after.
+    fn at(&self, n: u64) -> Region {
+        if self
+            .events
+            .iter()
+            .take_while(|e| e.0 == n)
+            .any(|e| e.1 == Event::Marked)
+        {
+            return Region::Marked;
+        }
+        self.after_last()
+    }
+
+    /// The region after the last event before the line asked about.
+    #[inline]
+    fn after_last(&self) -> Region {
+        match self.last {
+            None | Some((_, Event::Exited)) => Region::Outer,
+            Some((_, Event::Marked)) => Region::Marked,
+            Some((line, Event::Launched)) => Region::Nested(line),
+        }
+    }
+}
+
+/// What an accepted command does to the shell reading the lines after it.
+pub(super) fn event_of(command: &str) -> Event {
+    // most commands are none of these: known by their first word, with no allocation
+    let first = command.split_whitespace().next().unwrap_or_default();
+    let name = first.rsplit('/').next().unwrap_or(first);
+    if !matches!(name, "exit" | "logout" | "exec" | "sudo" | "su" | "busybox")
+        && !SHELLS.contains(&name)
+    {
+        return Event::Marked;
+    }
+    let words: Vec<&str> = command.split_whitespace().collect();
+    match words.as_slice() {
+        ["exit" | "logout"] | ["exit", _] => Event::Exited,
+        _ if launches_shell(&words) => Event::Launched,
+        _ => Event::Marked,
+    }
+}
+
+const SHELLS: [&str; 10] = [
+    "sh", "bash", "dash", "ash", "ksh", "mksh", "zsh", "csh", "tcsh", "fish",
+];
+
+/// Whether a command starts an interactive shell: `bash`, `sh -l`, `exec bash`, `sudo -i`,
+/// `sudo -s`, `sudo su -`, `su - alice`, `sudo -u bob bash`, `busybox sh`. A shell given a
+/// script or `-c` is not one.
+pub(super) fn launches_shell(words: &[&str]) -> bool {
+    let mut w = words;
+    if w.first() == Some(&"exec") {
+        w = &w[1..];
+    }
+    if w.first() == Some(&"sudo") {
+        w = &w[1..];
+        let mut login = false;
+        while let Some(&o) = w.first().filter(|o| o.starts_with('-')) {
+            w = &w[1..];
+            if o == "--login" || o == "--shell" {
+                login = true;
+            } else if let Some(flags) = o.strip_prefix('-').filter(|f| !f.starts_with('-')) {
+                // short options, alone or together (`-iu alice`); the last may take a value
+                login |= flags.contains(['i', 's']);
+                if flags.ends_with(['u', 'g', 'h', 'p', 'C', 'D', 'r', 't', 'U']) {
+                    w = w.get(1..).unwrap_or_default();
+                }
+            }
+        }
+        if w.is_empty() {
+            return login;
+        }
+    }
+    let Some((&first, rest)) = w.split_first() else {
+        return false;
+    };
+    let name = first.rsplit('/').next().unwrap_or(first);
+    let options_only = |r: &[&str]| r.iter().all(|a| a.starts_with('-') && *a != "-c");
+    match name {
+        "su" => {
+            // `su`, `su -`, `su - alice`, `su -l alice`: options and at most a user
+            !rest.contains(&"-c")
+                && !rest.contains(&"--command")
+                && rest.iter().filter(|a| !a.starts_with('-')).count() <= 1
+        }
+        "busybox" => matches!(rest.split_first(), Some((&("sh" | "ash"), r)) if options_only(r)),
+        _ if SHELLS.contains(&name) => options_only(rest),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_that_start_a_shell() {
+        for c in [
+            "bash",
+            "sh",
+            "bash -l",
+            "/bin/bash --login",
+            "exec bash",
+            "sudo -i",
+            "sudo -s",
+            "sudo su",
+            "sudo su -",
+            "sudo -u postgres bash",
+            "sudo -iu alice",
+            "sudo -E -s",
+            "su - alice",
+            "su",
+            "busybox sh",
+            "zsh",
+        ] {
+            let w: Vec<&str> = c.split_whitespace().collect();
+            assert!(launches_shell(&w), "{c}");
+        }
+        for c in [
+            "bash script.sh",
+            "sh -c 'ls'",
+            "sudo ls",
+            "sudo cat /etc/shadow",
+            "sudo -u bob ls",
+            "su -c id alice",
+            "ls",
+            "sudo",
+            "exec",
+            "busybox ls",
+            "",
+        ] {
+            let w: Vec<&str> = c.split_whitespace().collect();
+            assert!(!launches_shell(&w), "{c}");
+        }
+    }
+
+    #[test]
+    fn exit_hands_lines_back() {
+        assert_eq!(event_of("exit"), Event::Exited);
+        assert_eq!(event_of("exit 0"), Event::Exited);
+        assert_eq!(event_of("logout"), Event::Exited);
+        assert_eq!(event_of("exit; echo"), Event::Marked);
+        assert_eq!(event_of("sudo -i"), Event::Launched);
+        assert_eq!(event_of("ls -l"), Event::Marked);
+    }
+
+    #[test]
+    fn regions_follow_the_events_by_line() {
+        let mut r = Regions::default();
+        // dash on lines 1-2; bash's prompt on 3 (`exit` accepted there); dash again from 5;
+        // `bash` again on 7, then bash runs `sh` on 8
+        r.push(3, Event::Marked);
+        r.push(3, Event::Exited);
+        r.push(7, Event::Marked);
+        r.push(8, Event::Marked);
+        r.push(8, Event::Launched);
+        let got: Vec<Region> = (1..=10).map(|n| r.of(n)).collect();
+        use Region::*;
+        let (o, m, n) = (Outer, Marked, Nested(8));
+        assert_eq!(got, [o, o, m, o, o, o, m, m, n, n]);
+    }
+}
