@@ -385,4 +385,15 @@ fn shells_started_from_shells_each_have_their_commands() {
         commands_of(t.as_bytes()).0,
         ["echo in sh", "sudo -i", "exit", "echo after"]
     );
+    // bash left with Ctrl-D (as bash 5.2 writes it: an empty line, then `exit`); a command
+    // that prints `exit` does not end it
+    let t = format!(
+        "$ bash\r\n{}{}\x1b[?2004hroot@host:~# \x1b[?2004l\r\r\nexit\r\n$ echo back\r\nback\r\n",
+        bash("echo exit", "exit\r\n$ not a command\r\n"),
+        bash("", "")
+    );
+    assert_eq!(
+        commands_of(t.as_bytes()).0,
+        ["bash", "echo exit", "echo back"]
+    );
 }

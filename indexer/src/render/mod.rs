@@ -281,7 +281,11 @@ impl<S: Sink> Output<S> {
         {
             self.exit_code_line = None;
         }
-        if let Some(group) = self.regions.of(self.lines).group() {
+        let region = self.regions.of(self.lines);
+        if region == regions::Region::Marked {
+            self.regions.marked_line(self.lines, trimmed);
+        }
+        if let Some(group) = region.group() {
             let found = prompt_pattern(text).filter(|(key, cmd, _)| {
                 if group == 0 && !self.regions.outer_launched {
                     let words: Vec<&str> = cmd.split_whitespace().collect();
@@ -1231,6 +1235,7 @@ impl<S: Sink> Term<S> {
         let number = self.line_number_of_row(st.row.max(0) as usize);
         if accepted {
             if text.trim().is_empty() {
+                self.out.regions.push(number, regions::Event::Empty);
                 return;
             }
             self.push_command(Command {

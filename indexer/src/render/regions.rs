@@ -24,6 +24,9 @@ pub(super) enum Event {
     Exited,
     /// a marked shell accepted a command that starts an interactive shell
     Launched,
+    /// a marked shell's line ended with nothing on it: Enter, or Ctrl-D, after which bash
+    /// writes `exit` (or `logout`) on the next line and ends
+    Empty,
 }
 
 /// Which prompt-pattern candidates a line may give.
@@ -115,8 +118,19 @@ impl Regions {
     fn after_last(&self) -> Region {
         match self.last {
             None | Some((_, Event::Exited)) => Region::Outer,
-            Some((_, Event::Marked)) => Region::Marked,
+            Some((_, Event::Marked | Event::Empty)) => Region::Marked,
             Some((line, Event::Launched)) => Region::Nested(line),
+        }
+    }
+
+    /// Line `n`, of text `text`, is in a marked shell's region: if it is the `exit` bash
+    /// writes on Ctrl-D (right after an empty line), the shell ended there.
+    #[inline]
+    pub(super) fn marked_line(&mut self, n: u64, text: &str) {
+        if matches!(self.last, Some((l, Event::Empty)) if l + 1 == n)
+            && matches!(text.trim_end(), "exit" | "logout")
+        {
+            self.last = Some((n, Event::Exited));
         }
     }
 }
@@ -126,8 +140,11 @@ pub(super) fn event_of(command: &str) -> Event {
     // most commands are none of these: known by their first word, with no allocation
     let first = command.split_whitespace().next().unwrap_or_default();
     let name = first.rsplit('/').next().unwrap_or(first);
-    if !matches!(name, "exit" | "logout" | "exec" | "sudo" | "su" | "busybox")
-        && !SHELLS.contains(&name)
+    if !matches!(
+        name,
+        "exit" | "logout" | "exec" | "sudo" | "su" | "busybox" | "ssh"
+    ) && !SHELLS.contains(&name)
+        && !INTO.contains(&name)
     {
         return Event::Marked;
     }
@@ -143,9 +160,28 @@ const SHELLS: [&str; 10] = [
     "sh", "bash", "dash", "ash", "ksh", "mksh", "zsh", "csh", "tcsh", "fish",
 ];
 
+/// Tools that run a program somewhere else (a container, a pod, a root): a shell when the
+/// program named last is one (`docker exec -it web bash`, `kubectl exec -it api -- /bin/sh`).
+const INTO: [&str; 10] = [
+    "docker",
+    "podman",
+    "nerdctl",
+    "kubectl",
+    "oc",
+    "chroot",
+    "nsenter",
+    "lxc-attach",
+    "machinectl",
+    "toolbox",
+];
+
+/// ssh's options that take a value.
+const SSH_VALUE_OPTIONS: &str = "BbcDEeFIiJLlmOopQRSWw";
+
 /// Whether a command starts an interactive shell: `bash`, `sh -l`, `exec bash`, `sudo -i`,
-/// `sudo -s`, `sudo su -`, `su - alice`, `sudo -u bob bash`, `busybox sh`. A shell given a
-/// script or `-c` is not one.
+/// `sudo -s`, `sudo su -`, `su - alice`, `sudo -u bob bash`, `busybox sh`, `ssh host`,
+/// `docker exec -it web bash`. A shell given a script or `-c`, or ssh given a command, is
+/// not one.
 pub(super) fn launches_shell(words: &[&str]) -> bool {
     let mut w = words;
     if w.first() == Some(&"exec") {
@@ -183,6 +219,30 @@ pub(super) fn launches_shell(words: &[&str]) -> bool {
                 && rest.iter().filter(|a| !a.starts_with('-')).count() <= 1
         }
         "busybox" => matches!(rest.split_first(), Some((&("sh" | "ash"), r)) if options_only(r)),
+        "ssh" => {
+            // options (some with a value) and the host alone: no remote command
+            let mut hosts = 0;
+            let mut r = rest;
+            while let Some((&a, more)) = r.split_first() {
+                r = more;
+                match a.strip_prefix('-') {
+                    // `-tt`, `-p 22`, `-p22`, `-oBatchMode=yes`: the first option that takes
+                    // a value takes the rest of the word, or the next word
+                    Some(o) => {
+                        let value = o.find(|c| SSH_VALUE_OPTIONS.contains(c));
+                        if value.is_some_and(|i| i + 1 == o.len()) {
+                            r = r.get(1..).unwrap_or_default();
+                        }
+                    }
+                    None => hosts += 1,
+                }
+            }
+            hosts == 1
+        }
+        _ if INTO.contains(&name) => rest.last().is_some_and(|l| {
+            let last = l.rsplit('/').next().unwrap_or(l);
+            SHELLS.contains(&last) && !rest.contains(&"-c")
+        }),
         _ if SHELLS.contains(&name) => options_only(rest),
         _ => false,
     }
@@ -211,6 +271,12 @@ mod tests {
             "su",
             "busybox sh",
             "zsh",
+            "ssh bastion",
+            "ssh -i ~/.ssh/id -p 2222 ec2-user@10.0.3.17",
+            "ssh -oStrictHostKeyChecking=no -tt -p2222 bastion",
+            "docker exec -it web bash",
+            "kubectl exec -it api-0 -- /bin/sh",
+            "sudo chroot /mnt bash",
         ] {
             let w: Vec<&str> = c.split_whitespace().collect();
             assert!(launches_shell(&w), "{c}");
@@ -226,6 +292,10 @@ mod tests {
             "sudo",
             "exec",
             "busybox ls",
+            "ssh bastion uptime",
+            "ssh -p 2222",
+            "docker ps",
+            "kubectl exec api-0 -- sh -c ls",
             "",
         ] {
             let w: Vec<&str> = c.split_whitespace().collect();
@@ -257,5 +327,22 @@ mod tests {
         use Region::*;
         let (o, m, n) = (Outer, Marked, Nested(8));
         assert_eq!(got, [o, o, m, o, o, o, m, m, n, n]);
+        // Ctrl-D: an empty line, then `exit` on the next; `exit` written by a command is not it
+        let mut r = Regions::default();
+        r.push(2, Event::Marked);
+        r.push(2, Event::Empty);
+        r.push(5, Event::Marked);
+        r.push(7, Event::Marked);
+        r.push(7, Event::Empty);
+        let mut got = Vec::new();
+        for (line, text) in (1..=9).zip(["a", "b", "exit", "d", "$ x", "exit", "g", "exit", "$ y"])
+        {
+            let region = r.of(line);
+            if region == Marked {
+                r.marked_line(line, text);
+            }
+            got.push(region);
+        }
+        assert_eq!(got, [o, m, m, o, m, m, m, m, o]);
     }
 }
