@@ -164,13 +164,21 @@ def typo_then_ctrl_c(d, typed):
     abandon_with_ctrl_c(d)
 
 
-def dash_session(d, width):
-    """dash has no line editing: the tty echoes keys, erase and kill are the tty's."""
+def keyed(d):
+    """A `run` that keeps what it typed, in order: the answer key of a session whose shells
+    keep no history in order (dash, fish, a session that changes shells)."""
     typed = []
 
-    def run(text):
+    def run(text, wait=0.6):
         typed.append(text)
-        d.run(text)
+        d.run(text, wait=wait)
+
+    return typed, run
+
+
+def dash_session(d, width):
+    """dash has no line editing: the tty echoes keys, erase and kill are the tty's."""
+    typed, run = keyed(d)
 
     run("echo hello from dash")
     run("ls /")
@@ -191,11 +199,7 @@ def nested_session(d, width):
     """Ubuntu's default: dash (`$ `, no line editing), then an interactive bash started from it
     (as `bash` or `sudo -i` does), then back to dash after `exit`: the way of reading commands
     changes twice within one transcript."""
-    typed = []
-
-    def run(text, wait=0.6):
-        typed.append(text)
-        d.run(text, wait=wait)
+    typed, run = keyed(d)
 
     run("echo in dash")
     run("bash", wait=1.0)
@@ -206,6 +210,23 @@ def nested_session(d, width):
     run("exit", wait=1.0)
     run("echo back in dash")
     abandon_with_ctrl_c(d)
+    run("exit", wait=1.0)
+    return typed
+
+
+def al2_session(d, width):
+    """Amazon Linux 2's default: `sh-4.2$ ` (bash as sh, no bracketed paste), then a root-style
+    bash without markers started from it, then back: two prompt shapes, no markers at all."""
+    typed, run = keyed(d)
+
+    run("whoami")
+    run("bash", wait=1.0)
+    run("cd /var/log")
+    run("ls -d /var/log")
+    abandon_with_ctrl_c(d)
+    run("tail -2 /etc/shells")
+    run("exit", wait=1.0)
+    run("echo back in sh")
     run("exit", wait=1.0)
     return typed
 
@@ -255,11 +276,7 @@ def omz_session(d, width):
 def fish_session(d, width):
     """fish: its own line editor (autosuggestions, syntax colours, repaints), no history file
     in order (fish keeps each command once), so the commands typed are the key."""
-    typed = []
-
-    def run(text, wait=0.6):
-        typed.append(text)
-        d.run(text, wait=wait)
+    typed, run = keyed(d)
 
     run("echo hello world")
     # the autosuggestion (the rest of the line above, dimmed) is not typed: not run
@@ -301,6 +318,7 @@ SCENARIOS = {
     "bash-nomarker-80x24": ("nomarker", 80, 24),
     "dash-80x24": ("dash", 80, 24),
     "dash-nested-bash-80x24": ("nested", 80, 24),
+    "sh-nested-bash-nomarker-80x24": ("al2", 80, 24),
     "bash5-audit-100x30": ("audit", 100, 30),
     "bash5-vi-80x24": ("vi", 80, 24),
     "zsh-80x24": ("zsh", 80, 24),
@@ -332,6 +350,16 @@ def shell_command(kind, home):
         return f"{env} bash --noprofile --rcfile {rc} -i"
     if kind == "dash":
         return f"{env} PS1='$ ' dash -i"
+    if kind == "al2":
+        # both without bracketed paste, as bash 4.2 on Amazon Linux 2: `sh` reads $ENV, the
+        # bash started from it ~/.bashrc
+        outer = os.path.join(home, "sh.rc")
+        with open(outer, "w") as f:
+            f.write("bind 'set enable-bracketed-paste off'\nPS1='\\s-4.2\\$ '\n")
+        with open(os.path.join(home, ".bashrc"), "w") as f:
+            f.write("bind 'set enable-bracketed-paste off'\n")
+            f.write("PS1='[root@ip-10-0-3-17 \\W]# '\n")
+        return f"{env} ENV={outer} bash -c 'exec -a sh bash --posix -i'"
     if kind == "nested":
         # the bash started from dash reads ~/.bashrc: Ubuntu's prompt, history kept
         ubuntu_rc(home)
@@ -382,6 +410,8 @@ def record(name, kind, width, height, pause):
         typed = dash_session(d, width)
     elif kind == "nested":
         typed = nested_session(d, width)
+    elif kind == "al2":
+        typed = al2_session(d, width)
     elif kind == "fish":
         typed = fish_session(d, width)
     elif kind == "zsh-omz":
@@ -433,7 +463,7 @@ def record(name, kind, width, height, pause):
         "shell": kind, "width": width, "height": height, "session_id": session_id,
         "target": TARGET,
         "provenance": "recorded on this machine by scripts/record_corpus.py: real "
-                      f"{ {'bash': 'bash 5.2', 'audit': 'bash 5.2', 'posix': 'bash 5.2 --posix as sh', 'nomarker': 'bash 5.2, bracketed paste off', 'dash': 'dash 0.5.12', 'nested': 'dash 0.5.12, then bash 5.2 started from it', 'vi': 'bash 5.2 in vi mode', 'zsh': 'zsh 5.9', 'zsh-omz': 'zsh 5.9 with an oh-my-zsh-style prompt and a right prompt', 'fish': 'fish 3.6.0'}[kind] } "
+                      f"{ {'bash': 'bash 5.2', 'audit': 'bash 5.2', 'posix': 'bash 5.2 --posix as sh', 'nomarker': 'bash 5.2, bracketed paste off', 'dash': 'dash 0.5.12', 'nested': 'dash 0.5.12, then bash 5.2 started from it', 'al2': 'bash 5.2 --posix as sh, then bash 5.2 started from it, both with bracketed paste off (as bash 4.2 on Amazon Linux 2)', 'vi': 'bash 5.2 in vi mode', 'zsh': 'zsh 5.9', 'zsh-omz': 'zsh 5.9 with an oh-my-zsh-style prompt and a right prompt', 'fish': 'fish 3.6.0'}[kind] } "
                       f"in tmux {width}x{height}, util-linux script 2.38.1",
     }
     with open(os.path.join(dest, "meta.json"), "w") as f:

@@ -60,9 +60,9 @@ fn width_and_height_are_inferred_from_the_transcript() {
     for dir in cases("recordings") {
         let m = meta(&dir);
         let (rendered, _) = render_file(&dir.join("session.log"), SizeChoice::default());
-        if ["dash", "audit", "nested"].contains(&m.shell.as_str()) {
-            // dash echoes through the tty, and the audit session has no line longer than the
-            // width and no full-screen program: nothing tells the width
+        if ["dash", "audit", "nested", "al2"].contains(&m.shell.as_str()) {
+            // dash echoes through the tty, and the audit and changing-shells sessions have no
+            // line longer than the width and no full-screen program: nothing tells the width
             assert_eq!(rendered.width_source, WidthSource::Assumed);
             continue;
         }
@@ -395,5 +395,28 @@ fn shells_started_from_shells_each_have_their_commands() {
     assert_eq!(
         commands_of(t.as_bytes()).0,
         ["bash", "echo exit", "echo back"]
+    );
+}
+
+/// Amazon Linux 2: `sh-4.2$ ` then `sudo su -` to `[root@ip-10-0-3-17 ~]# `, no markers
+/// at all: both prompt shapes are the session's, not only the more common one; `# ` lines of
+/// a file shown are not prompts.
+#[test]
+fn unmarked_shells_started_from_each_other_have_their_commands() {
+    let t = "sh-4.2$ id -un\r\nssm-user\r\nsh-4.2$ sudo su -\r\nLast login: Mon\r\n\
+             [root@ip-10-0-3-17 ~]# cat /etc/fstab\r\n# /etc/fstab\r\n# Created by anaconda\r\n\
+             UUID=1 / xfs defaults 0 0\r\n[root@ip-10-0-3-17 ~]# systemctl restart sshd\r\n\
+             [root@ip-10-0-3-17 ~]# logout\r\nsh-4.2$ exit\r\nexit\r\n";
+    let (commands, _) = commands_of(t.as_bytes());
+    assert_eq!(
+        commands,
+        [
+            "id -un",
+            "sudo su -",
+            "cat /etc/fstab",
+            "systemctl restart sshd",
+            "logout",
+            "exit"
+        ]
     );
 }

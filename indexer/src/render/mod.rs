@@ -288,8 +288,7 @@ impl<S: Sink> Output<S> {
         if let Some(group) = region.group() {
             let found = prompt_pattern(text).filter(|(key, cmd, _)| {
                 if group == 0 && !self.regions.outer_launched {
-                    let words: Vec<&str> = cmd.split_whitespace().collect();
-                    self.regions.outer_launched = regions::launches_shell(&words);
+                    self.regions.outer_launched = regions::starts_shell(cmd);
                 }
                 let ok = self.budget.admit(cmd.len(), key.len());
                 self.budget.candidates_dropped += u64::from(!ok);
@@ -1766,7 +1765,9 @@ fn prompt_pattern(line: &str) -> Option<(String, &str, f32)> {
 }
 
 /// Keep the candidates of the most common prompt shape: lines of output that happen to start
-/// with `# ` or `$ ` are then left out.
+/// with `# ` or `$ ` are then left out. A shell started from a kept line (`sh-4.2$ sudo su -`)
+/// has the next prompt's shape (`[root@ip-10-0-3-17 ~]# `), kept too; so does the shell a
+/// kept one was started from, whatever the more common shape is.
 fn choose_prompt_commands(cands: Vec<(String, Command)>) -> (Vec<Command>, Vec<Command>) {
     let mut counts: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for (k, c) in &cands {
@@ -1777,14 +1778,34 @@ fn choose_prompt_commands(cands: Vec<(String, Command)>) -> (Vec<Command>, Vec<C
     let Some(best) = counts
         .into_iter()
         .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(a.0)))
-        .map(|(k, _)| k.to_owned())
+        .map(|(k, _)| k)
     else {
         return (Vec::new(), Vec::new());
     };
+    let mut kept = std::collections::HashSet::from([best]);
+    let launches: Vec<bool> = cands
+        .iter()
+        .map(|(_, c)| regions::starts_shell(&c.text))
+        .collect();
+    loop {
+        let mut grew = false;
+        for (i, w) in cands.windows(2).enumerate() {
+            let (from, next) = (w[0].0.as_str(), w[1].0.as_str());
+            if launches[i] && kept.contains(from) != kept.contains(next) {
+                kept.insert(from);
+                kept.insert(next);
+                grew = true;
+            }
+        }
+        if !grew {
+            break;
+        }
+    }
+    let kept: std::collections::HashSet<String> = kept.into_iter().map(str::to_owned).collect();
     let mut commands = Vec::new();
     let mut cancelled = Vec::new();
     for (k, mut c) in cands {
-        if k != best || c.text.trim().is_empty() {
+        if !kept.contains(&k) || c.text.trim().is_empty() {
             continue;
         }
         if let Some(t) = c.text.trim_end().strip_suffix("^C") {

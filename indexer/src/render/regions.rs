@@ -137,23 +137,26 @@ impl Regions {
 
 /// What an accepted command does to the shell reading the lines after it.
 pub(super) fn event_of(command: &str) -> Event {
-    // most commands are none of these: known by their first word, with no allocation
-    let first = command.split_whitespace().next().unwrap_or_default();
-    let name = first.rsplit('/').next().unwrap_or(first);
-    if !matches!(
-        name,
-        "exit" | "logout" | "exec" | "sudo" | "su" | "busybox" | "ssh"
-    ) && !SHELLS.contains(&name)
-        && !INTO.contains(&name)
-    {
-        return Event::Marked;
-    }
-    let words: Vec<&str> = command.split_whitespace().collect();
-    match words.as_slice() {
-        ["exit" | "logout"] | ["exit", _] => Event::Exited,
-        _ if launches_shell(&words) => Event::Launched,
+    let mut words = command.split_whitespace();
+    match (words.next(), words.next(), words.next()) {
+        (Some("exit" | "logout"), None, _) | (Some("exit"), Some(_), None) => Event::Exited,
+        _ if starts_shell(command) => Event::Launched,
         _ => Event::Marked,
     }
+}
+
+/// [`launches_shell`] for a command line.
+pub(super) fn starts_shell(command: &str) -> bool {
+    // most commands start with none of these: told at once, with no allocation
+    let first = command.split_whitespace().next().unwrap_or_default();
+    let name = first.rsplit('/').next().unwrap_or(first);
+    if !matches!(name, "exec" | "sudo" | "su" | "busybox" | "ssh")
+        && !SHELLS.contains(&name)
+        && !INTO.contains(&name)
+    {
+        return false;
+    }
+    launches_shell(&command.split_whitespace().collect::<Vec<_>>())
 }
 
 const SHELLS: [&str; 10] = [
