@@ -420,3 +420,24 @@ fn unmarked_shells_started_from_each_other_have_their_commands() {
         ]
     );
 }
+
+/// PowerShell's prompt holds the working folder, spaces and all: `PS C:\Program Files> `
+/// (Windows PowerShell) and `PS /home/ssm-user> ` (pwsh) are one shape.
+#[test]
+fn powershell_prompts_are_prompts() {
+    let t = "PS C:\\Windows\\system32> Get-LocalUser\r\nName          Enabled\r\n\
+             ----          -------\r\nAdministrator True\r\n\
+             PS C:\\Windows\\system32> cd 'C:\\Program Files'\r\n\
+             PS C:\\Program Files> whoami\r\nec2amaz-1\\ssm-user\r\n\
+             PS C:\\Program Files> exit\r\n";
+    let (commands, _) = commands_of(t.as_bytes());
+    assert_eq!(
+        commands,
+        ["Get-LocalUser", "cd 'C:\\Program Files'", "whoami", "exit"]
+    );
+    let t = "PS /home/ssm-user> Get-Process pwsh\r\n\r\n NPM(K)\r\nPS /home/ssm-user> cd /tmp\r\nPS /tmp> ls\r\n";
+    assert_eq!(
+        commands_of(t.as_bytes()).0,
+        ["Get-Process pwsh", "cd /tmp", "ls"]
+    );
+}

@@ -1743,14 +1743,19 @@ fn prompt_pattern(line: &str) -> Option<(String, &str, f32)> {
     let end = prompt_end(line)?;
     let prompt = &line[..end];
     // a prompt is one word, or a bracketed `[user@host dir]$ `
+    // PowerShell's `PS C:\Windows\system32> ` (Windows) and `PS /home/ssm-user> ` (pwsh)
+    let powershell = prompt.starts_with("PS ") && prompt.ends_with("> ");
     let shape_ok = if prompt.starts_with('[') {
         // `[user@host dir]$ `: spaces only inside the brackets
         prompt.find(']').is_some_and(|b| b + 3 == end)
     } else {
-        !prompt[..end - 2].contains(' ')
+        powershell || !prompt[..end - 2].contains(' ')
     };
     if !shape_ok {
         return None;
+    }
+    if powershell {
+        return Some(("PS *> ".to_owned(), &line[end..], 0.7));
     }
     let key: String = match (prompt.find(':'), prompt.find(' ')) {
         (Some(colon), _) if !prompt.starts_with('[') => {
