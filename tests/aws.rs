@@ -544,6 +544,11 @@ fn the_template_deploys_as_a_stack_in_moto() {
         "{patterns:?}"
     );
     assert!(
+        patterns.iter().any(|p| p["source"] == json!(["aws.ecs"])
+            && p["detail"]["eventName"] == json!(["ExecuteCommand"])),
+        "{patterns:?}"
+    );
+    assert!(
         patterns
             .iter()
             .any(|p| p["detail-type"] == json!(["Object Created"])),

@@ -826,6 +826,11 @@ pub fn run_show(data: &DataArgs, args: &ShowArgs, out: &mut dyn Write) -> Result
     for (k, v) in fields {
         writeln!(out, "{k:>10}: {}", escape_text(&v))?;
     }
+    for (k, v) in [("runs", &rec.command), ("reason", &rec.reason)] {
+        if let Some(v) = v {
+            writeln!(out, "{k:>10}: {}", escape_text(v))?;
+        }
+    }
     if let Some(t) = &rec.tunnel {
         writeln!(
             out,

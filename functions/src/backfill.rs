@@ -10,8 +10,14 @@ use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
 use aws_smithy_types::DateTime;
 use serde_json::{json, Value};
 
-/// The CloudTrail events Session Manager writes that make or end sessions.
-pub const SESSION_EVENTS: [&str; 3] = ["StartSession", "ResumeSession", "TerminateSession"];
+/// The CloudTrail events that make or end sessions: Session Manager's, and ECS Exec's
+/// `ExecuteCommand` (it starts a session with no StartSession of its own).
+pub const SESSION_EVENTS: [&str; 4] = [
+    "StartSession",
+    "ResumeSession",
+    "TerminateSession",
+    "ExecuteCommand",
+];
 
 /// At most `per_second` calls a second.
 pub struct Pace {

@@ -306,13 +306,14 @@ pub async fn ingest_cloudwatch(ctx: &Ctx, event: LambdaEvent<Value>) -> Result<V
 }
 
 /// `ssm-audit-ingest-cloudtrail`: EventBridge `AWS API Call via CloudTrail` events for
-/// StartSession, ResumeSession and TerminateSession.
+/// StartSession, ResumeSession and TerminateSession (`aws.ssm`), and ECS Exec's
+/// ExecuteCommand (`aws.ecs`).
 pub async fn ingest_cloudtrail(ctx: &Ctx, event: LambdaEvent<Value>) -> Result<Value> {
     let parsed: aws_lambda_events::eventbridge::EventBridgeEvent<Value> =
         serde_json::from_value(event.payload.clone()).context("not an EventBridge event")?;
-    if parsed.source != "aws.ssm" {
+    if parsed.source != "aws.ssm" && parsed.source != "aws.ecs" {
         return Err(anyhow!(
-            "an EventBridge event from {}, not aws.ssm",
+            "an EventBridge event from {}, not aws.ssm or aws.ecs",
             parsed.source
         ));
     }

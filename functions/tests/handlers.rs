@@ -243,6 +243,28 @@ async fn subscription_and_eventbridge_events_then_the_index_is_published_and_fou
         .await
         .unwrap();
     assert_eq!(out["facts"], 1, "{out}");
+    // ECS Exec's ExecuteCommand comes from aws.ecs (its own rule): a session on a container
+    let mut ecs = eb.clone();
+    ecs["source"] = json!("aws.ecs");
+    ecs["id"] = json!("ecs-exec-event");
+    ecs["detail"]["eventSource"] = json!("ecs.amazonaws.com");
+    ecs["detail"]["eventName"] = json!("ExecuteCommand");
+    ecs["detail"]["eventID"] = json!("ecs-exec-1");
+    // another day than the console session's, whose daily report is checked below
+    ecs["time"] = json!("2021-02-03T10:00:00Z");
+    ecs["detail"]["eventTime"] = json!("2021-02-03T10:00:00Z");
+    ecs["detail"]["requestParameters"] =
+        json!({"cluster": "prod", "container": "app", "command": "/bin/sh", "task": "4d5e6f0a"});
+    ecs["detail"]["responseElements"] =
+        json!({"session": {"sessionId": "ecs-execute-command-s9y89par6quf78pcbnoko32g28"}});
+    let out = handlers::ingest_cloudtrail(&env.ctx, event(ecs))
+        .await
+        .unwrap();
+    assert_eq!(
+        (out["facts"].clone(), out["failed"].clone()),
+        (json!(1), json!([])),
+        "{out}"
+    );
     // not Session Manager's: refused, with why
     let mut other = eb.clone();
     other["source"] = json!("aws.ec2");
@@ -301,7 +323,9 @@ async fn subscription_and_eventbridge_events_then_the_index_is_published_and_fou
         .filter_map(|r| r.session_id.as_deref())
         .collect();
     assert!(
-        ids.contains(&sid.as_str()) && ids.contains(&session_id.as_str()),
+        ids.contains(&sid.as_str())
+            && ids.contains(&session_id.as_str())
+            && ids.contains(&"ecs-execute-command-s9y89par6quf78pcbnoko32g28"),
         "{ids:?}"
     );
     assert_eq!(hits.len(), 1, "{hits:?}");

@@ -65,10 +65,23 @@ async fn lookup_events_and_session_history_are_backfilled_paginated_and_paced() 
     let terminate = mock!(aws_sdk_cloudtrail::Client::lookup_events)
         .match_requests(move |r| attr(r) == "TerminateSession")
         .then_output(move || LookupEventsOutput::builder().events(event(&t1)).build());
+    // ECS Exec: ECS's ExecuteCommand, on the SSO sample's identity
+    let mut exec: Value = serde_json::from_str(&start).unwrap();
+    exec["eventSource"] = json!("ecs.amazonaws.com");
+    exec["eventName"] = json!("ExecuteCommand");
+    exec["eventID"] = json!("ecs-exec-1");
+    exec["requestParameters"] = json!({"cluster": "prod", "container": "app", "command": "/bin/sh",
+        "interactive": true, "task": "4d5e6f0a1b2c3d4e"});
+    exec["responseElements"] =
+        json!({"session": {"sessionId": "ecs-execute-command-s9y89par6quf78pcbnoko32g28"}});
+    let exec = exec.to_string();
+    let ecs = mock!(aws_sdk_cloudtrail::Client::lookup_events)
+        .match_requests(move |r| attr(r) == "ExecuteCommand")
+        .then_output(move || LookupEventsOutput::builder().events(event(&exec)).build());
     let ct = mock_client!(
         aws_sdk_cloudtrail,
         RuleMode::MatchAny,
-        [&page1, &page2, &resume, &terminate]
+        [&page1, &page2, &resume, &terminate, &ecs]
     );
 
     let iam_v: Value = serde_json::from_str(&iam).unwrap();
@@ -106,20 +119,20 @@ async fn lookup_events_and_session_history_are_backfilled_paginated_and_paced() 
     let out = handlers::reconcile_with(&ctx, &ct, &ssm, now)
         .await
         .unwrap();
-    // four LookupEvents requests at two a second
+    // five LookupEvents requests at two a second
     assert!(
-        t0.elapsed() >= std::time::Duration::from_millis(1400),
+        t0.elapsed() >= std::time::Duration::from_millis(1900),
         "{:?}",
         t0.elapsed()
     );
-    assert_eq!(out["lookup_events"], 3, "{out}");
+    assert_eq!(out["lookup_events"], 4, "{out}");
     assert_eq!(out["described_sessions"], 1, "{out}");
     assert_eq!(out["failed"], json!([]), "{out}");
     // the first run looks back 24 hours
     assert_eq!(out["since"], "2026-11-22T12:00:00Z", "{out}");
     assert_eq!(
-        page1.num_calls() + page2.num_calls() + terminate.num_calls(),
-        3
+        page1.num_calls() + page2.num_calls() + terminate.num_calls() + ecs.num_calls(),
+        4
     );
 
     let store = ctx.store.clone();
@@ -133,6 +146,15 @@ async fn lookup_events_and_session_history_are_backfilled_paginated_and_paced() 
         .iter()
         .find(|r| r.session_id.as_deref() == Some(iam_sid.as_str()))
         .unwrap();
+    let container = records
+        .iter()
+        .find(|r| r.session_id.as_deref() == Some("ecs-execute-command-s9y89par6quf78pcbnoko32g28"))
+        .unwrap();
+    assert_eq!(
+        container.target.as_deref(),
+        Some("ecs:prod_4d5e6f0a1b2c3d4e")
+    );
+    assert_eq!(container.command.as_deref(), Some("/bin/sh"));
     // the end time only DescribeSessions knew
     assert_eq!(bob.end.as_deref(), Some("2026-11-22T14:42:00Z"), "{bob:?}");
     assert_eq!(

@@ -90,6 +90,9 @@ pub struct SessionRecord {
     pub console: bool,
     pub run_as: Option<String>,
     pub reason: Option<String>,
+    /// what a command session was started to run: the `command` parameter of
+    /// AWS-StartInteractiveCommand and AWS-StartNonInteractiveCommand, or of ECS Exec
+    pub command: Option<String>,
     pub transcript: TranscriptSummary,
     pub flags: Vec<Flag>,
     /// for denied attempts
@@ -131,9 +134,9 @@ pub fn kind_of(document: Option<&str>) -> Kind {
         Some("AWS-StartPortForwardingSession") => Kind::PortForward,
         Some("AWS-StartPortForwardingSessionToRemoteHost") => Kind::PortForwardRemote,
         Some("AWS-StartSSHSession") => Kind::Ssh,
-        Some("AWS-StartInteractiveCommand") | Some("AWS-StartNonInteractiveCommand") => {
-            Kind::Command
-        }
+        Some("AWS-StartInteractiveCommand")
+        | Some("AWS-StartNonInteractiveCommand")
+        | Some(crate::formats::ECS_EXEC_DOCUMENT) => Kind::Command,
         Some(_) => Kind::Other,
     }
 }
@@ -192,6 +195,7 @@ fn empty(id: Option<String>) -> SessionRecord {
         console: false,
         run_as: None,
         reason: None,
+        command: None,
         transcript: TranscriptSummary::default(),
         flags: Vec::new(),
         error_code: None,
@@ -267,6 +271,9 @@ fn fold(id: &str, facts: &[&Fact], opts: &CorrelateOptions) -> SessionRecord {
         r.document = document.clone();
         r.reason = reason.clone();
         r.kind = kind_of(document.as_deref());
+        if r.kind == Kind::Command {
+            r.command = first(params, "command");
+        }
         if r.kind == Kind::Other && params.contains_key("portNumber") {
             // a document of one's own that forwards a port (sessionType Port): a tunnel all
             // the same, to a remote host if it names one

@@ -286,41 +286,120 @@ fn parameters(v: Option<&Value>) -> BTreeMap<String, Vec<String>> {
     out
 }
 
+/// The Session Manager document ECS Exec runs: `aws ecs execute-command` starts its sessions
+/// (logged as ECS `ExecuteCommand`, with no StartSession of their own).
+pub const ECS_EXEC_DOCUMENT: &str = "AmazonECS-ExecuteInteractiveCommand";
+
+/// The last part of an ARN (`arn:aws:ecs:...:task/prod/0a1b` gives `0a1b`), or the name.
+fn arn_name(v: String) -> String {
+    match v.rsplit_once('/') {
+        Some((_, last)) => last.to_owned(),
+        None => v,
+    }
+}
+
+/// An ECS Exec session's target, as `ecs:<cluster>_<task id>` (Session Manager's own target
+/// adds the container's runtime id, which CloudTrail does not give; the container's name is
+/// a parameter). A cluster not named is `default`, as ECS takes it.
+fn ecs_target(req: &Value, resp: &Value) -> Option<String> {
+    let task = s(req, "task")
+        .or_else(|| s(resp, "taskArn"))
+        .map(arn_name)?;
+    let cluster = s(req, "cluster")
+        .or_else(|| s(resp, "clusterArn"))
+        .map_or_else(|| "default".to_owned(), arn_name);
+    Some(format!("ecs:{cluster}_{task}"))
+}
+
+/// A refused start: an attempt with no session.
+fn denied(
+    rec: &Value,
+    key: String,
+    call: CallContext,
+    target: Option<String>,
+    document: Option<String>,
+    error_code: String,
+) -> Fact {
+    Fact {
+        key,
+        session_id: None,
+        kind: FactKind::Denied {
+            call,
+            target,
+            document,
+            error_code,
+            error_message: s(rec, "errorMessage"),
+        },
+    }
+}
+
+/// An ECS `ExecuteCommand` record: a session started (or refused) in a container.
+fn ecs_exec_fact(rec: &Value, key: String, call: CallContext) -> Result<Option<Fact>, String> {
+    let req = rec.get("requestParameters").unwrap_or(&Value::Null);
+    let resp = rec.get("responseElements").unwrap_or(&Value::Null);
+    let target = ecs_target(req, resp);
+    let document = Some(ECS_EXEC_DOCUMENT.to_owned());
+    if let Some(code) = s(rec, "errorCode") {
+        return Ok(Some(denied(rec, key, call, target, document, code)));
+    }
+    let sid = resp
+        .pointer("/session/sessionId")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .ok_or("ExecuteCommand without errorCode has no responseElements.session.sessionId")?;
+    let mut parameters = BTreeMap::new();
+    for (name, value) in [
+        ("command", s(req, "command")),
+        (
+            "container",
+            s(req, "container").or_else(|| s(resp, "containerName")),
+        ),
+    ] {
+        if let Some(v) = value {
+            parameters.insert(name.to_owned(), vec![v]);
+        }
+    }
+    Ok(Some(Fact {
+        key,
+        session_id: Some(sid.to_owned()),
+        kind: FactKind::Started {
+            call,
+            target,
+            document,
+            parameters,
+            reason: None,
+        },
+    }))
+}
+
 /// One CloudTrail record into at most one fact; `Ok(None)` for records about other things.
+/// Session Manager's StartSession, ResumeSession and TerminateSession, and ECS Exec's
+/// ExecuteCommand.
 pub fn cloudtrail_fact(rec: &Value) -> Result<Option<Fact>, String> {
     let Some(obj) = rec.as_object() else {
         return Err("not a JSON object".into());
     };
-    if obj
-        .get("eventSource")
-        .and_then(Value::as_str)
-        .is_some_and(|s| s != "ssm.amazonaws.com")
-    {
-        return Ok(None);
-    }
     let name = obj.get("eventName").and_then(Value::as_str).unwrap_or("");
-    if !matches!(name, "StartSession" | "ResumeSession" | "TerminateSession") {
+    let ecs_exec = match obj.get("eventSource").and_then(Value::as_str) {
+        None | Some("ssm.amazonaws.com") => false,
+        Some("ecs.amazonaws.com") if name == "ExecuteCommand" => true,
+        Some(_) => return Ok(None),
+    };
+    if !ecs_exec && !matches!(name, "StartSession" | "ResumeSession" | "TerminateSession") {
         return Ok(None);
     }
     let call = call_context(rec).ok_or("no readable eventTime")?;
     let event_id = s(rec, "eventID").ok_or("no eventID")?;
+    let key = format!("cloudtrail:{event_id}");
+    if ecs_exec {
+        return ecs_exec_fact(rec, key, call);
+    }
     let req = rec.get("requestParameters").unwrap_or(&Value::Null);
     let resp = rec.get("responseElements").unwrap_or(&Value::Null);
-    let key = format!("cloudtrail:{event_id}");
     if let Some(code) = s(rec, "errorCode") {
         if name == "StartSession" {
-            let kind = FactKind::Denied {
-                call,
-                target: s(req, "target"),
-                document: s(req, "documentName"),
-                error_code: code,
-                error_message: s(rec, "errorMessage"),
-            };
-            return Ok(Some(Fact {
-                key,
-                session_id: None,
-                kind,
-            }));
+            let (target, document) = (s(req, "target"), s(req, "documentName"));
+            return Ok(Some(denied(rec, key, call, target, document, code)));
         }
         // a failed resume or terminate says nothing about the session's life
         return Ok(None);

@@ -373,6 +373,85 @@ fn digest_files_are_recognised_and_skipped() {
     assert_eq!((d.facts.len(), d.skipped), (0, 1));
 }
 
+/// ECS Exec (`aws ecs execute-command`): CloudTrail logs ECS `ExecuteCommand`, not
+/// StartSession. Its session id joins the record to the transcript; a refused call is a
+/// denied attempt on the container. The record's shape is the documented one (request:
+/// cluster, task, container, command, interactive; response: taskArn, containerName,
+/// session.sessionId), on the real SSO sample's identity.
+#[test]
+fn ecs_exec_sessions_and_refusals() {
+    let exec = |event: &str, cluster: Value, error: Option<&str>| {
+        let mut v = sample(SSO);
+        v["eventSource"] = json!("ecs.amazonaws.com");
+        v["eventName"] = json!("ExecuteCommand");
+        v["eventID"] = json!(event);
+        v["requestParameters"] = json!({"cluster": cluster, "container": "app", "command": "/bin/sh",
+            "interactive": true, "task": "arn:aws:ecs:us-east-1:111122223333:task/prod/4d5e6f0a1b2c3d4e"});
+        v["responseElements"] = json!({"clusterArn": "arn:aws:ecs:us-east-1:111122223333:cluster/prod",
+            "containerName": "app", "interactive": true,
+            "session": {"sessionId": "ecs-execute-command-s9y89par6quf78pcbnoko32g28",
+                "streamUrl": "wss://ssmmessages.us-east-1.amazonaws.com/v1/data-channel/ecs-execute-command-s9y89par6quf78pcbnoko32g28",
+                "tokenValue": "HIDDEN_DUE_TO_SECURITY_REASONS"},
+            "taskArn": "arn:aws:ecs:us-east-1:111122223333:task/prod/4d5e6f0a1b2c3d4e"});
+        if let Some(code) = error {
+            v["errorCode"] = json!(code);
+            v["errorMessage"] = json!("The execute command failed because execute command was not enabled when the task was run");
+            v["responseElements"] = Value::Null;
+        }
+        v
+    };
+    let d = decode(
+        "t.json",
+        &trail(&[
+            exec("e-1", json!("prod"), None),
+            exec(
+                "e-2",
+                json!("arn:aws:ecs:us-east-1:111122223333:cluster/prod"),
+                Some("InvalidParameterException"),
+            ),
+        ]),
+    );
+    assert!(d.bad.is_empty(), "{:?}", d.bad);
+    let mut facts = d.facts;
+    let log = b"Script started on 2025-09-29 16:58:03+00:00 [COMMAND=\"cat ipcTempFile.log\" <not executed on terminal>]\r\n# id\r\r\nuid=0(root)\r\r\n";
+    facts.extend(decode("ecs-execute-command-s9y89par6quf78pcbnoko32g28.log", log).facts);
+    let recs = correlate(&facts, &opts());
+    assert_eq!(recs.len(), 2);
+    let r = record(&recs, "ecs-execute-command-s9y89par6quf78pcbnoko32g28");
+    assert_eq!(r.kind, Kind::Command);
+    assert_eq!(
+        r.document.as_deref(),
+        Some("AmazonECS-ExecuteInteractiveCommand")
+    );
+    assert_eq!(r.target.as_deref(), Some("ecs:prod_4d5e6f0a1b2c3d4e"));
+    assert_eq!(r.command.as_deref(), Some("/bin/sh"));
+    // the one who called ExecuteCommand, not the session id's prefix
+    assert_eq!(
+        r.principal.as_deref(),
+        Some(
+            sample(SSO)["userIdentity"]["arn"]
+                .as_str()
+                .unwrap()
+                .rsplit('/')
+                .next()
+                .unwrap()
+        )
+    );
+    assert!(r.transcript.sources.contains(&TranscriptSource::S3));
+    assert!(!r.flags.contains(&Flag::NoStartEvent));
+    let denied = recs.iter().find(|r| r.session_id.is_none()).unwrap();
+    assert_eq!(denied.flags, [Flag::Denied]);
+    assert_eq!(
+        denied.error_code.as_deref(),
+        Some("InvalidParameterException")
+    );
+    assert_eq!(denied.target.as_deref(), Some("ecs:prod_4d5e6f0a1b2c3d4e"));
+    // other ECS calls are not evidence
+    let mut other = exec("e-3", json!("prod"), None);
+    other["eventName"] = json!("DescribeTasks");
+    assert!(decode("o.json", &trail(&[other])).facts.is_empty());
+}
+
 #[test]
 fn lookup_events_and_describe_sessions() {
     let lookup = json!({"Events": [
