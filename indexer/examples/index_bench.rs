@@ -4,8 +4,10 @@
 //! `cargo run --release -p ssm-audit-indexer --example index_bench -- SESSIONS DIR`
 //!
 //! Prints: raw transcript bytes, ingest throughput (raw MB/s, on every core, and raw MB a
-//! CPU-second) beside tantivy alone indexing the same rendered text, index size against raw
-//! size, and p50/p99 latency of a term, a phrase, a filtered query and a phrase found
+//! CPU-second) beside tantivy alone indexing the same rendered text and the renderer alone
+//! rendering the same transcripts (the two parts of an ingest no design can skip: together,
+//! the most an ingest can make of a CPU-second), index size against raw size, and p50/p99
+//! latency of a term, a phrase, a filtered query and a phrase found
 //! nowhere, with ripgrep's p50 for the same words over the rendered text (`rg` must be on
 //! PATH).
 
@@ -198,6 +200,37 @@ fn main() {
         _ => println!(),
     }
 
+    // ---- the other part no ingest can skip: rendering every transcript (into a sink that
+    // keeps nothing; commands found as ingest finds them), nothing else
+    let cpu_r0 = cpu_seconds();
+    let t = Instant::now();
+    let mut lines = 0u64;
+    for e in std::fs::read_dir(ev.join("s3")).unwrap() {
+        let bytes = std::fs::read(e.unwrap().path()).unwrap();
+        let (r, _) = ssm_audit_indexer::transcript::render_transcript(
+            &bytes[..],
+            ssm_audit_indexer::transcript::SizeChoice::default(),
+            Discard,
+        )
+        .unwrap();
+        lines += r.summary.lines;
+    }
+    let render_wall = t.elapsed();
+    let render_cpu = cpu_seconds().zip(cpu_r0).map(|(c1, c0)| c1 - c0);
+    print!(
+        "renderer alone on the transcripts: {lines} lines in {:.1}s on one core",
+        render_wall.as_secs_f64()
+    );
+    match (render_cpu, cpu, cpu0, cpu2) {
+        (Some(r), Some(t), Some(c0), Some(c2)) => println!(
+            ", {r:.1} CPU-s; with tantivy alone {:.1} CPU-s = {:.1} MB a CPU-second at most for any ingest; ingest takes {:.2}x that",
+            r + t,
+            mb / (r + t),
+            (c2 - c0) / (r + t)
+        ),
+        _ => println!(),
+    }
+
     // ---- queries
     let (idx, fields) = index::open_or_create(&index_dir).unwrap();
     let user = Filters {
@@ -266,6 +299,13 @@ fn main() {
             ms(pct(&mut once, 50)), rg50.as_secs_f64() / pct(&mut once, 50).as_secs_f64()
         );
     }
+}
+
+/// A sink that keeps nothing.
+struct Discard;
+
+impl ssm_audit_indexer::render::Sink for Discard {
+    fn line(&mut self, _number: u64, _text: &str) {}
 }
 
 fn pct(v: &mut [Duration], p: usize) -> Duration {
