@@ -612,6 +612,8 @@ fn quickstart_runs_on_bundled_data() {
         "no-start-event,open",
         "本番環境のデータベース",
         "transcript-missing",
+        // ECS Exec into a container, and a session that went from dash to bash and back
+        "ecs:prod_4d5e6f0a1b2c3d4e",
     ] {
         assert!(t.contains(want), "{want} missing from:\n{t}");
     }

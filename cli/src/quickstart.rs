@@ -1,10 +1,11 @@
 //! `ssm-audit quickstart`: a demo folder of real-shaped evidence, ingested and queried.
 //!
-//! The evidence: two real recorded bash sessions as S3 transcripts, a real 2025 agent
-//! transcript with no StartSession, a gzip CloudTrail trail file (SSO and IAM users, port
-//! forwarding to an instance and to an RDS host, SSH, a denied attempt, a console
-//! TerminateSession, a duplicate delivery), an EventBridge event, and a CloudWatch
-//! subscription payload of a streamed session still open.
+//! The evidence: real recorded sessions as S3 transcripts (bash; dash, then a bash started
+//! from it), a real 2025 agent transcript with no StartSession, a gzip CloudTrail trail file
+//! (SSO and IAM users, port forwarding to an instance and to an RDS host, SSH, ECS Exec into a
+//! container with no transcript, a denied attempt, a console TerminateSession, a duplicate
+//! delivery), an EventBridge event, and a CloudWatch subscription payload of a streamed
+//! session still open.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -22,6 +23,8 @@ const REC_POSIX: &[u8] =
     include_bytes!("../../indexer/tests/recordings/bash5-posix-sh-100x30/session.log");
 const REC_AUDIT: &[u8] =
     include_bytes!("../../indexer/tests/recordings/bash5-audit-100x30/session.log");
+const REC_NESTED: &[u8] =
+    include_bytes!("../../indexer/tests/recordings/dash-nested-bash-80x24/session.log");
 const AGENT_2025: &[u8] = include_bytes!("../../indexer/tests/data/samples/s3_session_log_linux_2025_util-linux-script_header_tunnyein_readme.txt");
 const PORT_FWD: &str = include_str!("../../indexer/tests/data/samples/cloudtrail_StartSession_AWS-StartPortForwardingSession_FILTERED_lookupevents_evidence.json");
 const ROOT_TERM: &str = include_str!(
@@ -69,6 +72,7 @@ pub fn write_evidence(dir: &Path, now: OffsetDateTime) -> Result<()> {
     let (alice1, done1) = session_of(REC_UBUNTU);
     let (alice2, done2) = session_of(REC_POSIX);
     let (alice3, done3) = session_of(REC_AUDIT);
+    let (alice4, done4) = session_of(REC_NESTED);
     write(
         &dir.join(format!("s3/session-logs/{alice1}.log")),
         REC_UBUNTU,
@@ -80,6 +84,10 @@ pub fn write_evidence(dir: &Path, now: OffsetDateTime) -> Result<()> {
     write(
         &dir.join(format!("s3/session-logs/{alice3}.log")),
         REC_AUDIT,
+    )?;
+    write(
+        &dir.join(format!("s3/session-logs/{alice4}.log")),
+        REC_NESTED,
     )?;
     write(
         &dir.join("s3/session-logs/master-console-admin-ogucubv3f8zp6xxkdxv25lb3re.log"),
@@ -176,6 +184,27 @@ pub fn write_evidence(dir: &Path, now: OffsetDateTime) -> Result<()> {
             json!({"portNumber": ["22"]}),
         ),
     ];
+    records.push(start(
+        &alice_sso,
+        "demo-0007",
+        &alice4,
+        before(&done4, 6),
+        "i-0c1d2e3f4a5b6c7d8",
+        None,
+        json!({}),
+    ));
+    // ECS Exec into a container (ECS logs ExecuteCommand, not StartSession); its log never came
+    let mut exec = bob.clone();
+    exec["eventSource"] = json!("ecs.amazonaws.com");
+    exec["eventName"] = json!("ExecuteCommand");
+    exec["eventID"] = json!("demo-0008");
+    exec["eventTime"] = json!(t(15, 30));
+    exec["requestParameters"] = json!({"cluster": "prod", "container": "api", "command": "/bin/sh",
+        "interactive": true, "task": "arn:aws:ecs:us-east-1:111122223333:task/prod/4d5e6f0a1b2c3d4e"});
+    exec["responseElements"] = json!({"containerName": "api", "interactive": true,
+        "session": {"sessionId": "ecs-execute-command-q0w9e8r7t6y5u4i3o2p1a0s9d8", "tokenValue": "HIDDEN_DUE_TO_SECURITY_REASONS"},
+        "taskArn": "arn:aws:ecs:us-east-1:111122223333:task/prod/4d5e6f0a1b2c3d4e"});
+    records.push(exec);
     // the same StartSession delivered twice
     records.push(records[0].clone());
     let mut denied = iam.clone();
