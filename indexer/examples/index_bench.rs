@@ -1,7 +1,10 @@
 //! The index benchmark: generate a corpus of sessions from the real recordings, ingest it,
 //! and time queries beside ripgrep over the rendered text of the same corpus, in one run.
 //!
-//! `cargo run --release -p ssm-audit-indexer --example index_bench -- SESSIONS DIR`
+//! `cargo run --release -p ssm-audit-indexer --example index_bench -- SESSIONS DIR [MIN_MB]`
+//!
+//! At least SESSIONS sessions, and more until their transcripts make MIN_MB megabytes (the
+//! issue's corpus: 100000 sessions and 2000 MB).
 //!
 //! Prints: raw transcript bytes, ingest throughput (raw MB/s, on every core, and raw MB a
 //! CPU-second) beside tantivy alone indexing the same rendered text and the renderer alone
@@ -50,9 +53,10 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let n: usize = args.next().map_or(1000, |s| s.parse().expect("SESSIONS"));
+    let min_sessions: usize = args.next().map_or(1000, |s| s.parse().expect("SESSIONS"));
     let dir =
         std::path::PathBuf::from(args.next().unwrap_or_else(|| "/tmp/ssm-audit-bench".into()));
+    let min_bytes: u64 = args.next().map_or(0, |s| s.parse::<u64>().expect("MIN_MB") * 1_000_000);
     let _ = std::fs::remove_dir_all(&dir);
     let rec_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/recordings");
     let mut recs: Vec<Vec<u8>> = std::fs::read_dir(&rec_dir)
@@ -71,7 +75,10 @@ fn main() {
     let mut raw_bytes = 0u64;
     let mut records = Vec::new();
     let base = time::macros::datetime!(2026-10-01 00:00 UTC);
-    for i in 0..n {
+    let mut n = 0;
+    while n < min_sessions || raw_bytes < min_bytes {
+        let i = n;
+        n += 1;
         let principal = PRINCIPALS[i % PRINCIPALS.len()];
         let sid = format!("{principal}-{}", suffix(i as u64));
         let target = format!("i-0{:016x}", (i % 500) as u64 * 7919);
@@ -109,11 +116,15 @@ fn main() {
             "userIdentity": {"type": "IAMUser", "userName": principal, "arn": format!("arn:aws:iam::111122223333:user/{principal}"), "accountId": "111122223333"},
             "requestParameters": {"target": target}, "responseElements": {"sessionId": sid}
         }));
-        if records.len() == 1000 || i + 1 == n {
+        if records.len() == 1000 {
             let trail = serde_json::to_vec(&serde_json::json!({"Records": records})).unwrap();
             std::fs::write(ev.join("trail").join(format!("trail-{i}.json")), trail).unwrap();
             records.clear();
         }
+    }
+    if !records.is_empty() {
+        let trail = serde_json::to_vec(&serde_json::json!({"Records": records})).unwrap();
+        std::fs::write(ev.join("trail").join(format!("trail-{n}.json")), trail).unwrap();
     }
     println!(
         "generated {n} sessions, {:.1} MB of raw transcripts in {:.1}s",
