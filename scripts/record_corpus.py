@@ -231,6 +231,36 @@ def al2_session(d, width):
     return typed
 
 
+# the window sizes of the session resized twice, in order
+RESIZES = [(80, 24), (120, 30), (70, 20)]
+
+
+def resize_session(d, width):
+    """The window resized twice during the session (wider, then narrower), as users do:
+    readline wraps long lines at each width in turn; lines are edited and recalled at each."""
+
+    def long(tag, n):
+        return "echo " + " ".join(f"{tag}{i:03d}" for i in range(n))
+
+    d.run("echo at 80 columns")
+    d.run(long("a", 22))
+    # edited at the start of a wrapped line: readline redraws both rows
+    d.type(long("e", 20))
+    d.keys("C-a", "Right", "Right", "Right", "Right")
+    d.type("X")
+    d.keys("Enter", wait=0.5)
+    for cols, rows in RESIZES[1:]:
+        tmux("resize-window", "-t", "rec", "-x", str(cols), "-y", str(rows))
+        time.sleep(0.6)
+        d.run(f"echo at {cols} columns")
+        d.run(long(f"w{cols}x", cols // 4))
+        # the previous command recalled and run again: redrawn at this width
+        d.keys("Up", wait=0.3)
+        d.keys("Enter", wait=0.5)
+        d.run("seq 1 3")
+    d.run("exit", wait=1.0)
+
+
 def audit_session(d, width):
     """What auditors search for: secrets, credentials, destructive and network commands."""
     d.run("sudo -n true 2>/dev/null; echo privileged")
@@ -319,6 +349,7 @@ SCENARIOS = {
     "dash-80x24": ("dash", 80, 24),
     "dash-nested-bash-80x24": ("nested", 80, 24),
     "sh-nested-bash-nomarker-80x24": ("al2", 80, 24),
+    "bash5-resized-80-120-70": ("resize", 80, 24),
     "bash5-audit-100x30": ("audit", 100, 30),
     "bash5-vi-80x24": ("vi", 80, 24),
     "zsh-80x24": ("zsh", 80, 24),
@@ -329,7 +360,7 @@ SCENARIOS = {
 
 def shell_command(kind, home):
     env = f"env -i HOME={home} USER=ssm-user LOGNAME=ssm-user TERM=xterm-256color LANG=C.UTF-8 PATH=/usr/bin:/bin"
-    if kind in ("bash", "audit"):
+    if kind in ("bash", "audit", "resize"):
         rc = ubuntu_rc(home)
         return f"{env} bash --noprofile --rcfile {rc} -i"
     if kind == "vi":
@@ -420,6 +451,8 @@ def record(name, kind, width, height, pause):
         vi_session(d, width)
     elif kind == "audit":
         audit_session(d, width)
+    elif kind == "resize":
+        resize_session(d, width)
     else:
         readline_session(d, width)
     time.sleep(1.0)
@@ -463,9 +496,11 @@ def record(name, kind, width, height, pause):
         "shell": kind, "width": width, "height": height, "session_id": session_id,
         "target": TARGET,
         "provenance": "recorded on this machine by scripts/record_corpus.py: real "
-                      f"{ {'bash': 'bash 5.2', 'audit': 'bash 5.2', 'posix': 'bash 5.2 --posix as sh', 'nomarker': 'bash 5.2, bracketed paste off', 'dash': 'dash 0.5.12', 'nested': 'dash 0.5.12, then bash 5.2 started from it', 'al2': 'bash 5.2 --posix as sh, then bash 5.2 started from it, both with bracketed paste off (as bash 4.2 on Amazon Linux 2)', 'vi': 'bash 5.2 in vi mode', 'zsh': 'zsh 5.9', 'zsh-omz': 'zsh 5.9 with an oh-my-zsh-style prompt and a right prompt', 'fish': 'fish 3.6.0'}[kind] } "
+                      f"{ {'bash': 'bash 5.2', 'audit': 'bash 5.2', 'posix': 'bash 5.2 --posix as sh', 'nomarker': 'bash 5.2, bracketed paste off', 'dash': 'dash 0.5.12', 'nested': 'dash 0.5.12, then bash 5.2 started from it', 'resize': 'bash 5.2, its window resized from 80 to 120 to 70 columns', 'al2': 'bash 5.2 --posix as sh, then bash 5.2 started from it, both with bracketed paste off (as bash 4.2 on Amazon Linux 2)', 'vi': 'bash 5.2 in vi mode', 'zsh': 'zsh 5.9', 'zsh-omz': 'zsh 5.9 with an oh-my-zsh-style prompt and a right prompt', 'fish': 'fish 3.6.0'}[kind] } "
                       f"in tmux {width}x{height}, util-linux script 2.38.1",
     }
+    if kind == "resize":
+        meta["widths"] = [w for w, _ in RESIZES]
     with open(os.path.join(dest, "meta.json"), "w") as f:
         json.dump(meta, f, indent=2)
         f.write("\n")

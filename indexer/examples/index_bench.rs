@@ -56,7 +56,9 @@ fn main() {
     let min_sessions: usize = args.next().map_or(1000, |s| s.parse().expect("SESSIONS"));
     let dir =
         std::path::PathBuf::from(args.next().unwrap_or_else(|| "/tmp/ssm-audit-bench".into()));
-    let min_bytes: u64 = args.next().map_or(0, |s| s.parse::<u64>().expect("MIN_MB") * 1_000_000);
+    let min_bytes: u64 = args
+        .next()
+        .map_or(0, |s| s.parse::<u64>().expect("MIN_MB") * 1_000_000);
     let _ = std::fs::remove_dir_all(&dir);
     let rec_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/recordings");
     let mut recs: Vec<Vec<u8>> = std::fs::read_dir(&rec_dir)

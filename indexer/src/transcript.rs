@@ -113,9 +113,13 @@ pub fn render_transcript<R: Read, S: Sink>(
     }
 
     let inferred = width::infer(&head[start..]);
-    let (cols, source) = match size.cols {
-        Some(c) => (c.clamp(2, render::MAX_COLS), WidthSource::Given),
-        None => (inferred.cols, inferred.source),
+    let (cols, source, wraps) = match size.cols {
+        Some(c) => (
+            c.clamp(2, render::MAX_COLS),
+            WidthSource::Given,
+            [0; width::MAX_WRAP_WIDTHS],
+        ),
+        None => (inferred.cols, inferred.source, inferred.wraps),
     };
     let rows = size
         .rows
@@ -130,6 +134,7 @@ pub fn render_transcript<R: Read, S: Sink>(
             cols,
             rows,
             lf_is_newline,
+            wraps,
             ..RenderOptions::default()
         },
         filter,

@@ -108,6 +108,11 @@ fn recordings_match_tmux() {
     for dir in cases("recordings") {
         let meta: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(dir.join("meta.json")).unwrap()).unwrap();
+        if meta.get("widths").is_some() {
+            // resized while it ran: tmux replays it at one size, which no terminal of the
+            // session had throughout (its history is the check, in tests/recordings.rs)
+            continue;
+        }
         let cols = meta["width"].as_u64().unwrap() as u16;
         let rows = meta["height"].as_u64().unwrap() as u16;
         let (_, sink) = render_file(&dir.join("session.log"), SizeChoice::default());

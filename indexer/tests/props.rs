@@ -72,8 +72,42 @@ fn linesish() -> impl Strategy<Value = Vec<u8>> {
     prop::collection::vec(atom, 0..120).prop_map(|v| v.concat())
 }
 
+/// readline wrapping at several widths (a resized window): text, then a space and CR, with
+/// the marks of a command line being read, and shell-like bytes between.
+fn wrapsish() -> impl Strategy<Value = Vec<u8>> {
+    let atom = prop_oneof![
+        4 => ("[ -~]{0,70}", prop::bool::ANY)
+            .prop_map(|(a, wrap)| (a + if wrap { " \r" } else { "" }).into_bytes()),
+        1 => Just(b"\x1b[?2004h$ ".to_vec()),
+        1 => Just(b"\r\n\x1b[?2004l\r".to_vec()),
+        1 => Just(b"\x1b[A\r\x1b[5C\x1b[1@x\x1b[2P".to_vec()),
+        2 => shellish(),
+    ];
+    prop::collection::vec(atom, 0..80).prop_map(|v| v.concat())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn a_resized_screen_renders_as_vte_alone_and_never_panics(
+        bytes in wrapsish(),
+        cols in 12u16..120,
+        widths in prop::collection::vec(10u16..130, 1..4),
+        cuts in prop::collection::vec(0usize..4096, 0..4),
+    ) {
+        use ssm_audit_indexer::render::width::MAX_WRAP_WIDTHS;
+        let mut wraps = [0; MAX_WRAP_WIDTHS];
+        wraps[0] = cols;
+        for (slot, w) in wraps[1..].iter_mut().zip(&widths) {
+            *slot = *w;
+        }
+        let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(bytes.len())).collect();
+        cuts.sort_unstable();
+        let fast = render_wrapped(&bytes, &cuts, cols, wraps, |r| r);
+        let vte_alone = render_wrapped(&bytes, &[], cols, wraps, |r| r.without_fast_path());
+        prop_assert_eq!(fast, vte_alone);
+    }
 
     #[test]
     fn the_fast_path_renders_as_vte_alone(
@@ -138,10 +172,24 @@ fn render_with(
         ssm_audit_indexer::render::Renderer<ssm_audit_indexer::render::VecSink>,
     ) -> ssm_audit_indexer::render::Renderer<ssm_audit_indexer::render::VecSink>,
 ) -> (String, Vec<String>, String) {
+    render_wrapped(bytes, cuts, cols, Default::default(), setup)
+}
+
+/// [`render_with`], readline having wrapped at `wraps` too (a window resized while it ran).
+fn render_wrapped(
+    bytes: &[u8],
+    cuts: &[usize],
+    cols: u16,
+    wraps: [u16; ssm_audit_indexer::render::width::MAX_WRAP_WIDTHS],
+    setup: impl FnOnce(
+        ssm_audit_indexer::render::Renderer<ssm_audit_indexer::render::VecSink>,
+    ) -> ssm_audit_indexer::render::Renderer<ssm_audit_indexer::render::VecSink>,
+) -> (String, Vec<String>, String) {
     use ssm_audit_indexer::render::{RenderOptions, Renderer, VecSink};
     let opts = RenderOptions {
         cols,
         rows: 6,
+        wraps,
         ..RenderOptions::default()
     };
     let mut r = setup(Renderer::new(opts, VecSink::default()));

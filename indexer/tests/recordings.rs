@@ -15,6 +15,9 @@ use crate::common::*;
 struct Meta {
     shell: String,
     width: u16,
+    /// the window's widths in turn, for a session resized while it ran
+    #[serde(default)]
+    widths: Vec<u16>,
     height: u16,
     session_id: String,
     target: String,
@@ -37,8 +40,10 @@ fn every_command_of_the_history_is_recovered_exactly_in_order() {
         };
         let expected = read_lines(&dir.join(key));
         assert_eq!(got, expected, "{}", dir.display());
-        let method = if ["bash", "posix", "audit", "vi", "zsh", "zsh-omz", "fish"]
-            .contains(&m.shell.as_str())
+        let method = if [
+            "bash", "posix", "audit", "vi", "zsh", "zsh-omz", "fish", "resize",
+        ]
+        .contains(&m.shell.as_str())
         {
             Method::BracketedPaste
         } else {
@@ -60,6 +65,13 @@ fn width_and_height_are_inferred_from_the_transcript() {
     for dir in cases("recordings") {
         let m = meta(&dir);
         let (rendered, _) = render_file(&dir.join("session.log"), SizeChoice::default());
+        if !m.widths.is_empty() {
+            // a window resized during the session: rendered at the widest, each line wrapped
+            // where readline wrapped it (the commands above are its history exactly)
+            assert_eq!(rendered.width, *m.widths.iter().max().unwrap());
+            assert_eq!(rendered.width_source, WidthSource::InferredReadlineWrap);
+            continue;
+        }
         if ["dash", "audit", "nested", "al2"].contains(&m.shell.as_str()) {
             // dash echoes through the tty, and the audit and changing-shells sessions have no
             // line longer than the width and no full-screen program: nothing tells the width

@@ -133,6 +133,10 @@ pub struct RenderOptions {
     pub lf_is_newline: bool,
     /// How much of the commands found is kept ([`MAX_COMMAND_BYTES`] by default).
     pub max_command_bytes: usize,
+    /// Widths readline wrapped at besides `cols` (a window resized during the session), 0
+    /// for none: a line readline wraps at one of them is wrapped there (see
+    /// [`width::Inferred::wraps`]).
+    pub wraps: [u16; width::MAX_WRAP_WIDTHS],
 }
 
 impl Default for RenderOptions {
@@ -142,6 +146,7 @@ impl Default for RenderOptions {
             rows: width::DEFAULT_ROWS,
             lf_is_newline: false,
             max_command_bytes: MAX_COMMAND_BYTES,
+            wraps: [0; width::MAX_WRAP_WIDTHS],
         }
     }
 }
@@ -448,6 +453,12 @@ struct Term<S: Sink> {
     /// dec_graphics or insert mode: printing takes the full path
     slow_print: bool,
     lf_is_newline: bool,
+    /// readline's wrap widths (see [`RenderOptions::wraps`]), 0 past the last
+    wraps: [u16; width::MAX_WRAP_WIDTHS],
+    /// The screen's width now: the grid's, unless readline wrapped at a narrower one since
+    /// (the window was resized). Rows keep the grid's cells; what lies past the margin was
+    /// written before.
+    margin: u16,
     insert: bool,
     origin: bool,
     dec_graphics: bool,
@@ -499,6 +510,13 @@ impl<S: Sink> Term<S> {
             autowrap: true,
             slow_print: false,
             lf_is_newline: opts.lf_is_newline,
+            wraps: {
+                // those that fit, first, so `wraps[1] == 0` says there is one width at most
+                let mut w = opts.wraps.map(|w| if w <= cols { w } else { 0 });
+                w.sort_unstable_by(|a, b| b.cmp(a));
+                w
+            },
+            margin: cols,
             insert: false,
             origin: false,
             dec_graphics: false,
@@ -520,7 +538,7 @@ impl<S: Sink> Term<S> {
     }
 
     fn cols(&self) -> u16 {
-        self.primary.cols
+        self.margin
     }
 
     fn height(&self) -> u16 {
@@ -630,6 +648,51 @@ impl<S: Sink> Term<S> {
         }
     }
 
+    /// At a CR right after a space, in a session whose window was resized: readline's wrap
+    /// (a space past the last column, then CR) at another width than the margin's. The
+    /// margin moves to it.
+    /// - Narrower: the space stands inside the row. On that screen it went to the start of
+    ///   the next row: the line wraps here.
+    /// - Wider: the row continues one wrapped at the margin, and the space's column on the
+    ///   line is readline's width. The continuation goes back on the row above, which
+    ///   wraps there.
+    #[cold]
+    fn readline_wrap(&mut self) {
+        if self.on_alt || self.saw_marker && self.reading.is_none() {
+            return;
+        }
+        let (r, s) = (self.cur.row as usize, self.cur.col.wrapping_sub(1));
+        if s as usize >= self.primary.rows[r].cells.len()
+            || self.primary.rows[r].cells[s as usize] != ' '
+        {
+            return;
+        }
+        if s >= 10 && s < self.margin && self.wraps.contains(&s) {
+            self.margin = s;
+            let row = &mut self.primary.rows[r];
+            row.set(s as usize, BLANK);
+            if row.len == s + 1 {
+                row.len = s;
+            }
+            row.wrapped = true;
+            self.linefeed();
+            return;
+        }
+        let (m, c) = (self.margin, self.margin.saturating_add(s));
+        if r > 0
+            && self.primary.rows[r - 1].wrapped
+            && c <= self.primary.cols
+            && self.wraps.contains(&c)
+        {
+            let moved: Vec<char> = self.primary.rows[r].cells[..s as usize].to_vec();
+            let above = &mut self.primary.rows[r - 1];
+            above.cells[m as usize..c as usize].copy_from_slice(&moved);
+            above.len = c;
+            self.primary.rows[r].clear();
+            self.margin = c;
+        }
+    }
+
     /// At a line feed while a command line is read: fish leaves bracketed paste on after
     /// Ctrl-C, so a line that ends in `^C` is finished here, as abandoned. What the next
     /// line's reading carries over, if so.
@@ -673,7 +736,7 @@ impl<S: Sink> Term<S> {
             return false;
         }
         let (r, col) = (self.cur.row as usize, self.cur.col as usize);
-        if col + 1 >= self.primary.cols as usize {
+        if col + 1 >= self.margin as usize {
             return false;
         }
         let row = if self.on_alt {
@@ -711,7 +774,7 @@ impl<S: Sink> ground::Ground for Term<S> {
                 let (r, col) = (self.cur.row as usize, self.cur.col as usize);
                 let k = run
                     .len()
-                    .min((self.primary.cols as usize).saturating_sub(col + 1));
+                    .min((self.margin as usize).saturating_sub(col + 1));
                 let row = if self.on_alt {
                     &mut self.alt.rows[r]
                 } else {
@@ -830,9 +893,10 @@ impl<S: Sink> ground::Ground for Term<S> {
             }
             '@' => {
                 let (r, c) = (self.cur.row as usize, self.cur.col as usize);
+                let end = self.margin as usize;
                 let row = &mut self.grid().rows[r];
-                let k = (n as usize).min(row.cells.len() - c);
-                row.cells[c..].rotate_right(k);
+                let k = (n as usize).min(end - c);
+                row.cells[c..end].rotate_right(k);
                 row.cells[c..c + k].fill(BLANK);
                 row.shift_marks(c, k as isize);
                 row.len = (row.len as usize + k).min(row.cells.len()) as u16;
@@ -840,10 +904,10 @@ impl<S: Sink> ground::Ground for Term<S> {
             }
             'P' => {
                 let (r, c) = (self.cur.row as usize, self.cur.col as usize);
+                let len = self.margin as usize;
                 let row = &mut self.grid().rows[r];
-                let len = row.cells.len();
                 let k = (n as usize).min(len - c);
-                row.cells[c..].rotate_left(k);
+                row.cells[c..len].rotate_left(k);
                 row.cells[len - k..].fill(BLANK);
                 row.shift_marks(c, -(k as isize));
                 row.len = (row.len as usize).saturating_sub(k).max(c) as u16;
@@ -993,10 +1057,10 @@ impl<S: Sink> Term<S> {
         }
         let (r, col) = (self.cur.row as usize, self.cur.col as usize);
         let insert = self.insert;
+        let ncols = self.margin as usize;
         let row = &mut self.grid().rows[r];
-        let ncols = row.cells.len();
         if insert {
-            row.cells[col..].rotate_right(w as usize);
+            row.cells[col..ncols].rotate_right(w as usize);
             row.shift_marks(col, w as isize);
             row.len = (row.len + w as u16).min(ncols as u16);
         }
@@ -1622,6 +1686,9 @@ impl<S: Sink> vte::Perform for Term<S> {
                 self.linefeed()
             }
             0x0d => {
+                if self.last_char == ' ' && !self.cur.pending_wrap && self.wraps[1] != 0 {
+                    self.readline_wrap();
+                }
                 self.cur.col = 0;
                 self.cur.pending_wrap = false;
             }

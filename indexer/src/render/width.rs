@@ -9,6 +9,11 @@
 //!
 //! Without evidence it assumes [`DEFAULT_COLS`] x [`DEFAULT_ROWS`], the size of a new xterm
 //! and of most terminals' first window.
+//!
+//! A window resized during the session leaves readline wraps at more than one width. The
+//! renderer is then given the widest, and every width seen ([`Inferred::wraps`]): where a
+//! narrower one wraps, it wraps there too (a line drawn for a narrower screen fits in a wider
+//! one, not the other way round).
 
 use std::collections::HashMap;
 
@@ -20,11 +25,17 @@ pub const DEFAULT_ROWS: u16 = 24;
 /// How many bytes of a transcript the probe reads at most.
 pub const PROBE_BYTES: usize = 8 << 20;
 
+/// How many distinct readline wrap widths are kept: a session resized more often than this
+/// keeps its most common ones.
+pub const MAX_WRAP_WIDTHS: usize = 8;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Inferred {
     pub cols: u16,
     pub rows: u16,
     pub source: WidthSource,
+    /// The widths readline wrapped at, the most common first, 0 past the last.
+    pub wraps: [u16; MAX_WRAP_WIDTHS],
 }
 
 /// Infer the size from the first bytes of a transcript.
@@ -111,6 +122,28 @@ impl Probe {
     }
 
     fn result(&self) -> Inferred {
+        let mut seen: Vec<(u32, u16)> = self
+            .wraps
+            .iter()
+            .map(|(&w, &n)| (n, w.min(MAX_COLS as i64) as u16))
+            .collect();
+        seen.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        let mut wraps = [0; MAX_WRAP_WIDTHS];
+        for (slot, (_, w)) in wraps.iter_mut().zip(&seen) {
+            *slot = *w;
+        }
+        let mut inferred = self.size();
+        inferred.wraps = wraps;
+        // the widest wrap kept: the others are followed as they come (see the module)
+        if let Some(&widest) = wraps.iter().max().filter(|&&w| w > inferred.cols) {
+            if inferred.source == WidthSource::InferredReadlineWrap {
+                inferred.cols = widest;
+            }
+        }
+        inferred
+    }
+
+    fn size(&self) -> Inferred {
         let rows = if self.alt_region_bottom >= 5 {
             self.alt_region_bottom
         } else if self.max_cup_row >= 5 {
@@ -126,6 +159,7 @@ impl Probe {
                 cols,
                 rows,
                 source: WidthSource::InferredReadlineWrap,
+                wraps: [0; MAX_WRAP_WIDTHS],
             };
         }
         if let Some((&w, _)) = self
@@ -137,6 +171,7 @@ impl Probe {
                 cols: w as u16,
                 rows,
                 source: WidthSource::InferredReadlineWrap,
+                wraps: [0; MAX_WRAP_WIDTHS],
             };
         }
         if self.alt_max_col >= 20 {
@@ -145,6 +180,7 @@ impl Probe {
                 cols,
                 rows,
                 source: WidthSource::InferredFullScreen,
+                wraps: [0; MAX_WRAP_WIDTHS],
             };
         }
         if self.max_cup_col > DEFAULT_COLS {
@@ -152,12 +188,14 @@ impl Probe {
                 cols: self.max_cup_col.min(MAX_COLS),
                 rows,
                 source: WidthSource::InferredCursorMoves,
+                wraps: [0; MAX_WRAP_WIDTHS],
             };
         }
         Inferred {
             cols: DEFAULT_COLS,
             rows,
             source: WidthSource::Assumed,
+            wraps: [0; MAX_WRAP_WIDTHS],
         }
     }
 }
@@ -361,10 +399,13 @@ mod tests {
             t.extend_from_slice(b"output\r\n");
         }
         t.extend_from_slice(b"$ echo 0123456789012345678901234567890 \rcontinues past the margin");
+        let mut wraps = [0; MAX_WRAP_WIDTHS];
+        wraps[0] = 38;
         let want = Inferred {
             cols: 38,
             rows: DEFAULT_ROWS,
             source: WidthSource::InferredReadlineWrap,
+            wraps,
         };
         assert_eq!(infer(&t), want);
         assert_eq!(infer_with_vte_alone(&t), want);
