@@ -453,3 +453,42 @@ fn powershell_prompts_are_prompts() {
         ["Get-Process pwsh", "cd /tmp", "ls"]
     );
 }
+
+/// After readline wrapped at a narrower width (the window shrank), a full-screen program run
+/// once the window grew again draws its rows whole: the margin is the widest seen on the
+/// alternate screen, and follows readline again after.
+#[test]
+fn a_full_screen_program_after_a_narrower_wrap_draws_its_rows_whole() {
+    use ssm_audit_indexer::render::{width::MAX_WRAP_WIDTHS, RenderOptions, Renderer, VecSink};
+    let mut wraps = [0; MAX_WRAP_WIDTHS];
+    (wraps[0], wraps[1]) = (120, 50);
+    let opts = RenderOptions {
+        cols: 120,
+        rows: 24,
+        wraps,
+        ..RenderOptions::default()
+    };
+    let mut r = Renderer::new(opts, VecSink::default());
+    let line = |tag: char, n: usize| -> String { std::iter::repeat_n(tag, n).collect() };
+    let prompt = "\x1b[?2004h$ ";
+    // 48 + the prompt's 2 fill 50 columns: readline's space then CR, and the rest
+    let t = format!(
+        "{prompt}{} \r{}\r\n\x1b[?2004l\r\x1b[?1049h\x1b[H{}\x1b[?1049l{prompt}{} \r{}\r\n\x1b[?2004l\r",
+        line('a', 48),
+        line('b', 10),
+        line('v', 100),
+        line('c', 48),
+        line('d', 5)
+    );
+    r.advance(t.as_bytes());
+    let (summary, sink) = r.finish();
+    let cmds: Vec<&str> = summary.commands.iter().map(|c| c.text.as_str()).collect();
+    assert_eq!(
+        cmds,
+        [
+            line('a', 48) + &line('b', 10),
+            line('c', 48) + &line('d', 5)
+        ]
+    );
+    assert_eq!(sink.alternate_screens[0].lines[0], line('v', 100));
+}

@@ -1130,6 +1130,9 @@ impl<S: Sink> Term<S> {
         }
         self.alt_after_line = self.line_number_of_row(r);
         self.on_alt = true;
+        // a full-screen program draws to the window's width, which may have grown since
+        // readline last wrapped: the widest seen holds it (readline narrows it again after)
+        self.margin = self.primary.cols;
         self.alt.clear_all();
         self.alt_scrolled.clear();
         self.alt_truncated = false;
