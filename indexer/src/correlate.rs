@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use time::Duration;
 
 use crate::facts::{CallContext, Fact, FactKind, TranscriptSource};
-use crate::formats::split_session_id;
+use crate::formats::principal_of_session_id;
 use crate::time::parse_time;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -412,7 +412,7 @@ fn fold(id: &str, facts: &[&Fact], opts: &CorrelateOptions) -> SessionRecord {
         }
     }
     if r.principal.is_none() {
-        r.principal = split_session_id(id).map(|(p, _)| p.to_owned());
+        r.principal = principal_of_session_id(id).map(str::to_owned);
     }
     if r.start.is_none() {
         r.start = first_stream;

@@ -70,6 +70,14 @@ pub fn split_session_id(id: &str) -> Option<(&str, &str)> {
     (!principal.is_empty() && (hex17 || new26)).then_some((principal, suffix))
 }
 
+/// The principal a session id names: its part before the suffix, except in an ECS Exec
+/// session's id (`ecs-execute-command-<suffix>`), which names ECS, not who started it.
+pub fn principal_of_session_id(id: &str) -> Option<&str> {
+    split_session_id(id)
+        .map(|(p, _)| p)
+        .filter(|&p| p != "ecs-execute-command")
+}
+
 /// The session id of an S3 transcript key `[prefix/]<sessionId>.log`, as an S3 event gives
 /// it: URL-encoded, `+` for space.
 pub fn session_id_from_s3_key(key: &str) -> Option<String> {
@@ -966,8 +974,8 @@ pub fn transcript_fact_sized(
         .or_else(|| session_id_from_s3_key(location));
     let principal = sid
         .as_deref()
-        .and_then(split_session_id)
-        .map(|(p, _)| p.to_owned());
+        .and_then(principal_of_session_id)
+        .map(str::to_owned);
     let commands = r.summary.commands.len() as u64 + r.summary.commands_dropped;
     let kind = FactKind::Transcript {
         source,

@@ -446,6 +446,13 @@ fn ecs_exec_sessions_and_refusals() {
         Some("InvalidParameterException")
     );
     assert_eq!(denied.target.as_deref(), Some("ecs:prod_4d5e6f0a1b2c3d4e"));
+    // without its ExecuteCommand, the session id does not name a principal
+    let alone = correlate(
+        &decode("ecs-execute-command-s9y89par6quf78pcbnoko32g28.log", log).facts,
+        &opts(),
+    );
+    assert_eq!(alone[0].principal, None);
+    assert!(alone[0].flags.contains(&Flag::NoStartEvent));
     // other ECS calls are not evidence
     let mut other = exec("e-3", json!("prod"), None);
     other["eventName"] = json!("DescribeTasks");
