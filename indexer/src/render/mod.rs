@@ -1492,32 +1492,27 @@ impl<S: Sink> Term<S> {
         let mut commands = std::mem::take(&mut self.commands);
         let mut cancelled = std::mem::take(&mut self.cancelled);
         let mut commands_dropped = self.out.budget.dropped;
-        let candidates = std::mem::take(&mut self.out.candidates);
-        if !self.saw_marker {
-            let all = candidates.into_iter().map(|(k, c, _)| (k, c)).collect();
-            (commands, cancelled) = choose_prompt_commands(all);
-            commands_dropped = self.out.budget.candidates_dropped;
-        } else if !candidates.is_empty() {
-            // the unmarked shells of a session that changed shells, each group on its own
-            let mut groups: std::collections::BTreeMap<u64, Vec<(String, Command)>> =
-                Default::default();
-            for (k, c, g) in candidates {
-                groups.entry(g).or_default().push((k, c));
-            }
-            // the shell the session began in must have started a shell (a marked one): else
-            // its "prompts" are lines of output before the first marked prompt (a banner)
-            let outer = self.out.regions.outer_launched;
-            for (g, cands) in groups {
-                if g != 0 || outer {
-                    let (c, x) = choose_prompt_commands(cands);
-                    commands.extend(c);
-                    cancelled.extend(x);
-                }
-            }
-            commands.sort_by_key(|c| c.line);
-            cancelled.sort_by_key(|c| c.line);
+        // the unmarked shells, each group of lines on its own (one group, every line, in a
+        // session without markers), merged with the marked commands by line
+        let mut groups: std::collections::BTreeMap<u64, Vec<(String, Command)>> =
+            Default::default();
+        for (k, c, g) in std::mem::take(&mut self.out.candidates) {
+            groups.entry(g).or_default().push((k, c));
         }
-        if self.saw_marker && (self.out.regions.outer_launched || self.out.regions.nested) {
+        // in a session with markers, the shell it began in must have started a shell (a
+        // marked one): else its "prompts" are lines of output before the first marked
+        // prompt (a banner)
+        let outer = !self.saw_marker || self.out.regions.outer_launched;
+        for (g, cands) in groups {
+            if g != 0 || outer {
+                let (c, x) = choose_prompt_commands(cands);
+                commands.extend(c);
+                cancelled.extend(x);
+            }
+        }
+        commands.sort_by_key(|c| c.line);
+        cancelled.sort_by_key(|c| c.line);
+        if outer || self.out.regions.nested {
             commands_dropped += self.out.budget.candidates_dropped;
         }
         let summary = RenderSummary {

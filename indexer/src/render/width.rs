@@ -122,6 +122,15 @@ impl Probe {
     }
 
     fn result(&self) -> Inferred {
+        let rows = if self.alt_region_bottom >= 5 {
+            self.alt_region_bottom
+        } else if self.max_cup_row >= 5 {
+            self.max_cup_row
+        } else {
+            DEFAULT_ROWS
+        }
+        .min(MAX_ROWS);
+        // every width readline wrapped at, the most common first
         let mut seen: Vec<(u32, u16)> = self
             .wraps
             .iter()
@@ -132,70 +141,27 @@ impl Probe {
         for (slot, (_, w)) in wraps.iter_mut().zip(&seen) {
             *slot = *w;
         }
-        let mut inferred = self.size();
-        inferred.wraps = wraps;
-        // the widest wrap kept: the others are followed as they come (see the module)
-        if let Some(&widest) = wraps.iter().max().filter(|&&w| w > inferred.cols) {
-            if inferred.source == WidthSource::InferredReadlineWrap {
-                inferred.cols = widest;
-            }
-        }
-        inferred
-    }
-
-    fn size(&self) -> Inferred {
-        let rows = if self.alt_region_bottom >= 5 {
-            self.alt_region_bottom
-        } else if self.max_cup_row >= 5 {
-            self.max_cup_row
+        let (cols, source) = if let Some(&widest) = wraps.iter().max().filter(|&&w| w > 0) {
+            // the widest: the others are followed as they come (see the module)
+            (widest, WidthSource::InferredReadlineWrap)
+        } else if self.alt_max_col >= 20 {
+            (
+                self.alt_max_col.min(MAX_COLS as i64) as u16,
+                WidthSource::InferredFullScreen,
+            )
+        } else if self.max_cup_col > DEFAULT_COLS {
+            (
+                self.max_cup_col.min(MAX_COLS),
+                WidthSource::InferredCursorMoves,
+            )
         } else {
-            DEFAULT_ROWS
-        }
-        .min(MAX_ROWS);
-        // a full-screen program drawing to the same column confirms a wrap candidate
-        if self.alt_max_col >= 20 && self.wraps.contains_key(&self.alt_max_col) {
-            let cols = self.alt_max_col as u16;
-            return Inferred {
-                cols,
-                rows,
-                source: WidthSource::InferredReadlineWrap,
-                wraps: [0; MAX_WRAP_WIDTHS],
-            };
-        }
-        if let Some((&w, _)) = self
-            .wraps
-            .iter()
-            .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
-        {
-            return Inferred {
-                cols: w as u16,
-                rows,
-                source: WidthSource::InferredReadlineWrap,
-                wraps: [0; MAX_WRAP_WIDTHS],
-            };
-        }
-        if self.alt_max_col >= 20 {
-            let cols = self.alt_max_col.min(MAX_COLS as i64) as u16;
-            return Inferred {
-                cols,
-                rows,
-                source: WidthSource::InferredFullScreen,
-                wraps: [0; MAX_WRAP_WIDTHS],
-            };
-        }
-        if self.max_cup_col > DEFAULT_COLS {
-            return Inferred {
-                cols: self.max_cup_col.min(MAX_COLS),
-                rows,
-                source: WidthSource::InferredCursorMoves,
-                wraps: [0; MAX_WRAP_WIDTHS],
-            };
-        }
+            (DEFAULT_COLS, WidthSource::Assumed)
+        };
         Inferred {
-            cols: DEFAULT_COLS,
+            cols,
             rows,
-            source: WidthSource::Assumed,
-            wraps: [0; MAX_WRAP_WIDTHS],
+            source,
+            wraps,
         }
     }
 }
