@@ -1,14 +1,14 @@
 //! The compliance commands: ingest evidence into a data folder, then ask it questions.
 
-use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
-use ssm_audit_indexer::correlate::{Flag, Kind, SessionRecord};
+use anyhow::{bail, Result};
+use ssm_audit_indexer::correlate::{enum_name, Flag, Kind, SessionRecord};
 use ssm_audit_indexer::escape::{escape_raw, escape_text, json_safe};
-use ssm_audit_indexer::index::{self, Filters, Hit};
+use ssm_audit_indexer::index::{self, Filters, Flow, Hit};
 use ssm_audit_indexer::ingest::{self, IngestReport};
+use ssm_audit_indexer::select::{self, Pattern, RecordFilter};
 use ssm_audit_indexer::store::Store;
 use time::OffsetDateTime;
 
@@ -17,28 +17,37 @@ pub use crate::data::DataArgs;
 
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct FilterArgs {
-    /// Only this principal (IAM user, role session name, SSO user, root); a trailing * matches a prefix
+    /// Only this principal (IAM user, role session name, SSO user, root); ignores case, * matches any run
     #[arg(long)]
     pub user: Option<String>,
-    /// Only this target (i-..., mi-..., ecs:...); a trailing * matches a prefix
+    /// Only this target (i-..., mi-..., ecs:...); ignores case, * matches any run
     #[arg(long)]
     pub target: Option<String>,
+    /// Only this AWS account (an organization trail holds many); * matches any run
+    #[arg(long)]
+    pub account: Option<String>,
+    /// Only this AWS region; * matches any run
+    #[arg(long)]
+    pub region: Option<String>,
     /// shell, command, port-forward, port-forward-remote, ssh, other
-    #[arg(long)]
-    pub kind: Option<String>,
-    /// tunnel, transcript-missing, no-start-event, denied, open, resumed
-    #[arg(long)]
-    pub flag: Option<String>,
-    /// Sessions started at or after: RFC 3339, a date (2026-11-01) or an age (7d, 36h, 90m)
-    #[arg(long)]
-    pub since: Option<String>,
-    /// Sessions started before: same forms as --since
-    #[arg(long)]
-    pub until: Option<String>,
+    #[arg(long, value_parser = select::parse_kind)]
+    pub kind: Option<Kind>,
+    /// tunnel, transcript-missing, no-start-event, denied, open, resumed, principal-mismatch
+    #[arg(long, value_parser = select::parse_flag)]
+    pub flag: Option<Flag>,
+    /// Sessions whose time (start, else earliest evidence) is at or after: RFC 3339, a date
+    /// (2026-11-01) or an age (7d, 36h, 90m, 2w)
+    #[arg(long, value_parser = parse_when_now)]
+    pub since: Option<OffsetDateTime>,
+    /// Sessions whose time is before: same forms as --since
+    #[arg(long, value_parser = parse_when_now)]
+    pub until: Option<OffsetDateTime>,
 }
 
 /// `--since`/`--until` values: RFC 3339, `YYYY-MM-DD` (UTC midnight), or an age before now.
 pub fn parse_when(s: &str, now: OffsetDateTime) -> Result<OffsetDateTime> {
+    const FORMS: &str =
+        "use RFC 3339 (2026-11-01T09:00:00Z), a date (2026-11-01) or an age (7d, 36h, 90m, 2w)";
     let s = s.trim();
     if let Some(t) = ssm_audit_indexer::time::parse_time(s) {
         return Ok(t);
@@ -49,77 +58,64 @@ pub fn parse_when(s: &str, now: OffsetDateTime) -> Result<OffsetDateTime> {
     let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
     let n: i64 = num
         .parse()
-        .with_context(|| format!("{s:?} is not a time: use RFC 3339, a date or an age like 7d"))?;
-    let d = match unit {
-        "d" => time::Duration::days(n),
-        "h" => time::Duration::hours(n),
-        "m" => time::Duration::minutes(n),
-        "w" => time::Duration::weeks(n),
-        _ => bail!("{s:?} is not a time: use RFC 3339, a date or an age like 7d, 36h, 90m"),
+        .map_err(|_| anyhow::anyhow!("{s:?} is not a time: {FORMS}"))?;
+    let unit_secs: i64 = match unit {
+        "d" => 86_400,
+        "h" => 3_600,
+        "m" => 60,
+        "w" => 604_800,
+        _ => bail!("{s:?} is not a time: {FORMS}"),
     };
-    Ok(now - d)
+    n.checked_mul(unit_secs)
+        .and_then(|secs| now.checked_sub(time::Duration::seconds(secs)))
+        .ok_or_else(|| anyhow::anyhow!("{s:?} reaches before the year -9999: give a shorter age"))
+}
+
+fn parse_when_now(s: &str) -> Result<OffsetDateTime, String> {
+    parse_when(s, OffsetDateTime::now_utc()).map_err(|e| e.to_string())
 }
 
 impl FilterArgs {
-    pub fn filters(&self) -> Result<Filters> {
-        let now = OffsetDateTime::now_utc();
-        Ok(Filters {
-            user: self.user.clone(),
-            target: self.target.clone(),
+    pub fn filters(&self) -> Result<RecordFilter> {
+        if let (Some(s), Some(u)) = (self.since, self.until) {
+            if u <= s {
+                bail!("--until must be after --since");
+            }
+        }
+        let pat = |v: &Option<String>| v.as_deref().map(Pattern::new);
+        Ok(RecordFilter {
+            user: pat(&self.user),
+            target: pat(&self.target),
+            account: pat(&self.account),
+            region: pat(&self.region),
             kind: self.kind.clone(),
-            flag: self.flag.clone(),
-            since: self
-                .since
-                .as_deref()
-                .map(|s| parse_when(s, now))
-                .transpose()?
-                .map(|t| t.unix_timestamp()),
-            until: self
-                .until
-                .as_deref()
-                .map(|s| parse_when(s, now))
-                .transpose()?
-                .map(|t| t.unix_timestamp()),
+            flag: self.flag,
+            since: self.since,
+            until: self.until,
         })
     }
 }
 
-fn matches_value(want: &Option<String>, have: Option<&str>) -> bool {
-    match want {
-        None => true,
-        Some(w) => match (w.strip_suffix('*'), have) {
-            (Some(prefix), Some(h)) => h.starts_with(prefix),
-            (None, Some(h)) => h == w,
-            (_, None) => false,
-        },
+/// Say on stderr what an answer left out or may have missed: records a period could not place,
+/// and filter values that match nothing, with the values they may have meant.
+fn say_what_is_left_out(f: &RecordFilter, records: &[SessionRecord], untimed: usize) {
+    if untimed > 0 {
+        eprintln!(
+            "ssm-audit: {untimed} sessions have no time in any evidence, so no period holds them; \
+             they are not listed (without --since and --until they are)"
+        );
+    }
+    for h in f.hints(records) {
+        eprintln!("ssm-audit: {}", escape_text(&h));
     }
 }
 
 fn name<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
-fn record_matches(r: &SessionRecord, f: &Filters) -> bool {
-    let start = r
-        .start
-        .as_deref()
-        .and_then(ssm_audit_indexer::time::parse_time)
-        .map(|t| t.unix_timestamp());
-    matches_value(&f.user, r.principal.as_deref())
-        && matches_value(&f.target, r.target.as_deref())
-        && f.kind.as_ref().is_none_or(|k| *k == name(&r.kind))
-        && f.flag
-            .as_ref()
-            .is_none_or(|fl| r.flags.iter().any(|x| name(x) == *fl))
-        && f.since.is_none_or(|s| start.is_some_and(|t| t >= s))
-        && f.until.is_none_or(|u| start.is_some_and(|t| t < u))
+    enum_name(v)
 }
 
 fn load(data: &DataArgs) -> Result<(Data, Vec<SessionRecord>)> {
-    let d = data.open_synced()?;
+    let d = data.open_existing()?;
     let records = d.records()?;
     Ok((d, records))
 }
@@ -134,13 +130,8 @@ fn opt(s: &Option<String>) -> &str {
     s.as_deref().unwrap_or("-")
 }
 
-fn duration(secs: Option<i64>) -> String {
-    match secs {
-        None => "-".into(),
-        Some(s) if s < 60 => format!("{s}s"),
-        Some(s) if s < 3600 => format!("{}m{:02}s", s / 60, s % 60),
-        Some(s) => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
-    }
+fn duration(r: &SessionRecord) -> String {
+    ssm_audit_indexer::time::session_duration(r.duration_seconds, r.flags.contains(&Flag::Open))
 }
 
 /// Print rows as aligned columns; every cell is escaped.
@@ -427,21 +418,22 @@ pub struct SessionsArgs {
     pub json: bool,
 }
 
-/// Records passing the filters and `keep`, by start then session id.
+/// Records passing the filters and `keep`, by time then session id; what was left out is said
+/// on stderr.
 fn select<'a>(
     records: &'a [SessionRecord],
-    f: &Filters,
+    f: &RecordFilter,
     keep: impl Fn(&SessionRecord) -> bool,
 ) -> Vec<&'a SessionRecord> {
-    let mut sel: Vec<&SessionRecord> = records
-        .iter()
-        .filter(|r| keep(r) && record_matches(r, f))
-        .collect();
-    sel.sort_by(|a, b| (&a.start, &a.session_id).cmp(&(&b.start, &b.session_id)));
-    sel
+    let sel = f.select(records, keep);
+    if sel.records.is_empty() || sel.untimed > 0 {
+        say_what_is_left_out(f, records, sel.untimed);
+    }
+    sel.records
 }
 
-/// The records as JSON, or as a table of `row`s; true when there was any.
+/// The records as JSON, or as a table of `row`s; true when there was any. An ACCOUNT column
+/// comes second when the records hold more than one account.
 fn emit(
     out: &mut dyn Write,
     json: bool,
@@ -452,8 +444,24 @@ fn emit(
     if json {
         json_out(out, &sel)?;
     } else if !sel.is_empty() {
-        let rows: Vec<Vec<String>> = sel.iter().map(|r| row(r)).collect();
-        table(out, header, &rows)?;
+        let accounts: std::collections::BTreeSet<Option<&str>> =
+            sel.iter().map(|r| r.account.as_deref()).collect();
+        let with_account = accounts.len() > 1;
+        let mut header = header.to_vec();
+        if with_account {
+            header.insert(1, "ACCOUNT");
+        }
+        let rows: Vec<Vec<String>> = sel
+            .iter()
+            .map(|r| {
+                let mut row = row(r);
+                if with_account {
+                    row.insert(1, opt(&r.account).to_owned());
+                }
+                row
+            })
+            .collect();
+        table(out, &header, &rows)?;
     }
     Ok(!sel.is_empty())
 }
@@ -464,18 +472,22 @@ fn session_or_error(r: &SessionRecord) -> String {
         .unwrap_or_else(|| format!("({})", opt(&r.error_code)))
 }
 
+fn flags(r: &SessionRecord) -> String {
+    r.flags.iter().map(name).collect::<Vec<_>>().join(",")
+}
+
 pub fn run_sessions(data: &DataArgs, args: &SessionsArgs, out: &mut dyn Write) -> Result<bool> {
     let (_, records) = load(data)?;
     let f = args.filter.filters()?;
     // denied attempts are not sessions: they show with --flag denied
-    let denied_too = f.flag.as_deref() == Some("denied");
+    let denied_too = f.flag == Some(Flag::Denied);
     let sel = select(&records, &f, |r| r.session_id.is_some() || denied_too);
     emit(
         out,
         args.json,
         &sel,
         &[
-            "START",
+            "TIME",
             "DURATION",
             "PRINCIPAL",
             "TARGET",
@@ -485,12 +497,12 @@ pub fn run_sessions(data: &DataArgs, args: &SessionsArgs, out: &mut dyn Write) -
         ],
         |r| {
             vec![
-                opt(&r.start).to_owned(),
-                duration(r.duration_seconds),
+                r.time_display(),
+                duration(r),
                 opt(&r.principal).to_owned(),
                 opt(&r.target).to_owned(),
                 name(&r.kind),
-                r.flags.iter().map(name).collect::<Vec<_>>().join(","),
+                flags(r),
                 session_or_error(r),
             ]
         },
@@ -509,13 +521,10 @@ pub fn run_tunnels(data: &DataArgs, args: &LedgerArgs, out: &mut dyn Write) -> R
     let (_, records) = load(data)?;
     let f = args.filter.filters()?;
     let sel = select(&records, &f, |r| {
-        matches!(
-            r.kind,
-            Kind::PortForward | Kind::PortForwardRemote | Kind::Ssh
-        ) && r.session_id.is_some()
+        r.kind.is_tunnel() && r.session_id.is_some()
     });
     let header = [
-        "START",
+        "TIME",
         "DURATION",
         "PRINCIPAL",
         "FROM",
@@ -529,8 +538,8 @@ pub fn run_tunnels(data: &DataArgs, args: &LedgerArgs, out: &mut dyn Write) -> R
         let t = r.tunnel.clone().unwrap_or_default();
         let host = t.host.clone().unwrap_or_else(|| "(target)".into());
         vec![
-            opt(&r.start).to_owned(),
-            duration(r.duration_seconds),
+            r.time_display(),
+            duration(r),
             opt(&r.principal).to_owned(),
             opt(&r.source_ip).to_owned(),
             opt(&r.target).to_owned(),
@@ -542,30 +551,35 @@ pub fn run_tunnels(data: &DataArgs, args: &LedgerArgs, out: &mut dyn Write) -> R
     })
 }
 
+/// The flags that mark missing evidence.
+pub const GAP_FLAGS: [Flag; 5] = [
+    Flag::TranscriptMissing,
+    Flag::NoStartEvent,
+    Flag::Denied,
+    Flag::Open,
+    Flag::PrincipalMismatch,
+];
+
 pub fn run_gaps(data: &DataArgs, args: &LedgerArgs, out: &mut dyn Write) -> Result<bool> {
     let (_, records) = load(data)?;
     let f = args.filter.filters()?;
-    let gap = [
-        Flag::TranscriptMissing,
-        Flag::NoStartEvent,
-        Flag::Denied,
-        Flag::Open,
-    ];
-    let sel = select(&records, &f, |r| r.flags.iter().any(|x| gap.contains(x)));
+    let sel = select(&records, &f, |r| {
+        r.flags.iter().any(|x| GAP_FLAGS.contains(x))
+    });
     emit(
         out,
         args.json,
         &sel,
-        &["START", "GAP", "PRINCIPAL", "TARGET", "KIND", "SESSION"],
+        &["TIME", "GAP", "PRINCIPAL", "TARGET", "KIND", "SESSION"],
         |r| {
             let missing: Vec<String> = r
                 .flags
                 .iter()
-                .filter(|x| gap.contains(x))
+                .filter(|x| GAP_FLAGS.contains(x))
                 .map(name)
                 .collect();
             vec![
-                opt(&r.start).to_owned(),
+                r.time_display(),
                 missing.join(","),
                 opt(&r.principal).to_owned(),
                 opt(&r.target).to_owned(),
@@ -588,14 +602,43 @@ pub struct SearchArgs {
     /// Lines of context around each hit
     #[arg(short = 'C', long, default_value_t = 0)]
     pub context: usize,
-    /// List the matching sessions only
-    #[arg(short = 'l', long)]
+    /// List the matching sessions only (every one of them)
+    #[arg(short = 'l', long, conflicts_with_all = ["count", "json"])]
     pub sessions_only: bool,
+    /// Print the number of hits of each matching session
+    #[arg(short = 'c', long, conflicts_with = "json")]
+    pub count: bool,
+    /// At most NUM hits of each session, as grep's --max-count is per file
+    #[arg(short = 'm', long, value_name = "NUM")]
+    pub max_count: Option<u64>,
+    /// Print the hits as a JSON array
     #[arg(long)]
     pub json: bool,
-    /// At most this many hits
-    #[arg(long, default_value_t = 10_000)]
-    pub limit: usize,
+    /// Highlight the query's words: auto (when stdout is a terminal and NO_COLOR is not set),
+    /// always or never
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: ColorChoice,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    /// Whether to colour standard output (NO_COLOR, https://no-color.org, turns `auto` off).
+    pub fn enabled(self) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::io::stdout().is_terminal()
+            }
+        }
+    }
 }
 
 /// Wrap the query's words where they occur in `line` (already escaped) in bold red.
@@ -628,56 +671,9 @@ fn highlight(line: &str, words: &[String]) -> String {
     out
 }
 
-pub fn run_search(data: &DataArgs, args: &SearchArgs, out: &mut dyn Write) -> Result<bool> {
-    let d = data.open_synced()?;
-    let store = &*d.store;
-    if !d.index_dir.join("meta.json").exists() {
-        bail!(
-            "no index in {}: run `ssm-audit ingest PATH...` first",
-            store.describe()
-        );
-    }
-    let (idx, fields) = match index::open_or_create(&d.index_dir) {
-        Err(index::IndexError::OtherVersion(_)) if d.cache.is_some() => bail!(
-            "the index published in {0} was made by another version of ssm-audit: use the \
-             version the functions run, or build the index again with this one \
-             (`ssm-audit --store {0} ingest`, with no PATH)",
-            store.describe()
-        ),
-        Err(index::IndexError::OtherVersion(_)) => {
-            // made by another version of ssm-audit: built again from the store, once
-            eprintln!(
-                "ssm-audit: the index in {} was made by another version; building it again",
-                store.describe()
-            );
-            d.rebuild()?;
-            index::open_or_create(&d.index_dir)?
-        }
-        r => r?,
-    };
-    let hits: Vec<Hit> = index::search(
-        &idx,
-        &fields,
-        &args.query,
-        &args.filter.filters()?,
-        args.limit,
-    )?;
-    if args.json {
-        json_out(out, &hits)?;
-        return Ok(!hits.is_empty());
-    }
-    if args.sessions_only {
-        let mut seen = std::collections::BTreeSet::new();
-        for h in &hits {
-            if seen.insert(h.session_id.clone()) {
-                writeln!(out, "{}", escape_text(&h.session_id))?;
-            }
-        }
-        return Ok(!hits.is_empty());
-    }
-    let colour = std::io::stdout().is_terminal();
-    let words: Vec<String> = args
-        .query
+/// The query's words, lowercased, for highlighting.
+fn query_words(query: &str) -> Vec<String> {
+    query
         .split_whitespace()
         .filter(|w| !matches!(*w, "AND" | "OR" | "NOT"))
         .map(|w| {
@@ -688,41 +684,87 @@ pub fn run_search(data: &DataArgs, args: &SearchArgs, out: &mut dyn Write) -> Re
                 .to_lowercase()
         })
         .filter(|w| !w.is_empty())
-        .collect();
-    let mut texts: HashMap<String, Option<ingest::SessionText>> = HashMap::new();
-    let mut last: Option<(String, u64)> = None;
-    for h in &hits {
+        .collect()
+}
+
+/// Open the index of `d`, building it again when another version made it.
+fn open_index(d: &Data) -> Result<(tantivy::Index, index::Fields)> {
+    let store = &*d.store;
+    if !d.index_dir.join("meta.json").exists() {
+        bail!(
+            "no index in {}: run `ssm-audit ingest PATH...` first",
+            escape_text(&store.describe())
+        );
+    }
+    Ok(match index::open_or_create(&d.index_dir) {
+        Err(index::IndexError::OtherVersion(_)) if d.cache.is_some() => bail!(
+            "the index published in {0} was made by another version of ssm-audit: use the \
+             version the functions run, or build the index again with this one \
+             (`ssm-audit --store {0} ingest`, with no PATH)",
+            escape_text(&store.describe())
+        ),
+        Err(index::IndexError::OtherVersion(_)) => {
+            // made by another version of ssm-audit: built again from the store, once
+            eprintln!(
+                "ssm-audit: the index in {} was made by another version; building it again",
+                escape_text(&store.describe())
+            );
+            d.rebuild()?;
+            index::open_or_create(&d.index_dir)?
+        }
+        r => r?,
+    })
+}
+
+/// How hits are printed: grep's `SESSION TIME PRINCIPAL@TARGET:LINE:TEXT`; a line that was run
+/// as a command has `>` for its separator (`:12>sudo -i`), a context line `-`.
+struct HitPrinter<'a> {
+    store: &'a dyn Store,
+    context: u64,
+    colour: bool,
+    words: Vec<String>,
+    /// the text of the session being printed, for context lines (one session at a time)
+    text: Option<(String, Option<ingest::SessionText>)>,
+    /// the last line printed: (session, line)
+    last: Option<(String, u64)>,
+}
+
+impl HitPrinter<'_> {
+    fn line(&self, head: &str, n: u64, text: &str, sep: char, out: &mut dyn Write) -> Result<()> {
+        let t = escape_text(text);
+        let t = if self.colour && sep != '-' {
+            highlight(&t, &self.words)
+        } else {
+            t.into_owned()
+        };
+        writeln!(out, "{head}:{n}{sep}{t}")?;
+        Ok(())
+    }
+
+    fn hit(&mut self, h: &Hit, out: &mut dyn Write) -> Result<()> {
         let head = format!(
             "{} {} {}@{}",
             h.session_id,
-            h.start.as_deref().unwrap_or("-"),
+            h.time.as_deref().unwrap_or("-"),
             h.principal.as_deref().unwrap_or("-"),
             h.target.as_deref().unwrap_or("-")
         );
         let head = escape_text(&head).into_owned();
-        let show = |n: u64, text: &str, hit: bool, out: &mut dyn Write| -> Result<()> {
-            let t = escape_text(text);
-            let t = if colour && hit {
-                highlight(&t, &words)
-            } else {
-                t.into_owned()
-            };
-            let sep = if hit { ':' } else { '-' };
-            let cmd = if hit && h.is_command { "$ " } else { "" };
-            writeln!(out, "{head}:{n}{sep}{cmd}{t}")?;
-            Ok(())
-        };
-        if args.context == 0 {
-            show(h.line, &h.text, true, out)?;
-            continue;
+        let sep = if h.is_command { '>' } else { ':' };
+        if self.context == 0 {
+            return self.line(&head, h.line, &h.text, sep, out);
         }
-        let text = texts
-            .entry(h.session_id.clone())
-            .or_insert_with(|| ingest::load_text(store, &h.session_id).ok().flatten());
-        let lines = text.as_ref().map(|t| t.lines.as_slice()).unwrap_or(&[]);
-        let from = h.line.saturating_sub(args.context as u64).max(1);
-        let to = (h.line + args.context as u64).min(lines.len() as u64);
-        let start = match &last {
+        if self.text.as_ref().is_none_or(|(id, _)| *id != h.session_id) {
+            let t = ingest::load_text(self.store, &h.session_id)?;
+            self.text = Some((h.session_id.clone(), t));
+        }
+        let lines: &[String] = match &self.text {
+            Some((_, Some(t))) => &t.lines,
+            _ => &[],
+        };
+        let from = h.line.saturating_sub(self.context).max(1);
+        let to = (h.line + self.context).min(lines.len() as u64).max(h.line);
+        let start = match &self.last {
             Some((s, l)) if *s == h.session_id && *l >= from => l + 1,
             Some(_) => {
                 writeln!(out, "--")?;
@@ -730,16 +772,111 @@ pub fn run_search(data: &DataArgs, args: &SearchArgs, out: &mut dyn Write) -> Re
             }
             None => from,
         };
-        for n in start..=to.max(h.line) {
-            let t = lines
-                .get(n as usize - 1)
-                .map(String::as_str)
-                .unwrap_or(if n == h.line { &h.text } else { "" });
-            show(n, t, n == h.line, out)?;
+        for n in start..=to {
+            if n == h.line {
+                self.line(&head, n, &h.text, sep, out)?;
+            } else {
+                let t = lines.get(n as usize - 1).map(String::as_str).unwrap_or("");
+                self.line(&head, n, t, '-', out)?;
+            }
         }
-        last = Some((h.session_id.clone(), to.max(h.line)));
+        self.last = Some((h.session_id.clone(), to));
+        Ok(())
     }
-    Ok(!hits.is_empty())
+}
+
+pub fn run_search(data: &DataArgs, args: &SearchArgs, out: &mut dyn Write) -> Result<bool> {
+    let f = args.filter.filters()?;
+    let (d, records) = load(data)?;
+    let (idx, fields) = open_index(&d)?;
+    // the record filters are decided on the records (as every command does), the index is
+    // given the sessions that pass
+    let filtered = f.has_period()
+        || f.user.is_some()
+        || f.target.is_some()
+        || f.account.is_some()
+        || f.region.is_some()
+        || f.kind.is_some()
+        || f.flag.is_some();
+    let filters = if filtered {
+        let sel = select(&records, &f, |r| r.session_id.is_some());
+        Filters {
+            sessions: Some(
+                sel.iter()
+                    .filter_map(|r| r.session_id.clone())
+                    .collect::<Vec<_>>(),
+            ),
+        }
+    } else {
+        Filters::default()
+    };
+    let reader = index::open_reader(&idx)?;
+    let searcher = reader.searcher();
+    let mut printer = HitPrinter {
+        store: &*d.store,
+        context: args.context as u64,
+        colour: args.color.enabled(),
+        words: query_words(&args.query),
+        text: None,
+        last: None,
+    };
+    let max = args.max_count;
+    // per session: (id, hits); hits past --max-count are counted apart
+    let mut current: Option<(String, u64)> = None;
+    let mut total = 0u64;
+    let mut err: Option<anyhow::Error> = None;
+    if args.json {
+        write!(out, "[")?;
+    }
+    index::search_each(&searcher, &fields, &args.query, &filters, &mut |h: Hit| {
+        let new_session = current.as_ref().is_none_or(|(id, _)| *id != h.session_id);
+        if new_session {
+            if let (true, Some((id, n))) = (args.count, current.take()) {
+                if let Err(e) = writeln!(out, "{}:{n}", escape_text(&id)) {
+                    err = Some(e.into());
+                    return Flow::Stop;
+                }
+            }
+            current = Some((h.session_id.clone(), 0));
+        }
+        let Some((_, n)) = current.as_mut() else {
+            return Flow::Stop;
+        };
+        *n += 1;
+        total += 1;
+        let done = max.is_some_and(|m| *n >= m);
+        let r: Result<()> = if args.sessions_only {
+            writeln!(out, "{}", escape_text(&h.session_id)).map_err(Into::into)
+        } else if args.count {
+            Ok(())
+        } else if args.json {
+            let sep = if total > 1 { "," } else { "" };
+            serde_json::to_string_pretty(&h)
+                .map_err(anyhow::Error::from)
+                .and_then(|s| Ok(write!(out, "{sep}\n{}", json_safe(&s))?))
+        } else {
+            printer.hit(&h, out)
+        };
+        if let Err(e) = r {
+            err = Some(e);
+            return Flow::Stop;
+        }
+        if args.sessions_only || done {
+            Flow::NextSession
+        } else {
+            Flow::Continue
+        }
+    })?;
+    if let Some(e) = err {
+        return Err(e);
+    }
+    if let (true, Some((id, n))) = (args.count, current.take()) {
+        writeln!(out, "{}:{n}", escape_text(&id))?;
+    }
+    if args.json {
+        writeln!(out, "{}]", if total > 0 { "\n" } else { "" })?;
+    }
+    Ok(total > 0)
 }
 
 // ---- show ------------------------------------------------------------------------------
@@ -809,7 +946,7 @@ pub fn run_show(data: &DataArgs, args: &ShowArgs, out: &mut dyn Write) -> Result
             "end",
             format!("{} ({})", opt(&rec.end), name(&rec.end_source)),
         ),
-        ("duration", duration(rec.duration_seconds)),
+        ("duration", duration(rec)),
         (
             "from",
             format!(

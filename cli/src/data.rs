@@ -4,9 +4,10 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use ssm_audit_functions::s3::{aws_config, s3_client, S3Store, S3Url};
 use ssm_audit_indexer::correlate::{CorrelateOptions, SessionRecord};
+use ssm_audit_indexer::escape::escape_text;
 use ssm_audit_indexer::ingest;
 use ssm_audit_indexer::publish::{self, SyncStats};
 use ssm_audit_indexer::store::{LocalStore, Store};
@@ -97,6 +98,29 @@ impl DataArgs {
             cache: Some(cache),
             aws: Some(aws),
         })
+    }
+
+    /// Open the store to answer questions from: a local data folder must exist and hold
+    /// ingested evidence (a mistyped folder is an error, never an empty answer); with an S3
+    /// store, first pull what is new of its published index (unless --no-sync).
+    pub fn open_existing(&self) -> Result<Data> {
+        if self.store.is_none() {
+            let dir = self.dir()?;
+            let shown = escape_text(&dir.display().to_string()).into_owned();
+            if !dir.is_dir() {
+                bail!(
+                    "no data folder {shown}: run `ssm-audit ingest PATH...` (or `ssm-audit \
+                     quickstart`) to make one, or pass the folder you meant with --data-dir"
+                );
+            }
+            if !dir.join("records.json").exists() {
+                bail!(
+                    "{shown} holds no ingested evidence (no records.json): run `ssm-audit \
+                     ingest PATH...` first, or pass the folder you meant with --data-dir"
+                );
+            }
+        }
+        self.open_synced()
     }
 
     /// Open the store to answer questions: with an S3 store, first pull what is new of its

@@ -343,6 +343,8 @@ fn search(q: &str) -> SearchArgs {
         context: 0,
         sessions_only: false,
         json: false,
-        limit: 10_000,
+        count: false,
+        max_count: None,
+        color: audit::ColorChoice::Auto,
     }
 }

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use ssm_audit_indexer::escape::{escape_text, json_safe};
+use ssm_audit_indexer::formats;
 use ssm_audit_indexer::render::{AlternateScreen, Command, Sink};
 use ssm_audit_indexer::transcript::{render_transcript, Rendered, SizeChoice};
 
@@ -92,12 +93,28 @@ impl Sink for JsonSpool {
     }
 }
 
-fn open_input(path: &PathBuf) -> Result<Box<dyn Read>> {
-    if path.as_os_str() == "-" {
-        return Ok(Box::new(io::stdin().lock()));
+/// The input, gzip undone as `ingest` does; input that is not a transcript is an error that
+/// says what it looks like.
+fn open_input(path: &PathBuf) -> Result<Box<dyn BufRead>> {
+    let shown = escape_text(&path.display().to_string()).into_owned();
+    let raw: Box<dyn Read> = if path.as_os_str() == "-" {
+        Box::new(io::stdin())
+    } else {
+        Box::new(File::open(path).with_context(|| format!("cannot open {shown}"))?)
+    };
+    let mut input =
+        formats::open_maybe_gzip(raw).with_context(|| format!("cannot read {shown}"))?;
+    let head = input
+        .fill_buf()
+        .with_context(|| format!("cannot read {shown}"))?;
+    let format = formats::detect(head);
+    if format != formats::Format::Transcript {
+        anyhow::bail!(
+            "{shown} looks like {}, not a transcript: `ssm-audit ingest {shown}` reads it",
+            format.describe()
+        );
     }
-    let f = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    Ok(Box::new(BufReader::with_capacity(256 << 10, f)))
+    Ok(input)
 }
 
 pub fn run(args: &RenderArgs, out: &mut dyn Write) -> Result<bool> {

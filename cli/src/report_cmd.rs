@@ -1,7 +1,7 @@
 //! `ssm-audit report`: the audit report of a period, as HTML, Markdown, CSV or JSON.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
 use ssm_audit_indexer::ingest;
@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 
 use crate::audit::{parse_when, DataArgs};
 
-#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     Html,
     Md,
@@ -26,9 +26,12 @@ pub struct ReportArgs {
     /// Sessions started before: same forms [default: now]
     #[arg(long)]
     pub until: Option<String>,
-    #[arg(long, value_enum, default_value = "html")]
-    pub format: Format,
-    /// Write here instead of to standard output
+    /// html, md, csv or json [default: from --out's extension, else html]. csv is one file
+    /// per table, written into the folder --out names
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Write here instead of to standard output: a file (.html, .md, .json pick the format),
+    /// or with csv a folder (made if need be)
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// A TOML rule file laid over the default rules (same id replaces; enabled = false removes)
@@ -47,6 +50,49 @@ pub struct ReportArgs {
     /// Print the default rules and exit
     #[arg(long)]
     pub print_default_rules: bool,
+}
+
+fn shown(p: &Path) -> String {
+    ssm_audit_indexer::escape::escape_text(&p.display().to_string()).into_owned()
+}
+
+/// The format: `--format`, else `--out`'s extension, else HTML. An extension that says another
+/// format than `--format` is an error, as is CSV without a folder to write its tables to.
+fn format_of(format: Option<Format>, out: Option<&Path>) -> Result<Format> {
+    let ext = out
+        .and_then(|p| p.extension())
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    let by_ext = match ext.as_deref() {
+        Some("html") | Some("htm") => Some(Format::Html),
+        Some("md") | Some("markdown") => Some(Format::Md),
+        Some("json") => Some(Format::Json),
+        Some("csv") => Some(Format::Csv),
+        _ => None,
+    };
+    let f = match (format, by_ext) {
+        (Some(f), Some(e)) if f != e => bail!(
+            "--format {} and --out {} disagree: pick one format",
+            format!("{f:?}").to_lowercase(),
+            shown(out.expect("an extension comes from --out"))
+        ),
+        (Some(f), _) => f,
+        (None, Some(e)) => e,
+        (None, None) => Format::Html,
+    };
+    if f == Format::Csv {
+        match out {
+            None => {
+                bail!("the CSV report is one file per table: give --out FOLDER to write them into")
+            }
+            Some(p) if p.is_file() || by_ext == Some(Format::Csv) => bail!(
+                "the CSV report is one file per table: --out names a folder (not {})",
+                shown(p)
+            ),
+            Some(_) => {}
+        }
+    }
+    Ok(f)
 }
 
 pub fn run(data: &DataArgs, args: &ReportArgs, out: &mut dyn Write) -> Result<bool> {
@@ -82,21 +128,43 @@ pub fn run(data: &DataArgs, args: &ReportArgs, out: &mut dyn Write) -> Result<bo
         start_hour,
         end_hour,
         days: report::parse_days(&args.days).map_err(|e| anyhow!("--days {e}"))?,
+        provenance: report::Provenance::default(),
     };
-    let d = data.open_synced()?;
+    let format = format_of(args.format, args.out.as_deref())?;
+    let d = data.open_existing()?;
+    let opts = ReportOptions {
+        provenance: report::Provenance::now(&d.describe()),
+        ..opts
+    };
     let records = d.records()?;
     let text = |id: &str| ingest::load_text(&*d.store, id).ok().flatten();
     let r = report::build(&records, &text, &rules, &opts);
-    let body = match args.format {
+    if r.summary.sessions_without_time > 0 {
+        eprintln!(
+            "ssm-audit: {} sessions have no time in any evidence: no period holds them; the \
+             report lists them under evidence gaps (no-time)",
+            r.summary.sessions_without_time
+        );
+    }
+    let body = match format {
         Format::Html => report::to_html(&r),
         Format::Md => report::to_markdown(&r),
-        Format::Csv => report::to_csv(&r),
         Format::Json => report::to_json(&r),
+        Format::Csv => {
+            let dir = args
+                .out
+                .as_deref()
+                .expect("format_of requires --out for csv");
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot make {}", shown(dir)))?;
+            for (name, body) in report::to_csv_files(&r) {
+                let p = dir.join(&name);
+                std::fs::write(&p, body).with_context(|| format!("cannot write {}", shown(&p)))?;
+            }
+            return Ok(r.summary.sessions > 0 || r.summary.denied_attempts > 0);
+        }
     };
     match &args.out {
-        Some(p) => {
-            std::fs::write(p, body).with_context(|| format!("cannot write {}", p.display()))?
-        }
+        Some(p) => std::fs::write(p, body).with_context(|| format!("cannot write {}", shown(p)))?,
         None => out.write_all(ssm_audit_indexer::escape::json_safe(&body).as_bytes())?,
     }
     Ok(r.summary.sessions > 0 || r.summary.denied_attempts > 0)

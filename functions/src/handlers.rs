@@ -469,6 +469,7 @@ pub async fn report(ctx: &Ctx, event: LambdaEvent<Value>) -> Result<Value> {
         start_hour,
         end_hour,
         days,
+        provenance: report::Provenance::now(&ctx.store.describe()),
     };
     let folder = name.clone();
     let written = ctx
@@ -478,13 +479,17 @@ pub async fn report(ctx: &Ctx, event: LambdaEvent<Value>) -> Result<Value> {
             let text = |id: &str| ingest::load_text(store, id).ok().flatten();
             let r = report::build(&records, &text, &rules, &opts);
             let mut keys = Vec::new();
-            for (ext, body) in [
-                ("html", report::to_html(&r)),
-                ("md", report::to_markdown(&r)),
-                ("csv", report::to_csv(&r)),
-                ("json", report::to_json(&r)),
-            ] {
-                let key = format!("reports/{folder}/report.{ext}");
+            let mut files = vec![
+                ("report.html".to_owned(), report::to_html(&r)),
+                ("report.md".to_owned(), report::to_markdown(&r)),
+                ("report.json".to_owned(), report::to_json(&r)),
+            ];
+            // CSV: one file per table
+            for (name, body) in report::to_csv_files(&r) {
+                files.push((format!("csv/{name}"), body));
+            }
+            for (name, body) in files {
+                let key = format!("reports/{folder}/{name}");
                 store.put(&key, body.as_bytes())?;
                 keys.push(key);
             }

@@ -246,9 +246,20 @@ fn main() {
 
     // ---- queries
     let (idx, fields) = index::open_or_create(&index_dir).unwrap();
+    // a filter is decided on the records, as the CLI does: the index gets the sessions
+    let carol = ssm_audit_indexer::select::RecordFilter {
+        user: Some(ssm_audit_indexer::select::Pattern::new("carol")),
+        ..Default::default()
+    };
     let user = Filters {
-        user: Some("carol".into()),
-        ..Filters::default()
+        sessions: Some(
+            carol
+                .select(&recs_out, |r| r.session_id.is_some())
+                .records
+                .iter()
+                .filter_map(|r| r.session_id.clone())
+                .collect(),
+        ),
     };
     let cases: [(&str, &str, &Filters, Vec<&str>); 4] = [
         (

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use time::Duration;
 
 use crate::facts::{CallContext, Fact, FactKind, TranscriptSource};
-use crate::formats::principal_of_session_id;
+use crate::formats::{identity_from_arn, principal_of_session_id};
 use crate::time::parse_time;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -37,6 +37,38 @@ pub enum EndSource {
     None,
 }
 
+/// Where a session's `time` comes from, most authoritative first. Only `start-event` and
+/// `describe-sessions` are the session's start; every other is the earliest evidence of it,
+/// an approximate time (shown as `~2026-11-22T09:01:19Z`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TimeSource {
+    /// StartSession (or ECS ExecuteCommand) in CloudTrail
+    StartEvent,
+    /// a DescribeSessions row's start
+    DescribeSessions,
+    /// the first message streamed to CloudWatch Logs
+    FirstStreamedEvent,
+    /// ResumeSession in CloudTrail
+    ResumeEvent,
+    /// TerminateSession in CloudTrail
+    TerminateEvent,
+    /// the transcript header's `Script started on` (written when the session ended)
+    TranscriptHeader,
+    /// when the transcript copy was written (S3 upload, CloudWatch upload)
+    TranscriptUpload,
+    /// no evidence gives a time
+    #[default]
+    None,
+}
+
+impl TimeSource {
+    /// Whether the time is the session's start as AWS recorded it, not an approximation.
+    pub fn is_start(self) -> bool {
+        matches!(self, TimeSource::StartEvent | TimeSource::DescribeSessions)
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Flag {
@@ -46,6 +78,48 @@ pub enum Flag {
     Denied,
     Open,
     Resumed,
+    /// the principal the session id names differs from the one the evidence names
+    PrincipalMismatch,
+}
+
+impl Kind {
+    /// Every kind, as `--kind` takes them.
+    pub const ALL: [Kind; 6] = [
+        Kind::Shell,
+        Kind::Command,
+        Kind::PortForward,
+        Kind::PortForwardRemote,
+        Kind::Ssh,
+        Kind::Other,
+    ];
+
+    pub fn is_tunnel(&self) -> bool {
+        matches!(
+            self,
+            Kind::PortForward | Kind::PortForwardRemote | Kind::Ssh
+        )
+    }
+}
+
+impl Flag {
+    /// Every flag, as `--flag` takes them.
+    pub const ALL: [Flag; 7] = [
+        Flag::Tunnel,
+        Flag::TranscriptMissing,
+        Flag::NoStartEvent,
+        Flag::Denied,
+        Flag::Open,
+        Flag::Resumed,
+        Flag::PrincipalMismatch,
+    ];
+}
+
+/// The kebab-case name an enum serializes to (`port-forward`, `no-start-event`).
+pub fn enum_name<T: Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,7 +155,15 @@ pub struct SessionRecord {
     pub document: Option<String>,
     pub kind: Kind,
     pub tunnel: Option<Tunnel>,
+    /// the session's start as AWS recorded it (StartSession, ExecuteCommand or
+    /// DescribeSessions); null when no such record is in the evidence
     pub start: Option<String>,
+    /// the start, else the earliest evidence of the session: every period filter, ordering
+    /// and report uses it; null only when no evidence carries a time
+    #[serde(default)]
+    pub time: Option<String>,
+    #[serde(default)]
+    pub time_source: TimeSource,
     pub end: Option<String>,
     pub end_source: EndSource,
     pub duration_seconds: Option<i64>,
@@ -99,6 +181,24 @@ pub struct SessionRecord {
     pub error_code: Option<String>,
     pub error_message: Option<String>,
     pub resumed: Vec<String>,
+    /// who called TerminateSession (the earliest call): from where, console or not
+    #[serde(default)]
+    pub terminated_by: Option<CallContext>,
+    /// the principal the session id names (`<principal>-<suffix>`): written by the node, a
+    /// fallback only; differs from `principal` when flagged `principal-mismatch`
+    #[serde(default)]
+    pub session_id_principal: Option<String>,
+}
+
+impl SessionRecord {
+    /// `time` as a human reads it: an approximate time (not the recorded start) marked `~`.
+    pub fn time_display(&self) -> String {
+        match &self.time {
+            None => "-".into(),
+            Some(t) if self.time_source.is_start() => t.clone(),
+            Some(t) => format!("~{t}"),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -169,7 +269,7 @@ pub fn correlate(facts: &[Fact], opts: &CorrelateOptions) -> Vec<SessionRecord> 
         .map(|(id, fs)| fold(id, &fs, opts))
         .collect();
     let mut attempts: Vec<SessionRecord> = denied.into_iter().filter_map(denied_record).collect();
-    attempts.sort_by(|a, b| (&a.start, &a.principal).cmp(&(&b.start, &b.principal)));
+    attempts.sort_by(|a, b| (&a.time, &a.principal).cmp(&(&b.time, &b.principal)));
     out.extend(attempts);
     out
 }
@@ -187,6 +287,8 @@ fn empty(id: Option<String>) -> SessionRecord {
         kind: Kind::Shell,
         tunnel: None,
         start: None,
+        time: None,
+        time_source: TimeSource::None,
         end: None,
         end_source: EndSource::None,
         duration_seconds: None,
@@ -201,6 +303,8 @@ fn empty(id: Option<String>) -> SessionRecord {
         error_code: None,
         error_message: None,
         resumed: Vec::new(),
+        terminated_by: None,
+        session_id_principal: None,
     }
 }
 
@@ -229,6 +333,8 @@ fn denied_record(f: &Fact) -> Option<SessionRecord> {
     let mut r = empty(None);
     apply_call(&mut r, call);
     r.start = Some(call.time.clone());
+    r.time = r.start.clone();
+    r.time_source = TimeSource::StartEvent;
     r.target = target.clone();
     r.document = document.clone();
     r.kind = kind_of(document.as_deref());
@@ -238,15 +344,8 @@ fn denied_record(f: &Fact) -> Option<SessionRecord> {
     Some(r)
 }
 
-/// What one transcript copy contributes: bytes, lines, commands, written, target, principal.
-type Copy = (
-    u64,
-    u64,
-    u64,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-);
+/// What one transcript copy contributes: bytes, lines, commands, written, target.
+type Copy = (u64, u64, u64, Option<String>, Option<String>);
 
 fn fold(id: &str, facts: &[&Fact], opts: &CorrelateOptions) -> SessionRecord {
     let mut r = empty(Some(id.to_owned()));
@@ -283,10 +382,7 @@ fn fold(id: &str, facts: &[&Fact], opts: &CorrelateOptions) -> SessionRecord {
                 Kind::PortForward
             };
         }
-        if matches!(
-            r.kind,
-            Kind::PortForward | Kind::PortForwardRemote | Kind::Ssh
-        ) {
+        if r.kind.is_tunnel() {
             let port = first(params, "portNumber").and_then(|p| p.parse().ok());
             r.tunnel = Some(Tunnel {
                 host: first(params, "host"),
@@ -301,16 +397,30 @@ fn fold(id: &str, facts: &[&Fact], opts: &CorrelateOptions) -> SessionRecord {
     }
 
     let mut ends: Vec<(EndSource, String)> = Vec::new();
+    // evidence that the session existed at a time, for `time` when there is no start
+    let mut seen: Vec<(TimeSource, String)> = Vec::new();
     let mut transcripts: BTreeMap<TranscriptSource, Copy> = BTreeMap::new();
     let mut stream_bytes = 0u64;
     let mut last_stream: Option<String> = None;
     let mut first_stream: Option<String> = None;
+    let mut stream_arn: Option<String> = None;
+    let mut owner_arn: Option<String> = None;
+    let mut calls: Vec<&CallContext> = Vec::new();
     for f in facts {
         match &f.kind {
             FactKind::Terminated { call } => {
-                ends.push((EndSource::TerminateEvent, call.time.clone()))
+                ends.push((EndSource::TerminateEvent, call.time.clone()));
+                seen.push((TimeSource::TerminateEvent, call.time.clone()));
+                if r.terminated_by.as_ref().is_none_or(|t| call.time < t.time) {
+                    r.terminated_by = Some(call.clone());
+                }
+                calls.push(call);
             }
-            FactKind::Resumed { call } => r.resumed.push(call.time.clone()),
+            FactKind::Resumed { call } => {
+                r.resumed.push(call.time.clone());
+                seen.push((TimeSource::ResumeEvent, call.time.clone()));
+                calls.push(call);
+            }
             FactKind::Described {
                 start,
                 end,
@@ -325,7 +435,7 @@ fn fold(id: &str, facts: &[&Fact], opts: &CorrelateOptions) -> SessionRecord {
                 }
                 r.start = r.start.clone().or_else(|| start.clone());
                 r.target = r.target.clone().or_else(|| target.clone());
-                r.principal_arn = r.principal_arn.clone().or_else(|| owner.clone());
+                owner_arn = owner_arn.clone().or_else(|| owner.clone());
                 if r.document.is_none() && document.is_some() {
                     r.document = document.clone();
                     r.kind = kind_of(document.as_deref());
@@ -339,22 +449,21 @@ fn fold(id: &str, facts: &[&Fact], opts: &CorrelateOptions) -> SessionRecord {
                 lines,
                 commands,
                 target,
-                principal,
+                started,
                 ..
             } => {
+                if let Some(t) = started {
+                    seen.push((TimeSource::TranscriptHeader, t.clone()));
+                }
+                if let Some(t) = written {
+                    seen.push((TimeSource::TranscriptUpload, t.clone()));
+                }
                 let e = transcripts
                     .entry(source.clone())
-                    .or_insert((0, 0, 0, None, None, None));
+                    .or_insert((0, 0, 0, None, None));
                 // several copies of one source (re-uploads): keep the largest
                 if *bytes >= e.0 {
-                    *e = (
-                        *bytes,
-                        *lines,
-                        *commands,
-                        written.clone(),
-                        target.clone(),
-                        principal.clone(),
-                    );
+                    *e = (*bytes, *lines, *commands, written.clone(), target.clone());
                 }
             }
             FactKind::Streamed {
@@ -373,16 +482,19 @@ fn fold(id: &str, facts: &[&Fact], opts: &CorrelateOptions) -> SessionRecord {
                 }
                 r.run_as = r.run_as.clone().or_else(|| run_as.clone());
                 r.target = r.target.clone().or_else(|| target.clone());
-                r.principal_arn = r.principal_arn.clone().or_else(|| principal_arn.clone());
+                stream_arn = stream_arn.clone().or_else(|| principal_arn.clone());
             }
             FactKind::Started { .. } | FactKind::Denied { .. } => {}
         }
     }
     r.resumed.sort();
     r.resumed.dedup();
+    if let Some(t) = &first_stream {
+        seen.push((TimeSource::FirstStreamedEvent, t.clone()));
+    }
 
     // transcripts: S3 is the text of record
-    for (src, (bytes, lines, cmds, written, target, principal)) in &transcripts {
+    for (src, (bytes, lines, cmds, written, target)) in &transcripts {
         r.transcript.sources.push(src.clone());
         match src {
             TranscriptSource::S3 => r.transcript.s3_bytes = Some(*bytes),
@@ -400,7 +512,6 @@ fn fold(id: &str, facts: &[&Fact], opts: &CorrelateOptions) -> SessionRecord {
             ends.push((EndSource::TranscriptUpload, w.clone()));
         }
         r.target = r.target.clone().or_else(|| target.clone());
-        r.principal = r.principal.clone().or_else(|| principal.clone());
     }
     if stream_bytes > 0 || last_stream.is_some() {
         r.transcript
@@ -411,11 +522,48 @@ fn fold(id: &str, facts: &[&Fact], opts: &CorrelateOptions) -> SessionRecord {
             ends.push((EndSource::LastStreamedEvent, t.clone()));
         }
     }
-    if r.principal.is_none() {
-        r.principal = principal_of_session_id(id).map(str::to_owned);
+
+    // identity: CloudTrail's StartSession, else the ARN the stream or DescribeSessions names;
+    // the session id only as a fallback
+    if start.is_none() {
+        if let Some(arn) = r.principal_arn.clone().or(stream_arn).or(owner_arn) {
+            let who = identity_from_arn(&arn);
+            r.principal = who.principal;
+            r.principal_arn = who.principal_arn;
+            r.identity_type = who.identity_type;
+            r.account = who.account;
+        }
+        // the account and region of the session's calls (resume, terminate) are its own
+        for c in &calls {
+            r.account = r.account.clone().or_else(|| c.identity.account.clone());
+            r.region = r.region.clone().or_else(|| c.region.clone());
+        }
     }
-    if r.start.is_none() {
-        r.start = first_stream;
+    r.session_id_principal = principal_of_session_id(id).map(str::to_owned);
+    let mismatch = match (&r.principal, &r.session_id_principal) {
+        (Some(p), Some(q)) => p != q,
+        _ => false,
+    };
+    if r.principal.is_none() {
+        r.principal = r.session_id_principal.clone();
+    }
+
+    // the time: the recorded start, else the earliest evidence of the session
+    if let Some(t) = &r.start {
+        r.time = Some(t.clone());
+        r.time_source = if start.is_some() {
+            TimeSource::StartEvent
+        } else {
+            TimeSource::DescribeSessions
+        };
+    } else if let Some((src, t)) = seen
+        .iter()
+        .filter_map(|(src, t)| parse_time(t).map(|p| (p, *src, t)))
+        .min()
+        .map(|(_, src, t)| (src, t.clone()))
+    {
+        r.time = Some(t);
+        r.time_source = src;
     }
 
     // the end: the most authoritative evidence; within one kind, the latest
@@ -429,29 +577,34 @@ fn fold(id: &str, facts: &[&Fact], opts: &CorrelateOptions) -> SessionRecord {
         r.end = t;
         r.end_source = best;
     }
-    if let (Some(s), Some(e)) = (
-        r.start.as_deref().and_then(parse_time),
-        r.end.as_deref().and_then(parse_time),
-    ) {
+    // a duration runs from the start, or from the first streamed output (seconds after it);
+    // the other times are taken at or after the session's end
+    let from = match r.time_source {
+        TimeSource::StartEvent | TimeSource::DescribeSessions | TimeSource::FirstStreamedEvent => {
+            r.time.as_deref().and_then(parse_time)
+        }
+        _ => None,
+    };
+    if let (Some(s), Some(e)) = (from, r.end.as_deref().and_then(parse_time)) {
         r.duration_seconds = Some((e - s).whole_seconds().max(0));
     }
 
     // flags
     let mut flags = BTreeSet::new();
-    let tunnel = matches!(
-        r.kind,
-        Kind::PortForward | Kind::PortForwardRemote | Kind::Ssh
-    );
+    let tunnel = r.kind.is_tunnel();
     if tunnel {
         flags.insert(Flag::Tunnel);
     }
-    if start.is_none() && !r.transcript.sources.is_empty() {
+    if start.is_none() {
         flags.insert(Flag::NoStartEvent);
+    }
+    if mismatch {
+        flags.insert(Flag::PrincipalMismatch);
     }
     if !r.resumed.is_empty() {
         flags.insert(Flag::Resumed);
     }
-    let started = r.start.as_deref().and_then(parse_time);
+    let started = r.time.as_deref().and_then(parse_time);
     let past_max = started.is_some_and(|s| opts.now - s > opts.max_session);
     let ended = r.end_source != EndSource::None || past_max;
     if !tunnel && r.transcript.sources.is_empty() && ended {

@@ -105,6 +105,10 @@ pub enum FactKind {
         /// from the transcript framing, when there is no CloudTrail record
         target: Option<String>,
         principal: Option<String>,
+        /// the header's `Script started on` time: when the agent converted the log at the
+        /// session's end, not the session's start (absent in stores written before)
+        #[serde(default)]
+        started: Option<String>,
     },
     /// One streamed CloudWatch message (about one per second of output).
     Streamed {

@@ -128,6 +128,26 @@ pub enum Format {
     Unknown,
 }
 
+impl Format {
+    /// What an input of this format is, for messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Format::Transcript => "a transcript",
+            Format::TrailFile => "a CloudTrail trail file",
+            Format::Digest => "a CloudTrail digest file",
+            Format::EventBridge => "an EventBridge event",
+            Format::LookupEvents => "CloudTrail LookupEvents output",
+            Format::SubscriptionEvent => "a CloudWatch Logs subscription event",
+            Format::SubscriptionPayload => "a CloudWatch Logs subscription payload",
+            Format::LogExport => "a CloudWatch Logs export (get-log-events output)",
+            Format::StreamedMessage => "a streamed Session Manager message (CloudWatch JSON)",
+            Format::DescribeSessions => "DescribeSessions output",
+            Format::CloudTrailRecords => "CloudTrail records",
+            Format::Unknown => "JSON that is not evidence ssm-audit knows",
+        }
+    }
+}
+
 /// Tell the format from the first bytes (gzip already undone).
 pub fn detect(head: &[u8]) -> Format {
     // most inputs are told by their first byte, before the head is made text (anything past
@@ -297,6 +317,47 @@ fn parameters(v: Option<&Value>) -> BTreeMap<String, Vec<String>> {
 /// The Session Manager document ECS Exec runs: `aws ecs execute-command` starts its sessions
 /// (logged as ECS `ExecuteCommand`, with no StartSession of their own).
 pub const ECS_EXEC_DOCUMENT: &str = "AmazonECS-ExecuteInteractiveCommand";
+
+/// Who an ARN names, as far as the ARN tells: a CloudWatch stream's `principalArn` or a
+/// DescribeSessions `Owner`, for a session with no CloudTrail record of its own.
+pub fn identity_from_arn(arn: &str) -> Identity {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let (account, resource) = match parts.as_slice() {
+        ["arn", _, _, _, account, resource] => (
+            Some((*account).to_owned()).filter(|a| !a.is_empty()),
+            *resource,
+        ),
+        _ => (None, arn),
+    };
+    let identity_type = if resource == "root" {
+        Some("Root")
+    } else if resource.starts_with("assumed-role/AWSReservedSSO_") {
+        Some("SSO")
+    } else if resource.starts_with("assumed-role/") {
+        Some("AssumedRole")
+    } else if resource.starts_with("user/") {
+        Some("IAMUser")
+    } else if resource.starts_with("federated-user/") {
+        Some("FederatedUser")
+    } else {
+        None
+    };
+    let principal = if resource == "root" {
+        Some("root".to_owned())
+    } else {
+        resource
+            .rsplit('/')
+            .next()
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned)
+    };
+    Identity {
+        principal,
+        principal_arn: Some(arn.to_owned()),
+        identity_type: identity_type.map(str::to_owned),
+        account,
+    }
+}
 
 /// The last part of an ARN (`arn:aws:ecs:...:task/prod/0a1b` gives `0a1b`), or the name.
 fn arn_name(v: String) -> String {
@@ -986,6 +1047,12 @@ pub fn transcript_fact_sized(
         commands,
         target: r.header.target.clone(),
         principal,
+        started: r
+            .header
+            .started
+            .as_deref()
+            .and_then(parse_time)
+            .map(rfc3339),
     };
     Fact {
         key: format!("transcript:{location}:{hash}"),

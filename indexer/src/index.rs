@@ -11,12 +11,11 @@
 //! (so `データベース` finds `本番環境のデータベース` without a dictionary). A query word with
 //! several tokens (`/etc/shadow`, `10.0.3.17`, `DB_PASSWORD`) is a phrase of them.
 
-use std::ops::Bound;
 use std::path::Path;
 
 use tantivy::query::{
-    AllQuery, BooleanQuery, Occur, PhrasePrefixQuery, PhraseQuery, Query, RangeQuery, RegexQuery,
-    TermQuery,
+    AllQuery, BooleanQuery, Occur, PhrasePrefixQuery, PhraseQuery, Query, RegexQuery, TermQuery,
+    TermSetQuery,
 };
 use tantivy::schema::{
     Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, Value, FAST,
@@ -221,15 +220,16 @@ pub struct Fields {
     pub target: Field,
     pub kind: Field,
     pub flag: Field,
-    pub start: Field,
+    /// the session's time (its start, else its earliest evidence), for order and periods
+    pub time: Field,
 }
 
 pub fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
     let indexing = text_indexing();
     let f = Fields {
-        session_id: b.add_text_field("session_id", STRING | STORED),
-        line: b.add_u64_field("line", NumericOptions::default().set_stored()),
+        session_id: b.add_text_field("session_id", STRING | STORED | FAST),
+        line: b.add_u64_field("line", NumericOptions::default().set_stored().set_fast()),
         text: b.add_text_field(
             "text",
             TextOptions::default()
@@ -245,7 +245,7 @@ pub fn schema() -> (Schema, Fields) {
         target: b.add_text_field("target", STRING | STORED),
         kind: b.add_text_field("kind", STRING),
         flag: b.add_text_field("flag", STRING),
-        start: b.add_date_field("start", INDEXED | STORED | FAST),
+        time: b.add_date_field("time", INDEXED | STORED | FAST),
     };
     (b.build(), f)
 }
@@ -371,13 +371,14 @@ pub struct SessionDoc<'a> {
     pub target: Option<&'a str>,
     pub kind: &'a str,
     pub flags: &'a [String],
-    pub start: Option<&'a str>,
+    /// the record's `time`
+    pub time: Option<&'a str>,
 }
 
 /// Add a session's text as chunk documents.
 pub fn add_session(w: &IndexWriter, f: &Fields, d: &SessionDoc<'_>) -> Result<(), IndexError> {
-    let start = d
-        .start
+    let time = d
+        .time
         .and_then(parse_time)
         .map(|t| DateTime::from_timestamp_secs(t.unix_timestamp()));
     for from in (0..d.lines.len()).step_by(CHUNK_LINES) {
@@ -421,8 +422,8 @@ pub fn add_session(w: &IndexWriter, f: &Fields, d: &SessionDoc<'_>) -> Result<()
         for fl in d.flags {
             doc.add_text(f.flag, fl);
         }
-        if let Some(t) = start {
-            doc.add_date(f.start, t);
+        if let Some(t) = time {
+            doc.add_date(f.time, t);
         }
         w.add_document(doc)?;
     }
@@ -431,16 +432,13 @@ pub fn add_session(w: &IndexWriter, f: &Fields, d: &SessionDoc<'_>) -> Result<()
 
 // ---- queries -------------------------------------------------------------------------------
 
-/// Filters that apply to every hit.
+/// Which sessions a search covers. The record filters (`--user`, `--since` ...) are decided on
+/// the session records, one implementation for every command ([`crate::select`]); the index
+/// is given the sessions that pass.
 #[derive(Clone, Debug, Default)]
 pub struct Filters {
-    pub user: Option<String>,
-    pub target: Option<String>,
-    pub kind: Option<String>,
-    pub flag: Option<String>,
-    /// unix seconds
-    pub since: Option<i64>,
-    pub until: Option<i64>,
+    /// `None`: every session
+    pub sessions: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -803,82 +801,60 @@ fn exact_or_prefix(field: Field, value: &str) -> Box<dyn Query> {
 /// The chunk query with the filters added.
 fn chunk_query(ast: &Q, f: &Fields, filters: &Filters) -> Box<dyn Query> {
     let mut parts: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, ast.to_tantivy(f))];
-    let mut exact = |field: Field, v: &Option<String>| {
-        if let Some(v) = v {
-            parts.push((Occur::Must, exact_or_prefix(field, v)));
-        }
-    };
-    exact(f.principal, &filters.user);
-    exact(f.target, &filters.target);
-    exact(f.kind, &filters.kind);
-    exact(f.flag, &filters.flag);
-    if filters.since.is_some() || filters.until.is_some() {
-        let lower = match filters.since {
-            Some(s) => Bound::Included(Term::from_field_date(
-                f.start,
-                DateTime::from_timestamp_secs(s),
-            )),
-            None => Bound::Unbounded,
-        };
-        let upper = match filters.until {
-            Some(s) => Bound::Excluded(Term::from_field_date(
-                f.start,
-                DateTime::from_timestamp_secs(s),
-            )),
-            None => Bound::Unbounded,
-        };
-        parts.push((Occur::Must, Box::new(RangeQuery::new(lower, upper))));
+    if let Some(ids) = &filters.sessions {
+        let terms = ids.iter().map(|id| Term::from_field_text(f.session_id, id));
+        parts.push((Occur::Must, Box::new(TermSetQuery::new(terms))));
     }
     Box::new(BooleanQuery::new(parts))
 }
 
-/// The matching lines of these chunks, at most `limit`.
-fn line_hits(
+/// A candidate chunk: (session time, session id, first line, the document).
+type Candidate = (Option<i64>, String, u64, TantivyDocument);
+
+/// The matching lines of one candidate chunk, each given to `each` until it says stop.
+fn chunk_hits(
     ast: &Q,
     needle: Option<&str>,
     f: &Fields,
-    docs: &[(Option<i64>, String, u64, TantivyDocument)],
-    limit: usize,
-) -> Vec<Hit> {
-    let mut hits = Vec::new();
-    for (start, sid, first, doc) in docs {
-        let s = |fl: Field| {
-            doc.get_first(fl)
-                .and_then(|v| v.as_str())
-                .map(str::to_owned)
-        };
-        let text = doc.get_first(f.text).and_then(|v| v.as_str()).unwrap_or("");
-        let cmds = command_offsets(doc, f);
-        let start = start
-            .and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok())
-            .map(crate::time::rfc3339);
-        for (i, line) in text.split('\n').enumerate() {
-            // cheap first: a line without the query's first word cannot match
-            if let Some(n) = needle {
-                if !contains_ascii_ci(line, n) {
-                    continue;
-                }
-            }
-            let tokens: Vec<String> = tokenize(line).into_iter().map(|t| t.text).collect();
-            let is_command = cmds.contains(&i);
-            if !ast.matches_line(&tokens, is_command) {
+    (time, sid, first, doc): &Candidate,
+    each: &mut dyn FnMut(Hit) -> Flow,
+) -> Flow {
+    let s = |fl: Field| {
+        doc.get_first(fl)
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+    };
+    let text = doc.get_first(f.text).and_then(|v| v.as_str()).unwrap_or("");
+    let cmds = command_offsets(doc, f);
+    let time = time
+        .and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok())
+        .map(crate::time::rfc3339);
+    for (i, line) in text.split('\n').enumerate() {
+        // cheap first: a line without the query's first word cannot match
+        if let Some(n) = needle {
+            if !contains_ascii_ci(line, n) {
                 continue;
             }
-            hits.push(Hit {
-                session_id: sid.clone(),
-                line: first + i as u64,
-                text: line.to_owned(),
-                is_command,
-                principal: s(f.principal),
-                target: s(f.target),
-                start: start.clone(),
-            });
-            if hits.len() >= limit {
-                return hits;
-            }
+        }
+        let tokens: Vec<String> = tokenize(line).into_iter().map(|t| t.text).collect();
+        let is_command = cmds.contains(&i);
+        if !ast.matches_line(&tokens, is_command) {
+            continue;
+        }
+        let flow = each(Hit {
+            session_id: sid.clone(),
+            line: first + i as u64,
+            text: line.to_owned(),
+            is_command,
+            principal: s(f.principal),
+            target: s(f.target),
+            time: time.clone(),
+        });
+        if flow != Flow::Continue {
+            return flow;
         }
     }
-    hits
+    Flow::Continue
 }
 
 /// `hay` contains `needle` (lowercase ASCII), ignoring ASCII case.
@@ -903,11 +879,21 @@ pub struct Hit {
     pub is_command: bool,
     pub principal: Option<String>,
     pub target: Option<String>,
-    pub start: Option<String>,
+    /// the session's time (its start, else its earliest evidence)
+    pub time: Option<String>,
 }
 
-/// Search: at most `limit` hits, ordered by session start, session and line (like grep, not
-/// by score).
+/// What a consumer of hits wants next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flow {
+    Continue,
+    /// no more hits of this session (`-l`, `--max-count`)
+    NextSession,
+    Stop,
+}
+
+/// Search: at most `limit` hits, ordered by session time, session and line (like grep, not
+/// by score). A caller that must have every hit uses [`search_each`].
 pub fn search(
     index: &Index,
     f: &Fields,
@@ -927,7 +913,27 @@ pub fn open_reader(index: &Index) -> Result<tantivy::IndexReader, IndexError> {
         .try_into()?)
 }
 
-/// [`search`] with a searcher already open (from [`open_reader`]).
+fn candidate(
+    searcher: &tantivy::Searcher,
+    f: &Fields,
+    addr: tantivy::DocAddress,
+) -> Result<Candidate, IndexError> {
+    let doc: TantivyDocument = searcher.doc(addr)?;
+    let sid = doc
+        .get_first(f.session_id)
+        .and_then(|v| v.as_str())
+        .unwrap_or("")
+        .to_owned();
+    let line = doc.get_first(f.line).and_then(|v| v.as_u64()).unwrap_or(0);
+    let time = doc
+        .get_first(f.time)
+        .and_then(|v| v.as_datetime())
+        .map(|d| d.into_timestamp_secs());
+    Ok((time, sid, line, doc))
+}
+
+/// [`search`] with a searcher already open (from [`open_reader`]): the first `limit` hits
+/// only, so it reads only as many candidate chunks as those need.
 pub fn search_with(
     searcher: &tantivy::Searcher,
     f: &Fields,
@@ -937,7 +943,7 @@ pub fn search_with(
 ) -> Result<Vec<Hit>, IndexError> {
     let ast = parse(q)?;
     let query = chunk_query(&ast, f, filters);
-    // Candidate chunks in order of session start, from the fast field: only as many as the
+    // Candidate chunks in order of session time, from the fast field: only as many as the
     // hits wanted, more when the line check turns some down.
     // The count comes from the same pass over the postings as the candidates.
     let needle = ast.needle();
@@ -948,31 +954,100 @@ pub fn search_with(
             &(
                 tantivy::collector::Count,
                 tantivy::collector::TopDocs::with_limit(want)
-                    .order_by_fast_field::<DateTime>("start", tantivy::Order::Asc),
+                    .order_by_fast_field::<DateTime>("time", tantivy::Order::Asc),
             ),
         )?;
         let mut docs = Vec::with_capacity(top.len());
         for (_, addr) in top {
-            let doc: TantivyDocument = searcher.doc(addr)?;
-            let sid = doc
-                .get_first(f.session_id)
-                .and_then(|v| v.as_str())
-                .unwrap_or("")
-                .to_owned();
-            let line = doc.get_first(f.line).and_then(|v| v.as_u64()).unwrap_or(0);
-            let start = doc
-                .get_first(f.start)
-                .and_then(|v| v.as_datetime())
-                .map(|d| d.into_timestamp_secs());
-            docs.push((start, sid, line, doc));
+            docs.push(candidate(searcher, f, addr)?);
         }
         docs.sort_by(|a, b| (a.0, &a.1, a.2).cmp(&(b.0, &b.1, b.2)));
-        let hits = line_hits(&ast, needle.as_deref(), f, &docs, limit);
+        let mut hits = Vec::new();
+        for d in &docs {
+            let flow = chunk_hits(&ast, needle.as_deref(), f, d, &mut |h| {
+                hits.push(h);
+                if hits.len() >= limit {
+                    Flow::Stop
+                } else {
+                    Flow::Continue
+                }
+            });
+            if flow == Flow::Stop {
+                break;
+            }
+        }
         if hits.len() >= limit || want >= total {
             return Ok(hits);
         }
         want = (want * 4).min(total);
     }
+}
+
+/// Every hit, in order of session time, session and line, given to `each` as it is found:
+/// nothing is cut. Memory holds the sort keys of the matching chunks (time, session id, line,
+/// address: read from fast fields), never their text; chunks are read one at a time.
+pub fn search_each(
+    searcher: &tantivy::Searcher,
+    f: &Fields,
+    q: &str,
+    filters: &Filters,
+    each: &mut dyn FnMut(Hit) -> Flow,
+) -> Result<(), IndexError> {
+    let ast = parse(q)?;
+    let query = chunk_query(&ast, f, filters);
+    let needle = ast.needle();
+    let addrs = searcher.search(&query, &tantivy::collector::DocSetCollector)?;
+    let mut keys: Vec<(Option<i64>, std::sync::Arc<str>, u64, tantivy::DocAddress)> =
+        Vec::with_capacity(addrs.len());
+    let mut by_segment: std::collections::BTreeMap<u32, Vec<u32>> = Default::default();
+    for a in addrs {
+        by_segment.entry(a.segment_ord).or_default().push(a.doc_id);
+    }
+    let mut name = String::new();
+    for (seg, docs) in by_segment {
+        let ff = searcher.segment_reader(seg).fast_fields();
+        let times = ff.date("time")?;
+        let lines = ff.u64("line")?;
+        let ids = ff
+            .str("session_id")?
+            .ok_or_else(|| IndexError::Query("the index has no session id column".into()))?;
+        // one shared copy of each session id of the segment
+        let mut seen: std::collections::HashMap<u64, std::sync::Arc<str>> = Default::default();
+        for doc in docs {
+            let ord = ids.term_ords(doc).next();
+            let sid = match ord {
+                Some(o) => match seen.get(&o) {
+                    Some(s) => s.clone(),
+                    None => {
+                        name.clear();
+                        ids.ord_to_str(o, &mut name)
+                            .map_err(|e| IndexError::Query(format!("session id column: {e}")))?;
+                        let s: std::sync::Arc<str> = name.as_str().into();
+                        seen.insert(o, s.clone());
+                        s
+                    }
+                },
+                None => "".into(),
+            };
+            let t = times.first(doc).map(|d| d.into_timestamp_secs());
+            let line = lines.first(doc).unwrap_or(0);
+            keys.push((t, sid, line, tantivy::DocAddress::new(seg, doc)));
+        }
+    }
+    keys.sort();
+    let mut skip: Option<std::sync::Arc<str>> = None;
+    for (_, sid, _, addr) in keys {
+        if skip.as_ref() == Some(&sid) {
+            continue;
+        }
+        let c = candidate(searcher, f, addr)?;
+        match chunk_hits(&ast, needle.as_deref(), f, &c, each) {
+            Flow::Continue => {}
+            Flow::NextSession => skip = Some(sid),
+            Flow::Stop => return Ok(()),
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -1134,7 +1209,7 @@ mod tests {
             target: None,
             kind: "shell",
             flags: &[],
-            start: None,
+            time: None,
         };
         add_session(&w, &f, &doc).unwrap();
         w.commit().unwrap();

@@ -1056,7 +1056,7 @@ pub fn rebuild_from(
                     target: rec.target.as_deref(),
                     kind: &kind,
                     flags: &flags,
-                    start: rec.start.as_deref(),
+                    time: rec.time.as_deref(),
                 },
             )?;
             // streamed text is made here, from the facts: keep it for `show` and `search -C`

@@ -25,6 +25,7 @@ pub mod ingest;
 pub mod publish;
 pub mod render;
 pub mod report;
+pub mod select;
 pub mod store;
 pub mod time;
 pub mod transcript;

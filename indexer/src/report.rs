@@ -10,8 +10,10 @@ use std::fmt::Write;
 use serde::{Deserialize, Serialize};
 use time::{OffsetDateTime, UtcOffset, Weekday};
 
-use crate::correlate::{Flag, Kind, SessionRecord};
+use crate::correlate::{Flag, SessionRecord, TimeSource};
+use crate::facts::TranscriptSource;
 use crate::ingest::SessionText;
+use crate::select::time_of;
 use crate::time::{parse_time, rfc3339};
 
 /// The default rules, shipped with the tool.
@@ -135,6 +137,7 @@ pub struct ReportOptions {
     pub start_hour: u8,
     pub end_hour: u8,
     pub days: Vec<Weekday>,
+    pub provenance: Provenance,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -147,6 +150,98 @@ pub struct Summary {
     pub evidence_gaps: usize,
     pub risky_commands: usize,
     pub outside_working_hours: usize,
+    /// sessions no evidence gives a time: no period holds them, every report lists them under
+    /// evidence gaps (`no-time`)
+    pub sessions_without_time: usize,
+}
+
+/// What the report was made from and by.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Provenance {
+    /// when the report was made (SOURCE_DATE_EPOCH, when set, for reproducible output)
+    pub generated_at: String,
+    /// the ssm-audit version that made it
+    pub version: String,
+    /// what the data folder holds, over all time
+    pub data: Coverage,
+}
+
+/// The evidence a data folder holds, over all time.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Coverage {
+    /// where the data is (a folder, or s3://bucket/prefix)
+    pub store: String,
+    pub sessions: usize,
+    pub denied_attempts: usize,
+    /// the earliest and latest session time
+    pub earliest: Option<String>,
+    pub latest: Option<String>,
+    /// sessions with a StartSession (or ExecuteCommand) event
+    pub with_start_event: usize,
+    pub with_s3_transcript: usize,
+    pub with_cloudwatch_transcript: usize,
+    pub with_terminate_event: usize,
+}
+
+impl Provenance {
+    /// A report made now (or at SOURCE_DATE_EPOCH, for reproducible output) by this version,
+    /// from `store`; the data's coverage is filled in by [`build`].
+    pub fn now(store: &str) -> Provenance {
+        let at = std::env::var("SOURCE_DATE_EPOCH")
+            .ok()
+            .and_then(|s| s.trim().parse::<i64>().ok())
+            .and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok())
+            .unwrap_or_else(OffsetDateTime::now_utc);
+        Provenance {
+            generated_at: rfc3339(at),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            data: Coverage {
+                store: store.to_owned(),
+                ..Coverage::default()
+            },
+        }
+    }
+}
+
+impl Coverage {
+    pub fn of(store: &str, records: &[SessionRecord]) -> Coverage {
+        let sessions: Vec<&SessionRecord> =
+            records.iter().filter(|r| r.session_id.is_some()).collect();
+        let times: Vec<OffsetDateTime> = records.iter().filter_map(time_of).collect();
+        let has = |src: TranscriptSource| {
+            sessions
+                .iter()
+                .filter(|r| r.transcript.sources.contains(&src))
+                .count()
+        };
+        Coverage {
+            store: store.to_owned(),
+            sessions: sessions.len(),
+            denied_attempts: records.len() - sessions.len(),
+            earliest: times.iter().min().copied().map(rfc3339),
+            latest: times.iter().max().copied().map(rfc3339),
+            with_start_event: sessions
+                .iter()
+                .filter(|r| r.time_source == TimeSource::StartEvent)
+                .count(),
+            with_s3_transcript: has(TranscriptSource::S3),
+            with_cloudwatch_transcript: sessions
+                .iter()
+                .filter(|r| {
+                    r.transcript
+                        .sources
+                        .contains(&TranscriptSource::CloudwatchStream)
+                        || r.transcript
+                            .sources
+                            .contains(&TranscriptSource::CloudwatchUpload)
+                })
+                .count(),
+            with_terminate_event: sessions
+                .iter()
+                .filter(|r| r.terminated_by.is_some())
+                .count(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -164,12 +259,13 @@ pub struct NewAccess {
     pub principal: String,
     pub target: String,
     pub first_session: String,
-    pub start: String,
+    /// the first session's time (`~` when approximate: no start event)
+    pub time: String,
 }
 
 #[derive(Clone, Debug, Serialize)]
 pub struct TunnelRow {
-    pub start: String,
+    pub time: String,
     pub principal: String,
     pub source_ip: String,
     pub target: String,
@@ -177,12 +273,14 @@ pub struct TunnelRow {
     pub port: String,
     pub local_port: String,
     pub duration_seconds: Option<i64>,
+    /// still open: no duration yet
+    pub open: bool,
     pub session_id: String,
 }
 
 #[derive(Clone, Debug, Serialize)]
 pub struct OffHours {
-    pub start: String,
+    pub time: String,
     /// local time in the report's zone
     pub local: String,
     pub principal: String,
@@ -192,9 +290,10 @@ pub struct OffHours {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct RiskyCommand {
-    pub start: String,
+    /// the session's time
+    pub time: String,
     /// when the command ran, where a streamed CloudWatch copy tells
-    pub time: Option<String>,
+    pub ran_at: Option<String>,
     pub principal: String,
     pub target: String,
     pub rule: String,
@@ -206,7 +305,7 @@ pub struct RiskyCommand {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Gap {
-    pub start: String,
+    pub time: String,
     pub gap: String,
     pub principal: String,
     pub target: String,
@@ -216,6 +315,7 @@ pub struct Gap {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
+    pub provenance: Provenance,
     pub since: String,
     pub until: String,
     pub working_hours: WorkingHours,
@@ -252,12 +352,14 @@ pub fn build(
     rules: &Rules,
     o: &ReportOptions,
 ) -> Report {
-    let started = |r: &SessionRecord| r.start.as_deref().and_then(parse_time);
+    let started = time_of;
     let in_period = |r: &SessionRecord| started(r).is_some_and(|t| t >= o.since && t < o.until);
     let mut sel: Vec<&SessionRecord> = records.iter().filter(|r| in_period(r)).collect();
     sel.sort_by(|a, b| {
-        (&a.start, &a.session_id, &a.principal).cmp(&(&b.start, &b.session_id, &b.principal))
+        (started(a), &a.session_id, &a.principal).cmp(&(started(b), &b.session_id, &b.principal))
     });
+    // sessions no evidence dates: no period holds them, so every report names them
+    let undated: Vec<&SessionRecord> = records.iter().filter(|r| started(r).is_none()).collect();
     let sessions: Vec<&SessionRecord> = sel
         .iter()
         .copied()
@@ -296,41 +398,37 @@ pub fn build(
     let per_target = activity(&|r| s(&r.target));
 
     // first session of each principal on each target, over all history
-    let mut first: BTreeMap<(String, String), (String, String)> = BTreeMap::new();
+    let mut first: BTreeMap<(String, String), (OffsetDateTime, String, String)> = BTreeMap::new();
     for r in records.iter().filter(|r| r.session_id.is_some()) {
-        let (Some(p), Some(t), Some(st)) = (&r.principal, &r.target, &r.start) else {
+        let (Some(p), Some(t), Some(st)) = (&r.principal, &r.target, started(r)) else {
             continue;
         };
-        let e = first
-            .entry((p.clone(), t.clone()))
-            .or_insert((st.clone(), s(&r.session_id)));
-        if (st, &s(&r.session_id)) < (&e.0, &e.1) {
-            *e = (st.clone(), s(&r.session_id));
+        let e =
+            first
+                .entry((p.clone(), t.clone()))
+                .or_insert((st, s(&r.session_id), r.time_display()));
+        if (st, &s(&r.session_id)) < (e.0, &e.1) {
+            *e = (st, s(&r.session_id), r.time_display());
         }
     }
     let new_access: Vec<NewAccess> = first
         .into_iter()
-        .filter(|(_, (st, _))| parse_time(st).is_some_and(|t| t >= o.since && t < o.until))
-        .map(|((p, t), (st, sid))| NewAccess {
+        .filter(|(_, (st, _, _))| *st >= o.since && *st < o.until)
+        .map(|((p, t), (_, sid, shown))| NewAccess {
             principal: p,
             target: t,
             first_session: sid,
-            start: st,
+            time: shown,
         })
         .collect();
 
     let tunnels: Vec<TunnelRow> = sessions
         .iter()
-        .filter(|r| {
-            matches!(
-                r.kind,
-                Kind::PortForward | Kind::PortForwardRemote | Kind::Ssh
-            )
-        })
+        .filter(|r| r.kind.is_tunnel())
         .map(|r| {
             let t = r.tunnel.clone().unwrap_or_default();
             TunnelRow {
-                start: s(&r.start),
+                time: r.time_display(),
                 principal: s(&r.principal),
                 source_ip: s(&r.source_ip),
                 target: s(&r.target),
@@ -338,6 +436,7 @@ pub fn build(
                 port: t.port.map_or("-".into(), |p| p.to_string()),
                 local_port: t.local_port.map_or("-".into(), |p| p.to_string()),
                 duration_seconds: r.duration_seconds,
+                open: r.flags.contains(&Flag::Open),
                 session_id: s(&r.session_id),
             }
         })
@@ -350,7 +449,7 @@ pub fn build(
             let inside = o.days.contains(&local.weekday())
                 && (o.start_hour..o.end_hour).contains(&local.hour());
             (!inside).then(|| OffHours {
-                start: s(&r.start),
+                time: r.time_display(),
                 local: format!(
                     "{} {:02}:{:02}",
                     local.weekday(),
@@ -371,8 +470,8 @@ pub fn build(
         for (line, cmd) in &t.commands {
             for rule in rules.matching(cmd) {
                 risky_commands.push(RiskyCommand {
-                    start: s(&r.start),
-                    time: t.command_times.get(line).cloned(),
+                    time: r.time_display(),
+                    ran_at: t.command_times.get(line).cloned(),
                     principal: s(&r.principal),
                     target: s(&r.target),
                     rule: rule.id.clone(),
@@ -390,17 +489,17 @@ pub fn build(
         Flag::NoStartEvent,
         Flag::Denied,
         Flag::Open,
+        Flag::PrincipalMismatch,
     ];
     let evidence_gaps: Vec<Gap> = sel
         .iter()
         .filter(|r| r.flags.iter().any(|f| gap_flags.contains(f)))
+        .chain(undated.iter())
         .map(|r| Gap {
-            start: s(&r.start),
-            gap: r
-                .flags
-                .iter()
-                .filter(|f| gap_flags.contains(f))
-                .map(name)
+            time: r.time_display(),
+            gap: (started(r).is_none().then(|| "no-time".to_owned()))
+                .into_iter()
+                .chain(r.flags.iter().filter(|f| gap_flags.contains(f)).map(name))
                 .collect::<Vec<_>>()
                 .join(","),
             principal: s(&r.principal),
@@ -432,8 +531,8 @@ pub fn build(
         .map(|r| {
             (
                 s(&r.principal),
-                s(&r.start),
-                r.end.clone().unwrap_or_else(|| s(&r.start)),
+                s(&r.time),
+                r.end.clone().unwrap_or_else(|| s(&r.time)),
                 s(&r.session_id),
             )
         })
@@ -459,8 +558,13 @@ pub fn build(
         evidence_gaps: evidence_gaps.len(),
         risky_commands: risky_commands.len(),
         outside_working_hours: outside_working_hours.len(),
+        sessions_without_time: undated.len(),
     };
     Report {
+        provenance: Provenance {
+            data: Coverage::of(&o.provenance.data.store, records),
+            ..o.provenance.clone()
+        },
         since: rfc3339(o.since),
         until: rfc3339(o.until),
         working_hours: WorkingHours {
@@ -488,11 +592,21 @@ pub fn to_json(r: &Report) -> String {
     serde_json::to_string_pretty(r).expect("report serialises") + "\n"
 }
 
-fn dur(s: Option<i64>) -> String {
-    match s {
-        None => "-".into(),
-        Some(s) if s < 3600 => format!("{}m{:02}s", s / 60, s % 60),
-        Some(s) => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
+/// How a table shows durations: for people, or in seconds (CSV, for spreadsheets).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Durations {
+    Human,
+    Seconds,
+}
+
+impl Durations {
+    fn show(self, secs: Option<i64>, open: bool) -> String {
+        match (self, secs) {
+            (Durations::Human, _) => crate::time::session_duration(secs, open),
+            (Durations::Seconds, _) if open => "open".into(),
+            (Durations::Seconds, Some(s)) => s.to_string(),
+            (Durations::Seconds, None) => "unknown".into(),
+        }
     }
 }
 
@@ -500,7 +614,8 @@ fn dur(s: Option<i64>) -> String {
 /// A titled table: (title, header, rows).
 type Table = (&'static str, Vec<&'static str>, Vec<Vec<String>>);
 
-fn tables(r: &Report) -> Vec<Table> {
+fn tables(r: &Report, d: Durations) -> Vec<Table> {
+    let dur = |s: Option<i64>| d.show(s, false);
     let act = |v: &[Activity]| -> Vec<Vec<String>> {
         v.iter()
             .map(|a| {
@@ -533,7 +648,7 @@ fn tables(r: &Report) -> Vec<Table> {
         ),
         (
             "New access",
-            vec!["principal", "target", "first session", "start"],
+            vec!["principal", "target", "first session", "time"],
             r.new_access
                 .iter()
                 .map(|n| {
@@ -541,7 +656,7 @@ fn tables(r: &Report) -> Vec<Table> {
                         n.principal.clone(),
                         n.target.clone(),
                         n.first_session.clone(),
-                        n.start.clone(),
+                        n.time.clone(),
                     ]
                 })
                 .collect(),
@@ -549,7 +664,7 @@ fn tables(r: &Report) -> Vec<Table> {
         (
             "Tunnels",
             vec![
-                "start",
+                "time",
                 "principal",
                 "source ip",
                 "via target",
@@ -563,14 +678,14 @@ fn tables(r: &Report) -> Vec<Table> {
                 .iter()
                 .map(|t| {
                     vec![
-                        t.start.clone(),
+                        t.time.clone(),
                         t.principal.clone(),
                         t.source_ip.clone(),
                         t.target.clone(),
                         t.host.clone(),
                         t.port.clone(),
                         t.local_port.clone(),
-                        dur(t.duration_seconds),
+                        d.show(t.duration_seconds, t.open),
                         t.session_id.clone(),
                     ]
                 })
@@ -578,12 +693,12 @@ fn tables(r: &Report) -> Vec<Table> {
         ),
         (
             "Outside working hours",
-            vec!["start", "local time", "principal", "target", "session"],
+            vec!["time", "local time", "principal", "target", "session"],
             r.outside_working_hours
                 .iter()
                 .map(|x| {
                     vec![
-                        x.start.clone(),
+                        x.time.clone(),
                         x.local.clone(),
                         x.principal.clone(),
                         x.target.clone(),
@@ -595,7 +710,7 @@ fn tables(r: &Report) -> Vec<Table> {
         (
             "Risky commands",
             vec![
-                "start",
+                "time",
                 "ran at",
                 "severity",
                 "rule",
@@ -609,8 +724,8 @@ fn tables(r: &Report) -> Vec<Table> {
                 .iter()
                 .map(|c| {
                     vec![
-                        c.start.clone(),
-                        c.time.clone().unwrap_or_else(|| "-".into()),
+                        c.time.clone(),
+                        c.ran_at.clone().unwrap_or_else(|| "-".into()),
                         c.severity.clone(),
                         c.rule.clone(),
                         c.principal.clone(),
@@ -624,12 +739,12 @@ fn tables(r: &Report) -> Vec<Table> {
         ),
         (
             "Evidence gaps",
-            vec!["start", "gap", "principal", "target", "session"],
+            vec!["time", "gap", "principal", "target", "session"],
             r.evidence_gaps
                 .iter()
                 .map(|g| {
                     vec![
-                        g.start.clone(),
+                        g.time.clone(),
                         g.gap.clone(),
                         g.principal.clone(),
                         g.target.clone(),
@@ -652,16 +767,56 @@ fn summary_rows(r: &Report) -> Vec<(&'static str, usize)> {
         ("evidence gaps", s.evidence_gaps),
         ("risky commands", s.risky_commands),
         ("outside working hours", s.outside_working_hours),
+        ("sessions without a time", s.sessions_without_time),
     ]
 }
 
-/// Transcript text in a report cell: controls made visible (escape.rs), and Markdown's
-/// table syntax kept out.
+/// A cell of a Markdown table: evidence text is shown, never interpreted. It goes in a code
+/// span (no HTML, link, image, emphasis or autolink is made inside one), with a fence longer
+/// than any run of backticks in it; `|`, which splits a table cell even there, is escaped, and
+/// controls are made visible (escape.rs).
 fn md_cell(s: &str) -> String {
-    crate::escape::escape_text(s)
-        .replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace('`', "\\`")
+    if s.is_empty() {
+        return String::new();
+    }
+    let s = crate::escape::escape_text(s).replace('|', "\\|");
+    let longest = s.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    // a space inside the fence when the text starts or ends with a backtick
+    let pad = if s.starts_with('`') || s.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{s}{pad}{fence}")
+}
+
+/// The lines that say what a report was made from and by.
+fn provenance_lines(r: &Report) -> Vec<String> {
+    let p = &r.provenance;
+    let d = &p.data;
+    vec![
+        format!(
+            "Made {} by ssm-audit {} from {}.",
+            p.generated_at, p.version, d.store
+        ),
+        format!(
+            "The data holds {} sessions and {} denied attempts, from {} to {}: {} with a start \
+             event, {} with an S3 transcript, {} with a CloudWatch transcript, {} with a \
+             terminate event.",
+            d.sessions,
+            d.denied_attempts,
+            d.earliest.as_deref().unwrap_or("-"),
+            d.latest.as_deref().unwrap_or("-"),
+            d.with_start_event,
+            d.with_s3_transcript,
+            d.with_cloudwatch_transcript,
+            d.with_terminate_event
+        ),
+        "A time marked ~ is approximate: the session has no start event, and its time is the \
+         earliest evidence of it."
+            .to_owned(),
+    ]
 }
 
 pub fn to_markdown(r: &Report) -> String {
@@ -673,14 +828,19 @@ pub fn to_markdown(r: &Report) -> String {
         r.until,
         r.working_hours.start_hour,
         r.working_hours.end_hour,
-        r.working_hours.offset,
+        md_cell(&r.working_hours.offset),
         r.working_hours.days.join(", ")
     );
+    for l in provenance_lines(r) {
+        // the store's name is the only text here not of our making
+        let l = l.replace(&r.provenance.data.store, &md_cell(&r.provenance.data.store));
+        let _ = writeln!(out, "{l}\n");
+    }
     let _ = writeln!(out, "## Summary\n\n| | |\n|---|---:|");
     for (k, v) in summary_rows(r) {
         let _ = writeln!(out, "| {k} | {v} |");
     }
-    for (title, header, rows) in tables(r) {
+    for (title, header, rows) in tables(r, Durations::Human) {
         let _ = writeln!(out, "\n## {title}\n");
         if rows.is_empty() {
             let _ = writeln!(out, "None.");
@@ -696,50 +856,66 @@ pub fn to_markdown(r: &Report) -> String {
     out
 }
 
+/// A CSV field (RFC 4180), neutralised for spreadsheets as OWASP's CSV-injection guidance
+/// says: a cell starting with `=`, `+`, `-`, `@`, tab or carriage return gets a leading `'`.
 fn csv_field(s: &str) -> String {
     let s = crate::escape::escape_text(s);
-    // a leading = + - @ would be a formula in a spreadsheet
-    let s = if s.starts_with(['=', '+', '-', '@']) {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}")
     } else {
         s.into_owned()
     };
-    if s.contains([',', '"', '\n']) {
+    if s.contains([',', '"', '\n', '\r', '\'']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
         s
     }
 }
 
-/// One CSV file with a `table` column first: `table,<columns of that table...>`.
-pub fn to_csv(r: &Report) -> String {
-    let mut out = String::from("table,field,value\n");
-    for (k, v) in summary_rows(r) {
-        let _ = writeln!(out, "summary,{},{}", csv_field(k), v);
-    }
-    for (title, header, rows) in tables(r) {
-        let t = title.to_lowercase().replace(' ', "_");
-        let _ = writeln!(
-            out,
-            "{t},{}",
-            header
-                .iter()
-                .map(|h| csv_field(h))
-                .collect::<Vec<_>>()
-                .join(",")
-        );
-        for row in rows {
-            let _ = writeln!(
-                out,
-                "{t},{}",
-                row.iter()
-                    .map(|c| csv_field(c))
-                    .collect::<Vec<_>>()
-                    .join(",")
-            );
-        }
+fn csv_rows(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut out = String::new();
+    let line = |cells: &mut dyn Iterator<Item = String>| cells.collect::<Vec<_>>().join(",");
+    let _ = writeln!(out, "{}", line(&mut header.iter().map(|h| csv_field(h))));
+    for row in rows {
+        let _ = writeln!(out, "{}", line(&mut row.iter().map(|c| csv_field(c))));
     }
     out
+}
+
+/// The report as CSV: one file per table, as (file name, content). `report.csv` holds the
+/// period, the provenance and the summary as `field,value` rows; every other file is one
+/// table with its header row. Durations are in seconds (`open` for a session still open,
+/// `unknown` when the evidence does not give both ends).
+pub fn to_csv_files(r: &Report) -> Vec<(String, String)> {
+    let p = &r.provenance;
+    let mut meta: Vec<Vec<String>> = vec![
+        vec!["since".into(), r.since.clone()],
+        vec!["until".into(), r.until.clone()],
+        vec!["generated_at".into(), p.generated_at.clone()],
+        vec!["version".into(), p.version.clone()],
+        vec!["store".into(), p.data.store.clone()],
+        vec!["data_sessions".into(), p.data.sessions.to_string()],
+        vec![
+            "data_earliest".into(),
+            p.data.earliest.clone().unwrap_or_default(),
+        ],
+        vec![
+            "data_latest".into(),
+            p.data.latest.clone().unwrap_or_default(),
+        ],
+    ];
+    for (k, v) in summary_rows(r) {
+        meta.push(vec![k.replace(' ', "_"), v.to_string()]);
+    }
+    let mut files = vec![(
+        "report.csv".to_owned(),
+        csv_rows(&["field", "value"], &meta),
+    )];
+    for (title, header, rows) in tables(r, Durations::Seconds) {
+        let name = format!("{}.csv", title.to_lowercase().replace(' ', "_"));
+        files.push((name, csv_rows(&header, &rows)));
+    }
+    files
 }
 
 fn html_escape(s: &str) -> String {
@@ -853,6 +1029,9 @@ pub fn to_html(r: &Report) -> String {
     let mut out = String::new();
     let _ = write!(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>Session Manager audit report {} to {}</title><style>{CSS}</style></head><body>\n", html_escape(&r.since), html_escape(&r.until));
     let _ = writeln!(out, "<h1>Session Manager audit report</h1><p class=\"period\">{} to {} (UTC). Working hours {}:00-{}:00 {} on {}.</p>", html_escape(&r.since), html_escape(&r.until), r.working_hours.start_hour, r.working_hours.end_hour, html_escape(&r.working_hours.offset), html_escape(&r.working_hours.days.join(", ")));
+    for l in provenance_lines(r) {
+        let _ = writeln!(out, "<p class=\"period\">{}</p>", html_escape(&l));
+    }
     out.push_str("<h2>Summary</h2><div class=\"cards\">");
     for (k, v) in summary_rows(r) {
         let _ = write!(out, "<div class=\"card\"><b>{v}</b>{k}</div>");
@@ -865,7 +1044,7 @@ pub fn to_html(r: &Report) -> String {
     } else {
         out.push_str(&timeline(r));
     }
-    for (title, header, rows) in tables(r) {
+    for (title, header, rows) in tables(r, Durations::Human) {
         let _ = write!(out, "\n<h2>{title}</h2>");
         if rows.is_empty() {
             out.push_str("<p class=\"none\">None.</p>");

@@ -7,10 +7,23 @@ use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
 /// Format a UTC instant as `2025-09-29T16:58:03Z`.
 pub fn rfc3339(t: OffsetDateTime) -> String {
     let t = t
-        .to_offset(UtcOffset::UTC)
+        .checked_to_offset(UtcOffset::UTC)
+        .unwrap_or(t)
         .replace_nanosecond(0)
         .unwrap_or(t);
     t.format(&Rfc3339).unwrap_or_default()
+}
+
+/// A session's duration as people read it: `45s`, `12m05s`, `3h02m`; `open` for a session
+/// still open, `unknown` when the evidence does not give both ends.
+pub fn session_duration(secs: Option<i64>, open: bool) -> String {
+    match secs {
+        _ if open => "open".into(),
+        None => "unknown".into(),
+        Some(s) if s < 60 => format!("{s}s"),
+        Some(s) if s < 3600 => format!("{}m{:02}s", s / 60, s % 60),
+        Some(s) => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
+    }
 }
 
 /// `script`'s header time: `2025-09-29 16:58:03+00:00` (util-linux 2.35+) or
@@ -28,7 +41,9 @@ pub fn normalize_script_time(s: &str) -> Option<String> {
     )
     .ok()?;
     let offset = parse_offset(off.trim())?;
-    Some(rfc3339(dt.assume_offset(offset)))
+    // a time whose offset takes it out of the representable range is no time
+    let t = dt.assume_offset(offset).checked_to_offset(UtcOffset::UTC)?;
+    Some(rfc3339(t))
 }
 
 fn parse_offset(s: &str) -> Option<UtcOffset> {
@@ -53,7 +68,8 @@ fn parse_offset(s: &str) -> Option<UtcOffset> {
 /// some exporters write (`2025-02-19 20:13:49`, taken as UTC).
 pub fn parse_time(s: &str) -> Option<OffsetDateTime> {
     if let Ok(t) = OffsetDateTime::parse(s, &Rfc3339) {
-        return Some(t.to_offset(UtcOffset::UTC));
+        // `9999-12-31T23:59:59-01:00` is past the range in UTC: no time, not a panic
+        return t.checked_to_offset(UtcOffset::UTC);
     }
     let s = s.trim();
     if s.len() >= 19 && s.is_char_boundary(19) {
@@ -65,7 +81,7 @@ pub fn parse_time(s: &str) -> Option<OffsetDateTime> {
         let off =
             parse_offset(s[19..].trim_start_matches(|c: char| c == '.' || c.is_ascii_digit()))
                 .unwrap_or(UtcOffset::UTC);
-        return Some(dt.assume_offset(off).to_offset(UtcOffset::UTC));
+        return dt.assume_offset(off).checked_to_offset(UtcOffset::UTC);
     }
     None
 }

@@ -590,7 +590,12 @@ fn scenario_covers_every_kind_and_flag() {
         Some("bobson.dugnutt"),
         "the CloudTrail principal"
     );
-    assert!(alice.flags.is_empty(), "{:?}", alice.flags);
+    // the id names another principal than CloudTrail does: both kept, and flagged
+    assert_eq!(
+        alice.session_id_principal.as_deref(),
+        Some("alice@example.com")
+    );
+    assert_eq!(alice.flags, [Flag::PrincipalMismatch]);
     let master = record(&recs, "master-console-admin-ogucubv3f8zp6xxkdxv25lb3re");
     assert_eq!(master.flags, [Flag::NoStartEvent]);
     assert_eq!(master.principal.as_deref(), Some("master-console-admin"));
@@ -599,9 +604,10 @@ fn scenario_covers_every_kind_and_flag() {
         Some("i-00cbf6ce81675216c"),
         "from the script header"
     );
+    // its StartSession was made by another principal than the id names
     assert_eq!(
         record(&recs, "carol-abcdefghijklmnopqrstuvwxyz").flags,
-        [Flag::Open]
+        [Flag::Open, Flag::PrincipalMismatch]
     );
     let cmd = record(&recs, "bob-0e34861185201703f");
     assert_eq!(
