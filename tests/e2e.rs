@@ -645,8 +645,14 @@ fn quickstart_runs_on_bundled_data() {
 const PERIOD: [&str; 4] = ["--since", "2026-11-20", "--until", "2026-11-21"];
 
 fn report(data: &Path, format: &str, extra: &[&str]) -> Output {
-    let mut args = vec!["report", "--format", format];
-    args.extend_from_slice(&PERIOD);
+    report_in(data, format, [PERIOD[1], PERIOD[3]], extra)
+}
+
+/// The report of `[since, until)` in `format`.
+fn report_in(data: &Path, format: &str, [since, until]: [&str; 2], extra: &[&str]) -> Output {
+    let mut args = vec![
+        "report", "--format", format, "--since", since, "--until", until,
+    ];
     args.extend_from_slice(extra);
     audit(data, &args)
 }
@@ -740,32 +746,10 @@ fn reports_are_deterministic_and_match_the_golden_files() {
 #[test]
 fn an_empty_period_gives_an_empty_report() {
     let (_tmp, data) = ingested();
-    let o = audit(
-        &data,
-        &[
-            "report",
-            "--format",
-            "md",
-            "--since",
-            "2030-01-01",
-            "--until",
-            "2030-01-02",
-        ],
-    );
+    let o = report_in(&data, "md", ["2030-01-01", "2030-01-02"], &[]);
     assert_eq!(o.status.code(), Some(1), "nothing in the period");
     golden("report-empty.md", &o.stdout);
-    let o = audit(
-        &data,
-        &[
-            "report",
-            "--format",
-            "json",
-            "--since",
-            "2030-01-01",
-            "--until",
-            "2030-01-02",
-        ],
-    );
+    let o = report_in(&data, "json", ["2030-01-01", "2030-01-02"], &[]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["summary"]["sessions"], 0);
     assert_eq!(v["per_day"], serde_json::json!([["2030-01-01", 0]]));
@@ -895,5 +879,334 @@ fn the_html_report_opens_in_a_real_browser() {
     assert!(
         non_white * 100 > total,
         "the page looks blank: {non_white} of {total} pixels drawn"
+    );
+}
+
+// ---- no silent wrong answers ----------------------------------------------------------------
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Ingest `ev` into a new data folder beside it.
+fn ingest_into(tmp: &Path, ev: &Path) -> PathBuf {
+    let data = tmp.join("data");
+    let o = audit(&data, &["ingest", ev.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    data
+}
+
+#[test]
+fn a_transcript_without_a_start_event_is_in_every_period_and_report() {
+    // the real recording that runs `cat /etc/shadow`, and no CloudTrail at all
+    let tmp = tempfile::tempdir().unwrap();
+    let ev = tmp.path().join("evidence");
+    copy(
+        &format!("{AUDIT_REC}/session.log"),
+        &ev.join(format!("{AUDIT_SID}.log")),
+    );
+    let data = ingest_into(tmp.path(), &ev);
+    let o = audit(&data, &["sessions", "--json", "--since", "2000-01-01"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let r = &v[0];
+    assert_eq!(r["session_id"], AUDIT_SID);
+    assert_eq!(r["start"], serde_json::Value::Null, "no StartSession");
+    // the header's time: written when the session ended, the earliest evidence there is
+    assert_eq!(r["time"], "2026-11-23T15:43:25Z");
+    assert_eq!(r["time_source"], "transcript-header");
+    assert!(r["flags"]
+        .as_array()
+        .unwrap()
+        .contains(&serde_json::json!("no-start-event")));
+    // people see that the time is approximate
+    let t = stdout(&audit(&data, &["sessions"]));
+    assert!(t.contains("~2026-11-23T15:43:25Z"), "{t}");
+    // in the period filters of gaps and search too
+    let g = audit(&data, &["gaps", "--since", "2026-11-23", "--json"]);
+    assert_eq!(g.status.code(), Some(0));
+    let s = audit(&data, &["search", "shadow", "--since", "2026-11-23", "-l"]);
+    assert_eq!(stdout(&s), format!("{AUDIT_SID}\n"));
+    // and in the report of its day: the session, its gap and its risky commands
+    let o = report_in(&data, "json", ["2026-11-23", "2026-11-24"], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["summary"]["sessions"], 1);
+    assert_eq!(v["summary"]["evidence_gaps"], 1);
+    assert_eq!(v["evidence_gaps"][0]["gap"], "no-start-event");
+    assert_eq!(v["evidence_gaps"][0]["time"], "~2026-11-23T15:43:25Z");
+    assert_eq!(v["summary"]["risky_commands"], 5);
+    assert_eq!(v["provenance"]["data"]["sessions"], 1);
+    assert_eq!(v["provenance"]["data"]["with_start_event"], 0);
+    assert_eq!(v["provenance"]["data"]["with_s3_transcript"], 1);
+}
+
+#[test]
+fn a_session_seen_only_through_terminate_keeps_who_ended_it() {
+    let (_tmp, data) = ingested();
+    let v: serde_json::Value = serde_json::from_slice(
+        &audit(&data, &["sessions", "--json", "--flag", "no-start-event"]).stdout,
+    )
+    .unwrap();
+    let root = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["session_id"] == "root-5hvouhyykagjjk3f6glxk8o6bu")
+        .expect("the terminate-only session has no start event");
+    let by = &root["terminated_by"];
+    assert_eq!(by["identity"]["identity_type"], "Root");
+    assert_eq!(by["console"], true);
+    assert!(by["source_ip"].is_string(), "{by}");
+    assert!(root["account"].is_string(), "{root}");
+    assert_eq!(root["account"], by["identity"]["account"]);
+    assert_eq!(root["region"], by["region"]);
+    assert_eq!(root["time_source"], "terminate-event");
+    assert_eq!(root["time"], by["time"]);
+    // --account filters on it, as on every other field
+    let acct = root["account"].as_str().unwrap();
+    let o = audit(&data, &["sessions", "--account", acct, "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let accounts: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["account"].as_str().unwrap())
+        .collect();
+    assert!(accounts.contains(&acct) && accounts.iter().all(|a| *a == acct));
+    let o = audit(&data, &["sessions", "--region", "mars-north-1"]);
+    assert_eq!(o.status.code(), Some(1));
+}
+
+#[test]
+fn a_mistake_in_a_question_is_an_error_not_an_empty_answer() {
+    let (tmp, data) = ingested();
+    for (args, accepted) in [
+        (vec!["sessions", "--kind", "tunnel"], "port-forward-remote"),
+        (vec!["gaps", "--flag", "missing"], "transcript-missing"),
+        (vec!["search", "x", "--since", "yesterday"], "RFC 3339"),
+        (vec!["sessions", "--since", "999999999999d"], "shorter age"),
+        (vec!["tunnels", "--until", "2026-13-45"], "RFC 3339"),
+    ] {
+        let o = audit(&data, &args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&o).contains(accepted), "{args:?}: {}", stderr(&o));
+    }
+    // a folder that does not exist is named, and not made
+    let typo = tmp.path().join("dtaa");
+    for cmd in [
+        vec!["sessions"],
+        vec!["search", "x"],
+        vec!["gaps"],
+        vec!["tunnels"],
+        vec!["report"],
+        vec!["show", AUDIT_SID],
+    ] {
+        let o = audit(&typo, &cmd);
+        assert_eq!(o.status.code(), Some(2), "{cmd:?}");
+        assert!(stderr(&o).contains("dtaa"), "{cmd:?}: {}", stderr(&o));
+        assert!(!typo.exists(), "{cmd:?} made the folder");
+    }
+    // --user ignores case and takes globs; a near miss says what it may have meant
+    let o = audit(&data, &["sessions", "--user", "alice"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("did you mean alice@example.com?"),
+        "{}",
+        stderr(&o)
+    );
+    let count = |args: &[&str]| stdout(&audit(&data, args)).lines().count();
+    assert_eq!(count(&["sessions", "--user", "ALICE@example.COM"]), 4);
+    assert_eq!(count(&["sessions", "--user", "alice*"]), 4);
+    assert_eq!(count(&["sessions", "--target", "I-0A1B*"]), 3);
+}
+
+#[test]
+fn search_gives_every_hit_and_every_session() {
+    // 1,500 sessions of 8 hits each: 12,000 hits, past the old silent cut of 10,000
+    let tmp = tempfile::tempdir().unwrap();
+    let ev = tmp.path().join("evidence");
+    std::fs::create_dir_all(&ev).unwrap();
+    for i in 0..1500 {
+        let sid = format!("user{}-{:017x}", i % 7, i);
+        let mut body = String::new();
+        for l in 0..8 {
+            body.push_str(&format!("line {l} needle here\r\nfiller {l}\r\n"));
+        }
+        std::fs::write(ev.join(format!("{sid}.log")), body).unwrap();
+    }
+    let data = ingest_into(tmp.path(), &ev);
+    let o = audit(&data, &["search", "needle", "-l"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(stdout(&o).lines().count(), 1500);
+    let o = audit(&data, &["search", "needle", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 12_000);
+    assert_eq!(
+        stdout(&audit(&data, &["search", "needle"])).lines().count(),
+        12_000
+    );
+    // -c counts per session; -m caps per session, as grep's does per file
+    let c = stdout(&audit(&data, &["search", "needle", "-c"]));
+    assert_eq!(c.lines().count(), 1500);
+    assert!(c.lines().all(|l| l.ends_with(":8")), "{c}");
+    let m = stdout(&audit(&data, &["search", "needle", "-m", "2"]));
+    assert_eq!(m.lines().count(), 3000);
+    // filters on the records: user0 has every 7th session
+    let o = audit(&data, &["search", "needle", "-l", "--user", "USER0"]);
+    assert_eq!(stdout(&o).lines().count(), 215);
+}
+
+#[test]
+fn search_colour_follows_the_flag_and_no_color() {
+    let (_tmp, data) = ingested();
+    let red = "\x1b[1;31m";
+    let o = audit(&data, &["search", "shadow", "--color", "always"]);
+    assert!(stdout(&o).contains(red));
+    let o = audit(&data, &["search", "shadow", "--color", "never"]);
+    assert!(!stdout(&o).contains('\x1b'));
+    // auto: not a terminal here, so no colour
+    let o = audit(&data, &["search", "shadow"]);
+    assert!(!stdout(&o).contains('\x1b'));
+    let o = audit(&data, &["search", "shadow", "--color", "sometimes"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn reports_choose_their_format_and_csv_is_a_file_per_table() {
+    let (tmp, data) = ingested();
+    let dir = tmp.path().join("csv");
+    let o = report(&data, "csv", &["--out", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "evidence_gaps.csv",
+            "new_access.csv",
+            "outside_working_hours.csv",
+            "report.csv",
+            "risky_commands.csv",
+            "sessions_per_principal.csv",
+            "sessions_per_target.csv",
+            "tunnels.csv",
+        ]
+    );
+    for n in &names {
+        let t = std::fs::read_to_string(dir.join(n)).unwrap();
+        let widths: Vec<usize> = t.lines().map(|l| l.split(',').count()).collect();
+        assert!(
+            widths.windows(2).all(|w| w[0] == w[1]),
+            "{n} is ragged:\n{t}"
+        );
+        golden(
+            &format!("csv/{n}"),
+            t.replace(data.to_str().unwrap(), "DATA").as_bytes(),
+        );
+    }
+    // durations in seconds; a tunnel with no end evidence has an unknown duration
+    let per = std::fs::read_to_string(dir.join("sessions_per_principal.csv")).unwrap();
+    assert!(
+        per.lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("alice@example.com,3,561286,"),
+        "{per}"
+    );
+    let tun = std::fs::read_to_string(dir.join("tunnels.csv")).unwrap();
+    assert!(tun.lines().nth(1).unwrap().contains(",unknown,"), "{tun}");
+    // CSV needs a folder; --out's extension picks the format; a disagreement is an error
+    assert_eq!(report(&data, "csv", &[]).status.code(), Some(2));
+    let f = tmp.path().join("r.csv");
+    assert_eq!(
+        report(&data, "csv", &["--out", f.to_str().unwrap()])
+            .status
+            .code(),
+        Some(2)
+    );
+    let j = tmp.path().join("r.json");
+    let mut args = vec!["report"];
+    args.extend_from_slice(&PERIOD);
+    args.extend_from_slice(&["--out", j.to_str().unwrap()]);
+    assert_eq!(audit(&data, &args).status.code(), Some(0));
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&j).unwrap()).expect("JSON from .json");
+    assert_eq!(v["summary"]["sessions"], 3);
+    let h = tmp.path().join("r.html");
+    let o = report(&data, "md", &["--out", h.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("disagree"), "{}", stderr(&o));
+}
+
+#[test]
+fn render_reads_gzip_and_refuses_what_is_not_a_transcript() {
+    let tmp = tempfile::tempdir().unwrap();
+    let raw = std::fs::read(root().join(REC).join("session.log")).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, &raw).unwrap();
+    let p = tmp.path().join("session.log.gz");
+    std::fs::write(&p, gz.finish().unwrap()).unwrap();
+    let out = run(&["render", "--commands", p.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(0));
+    let expected = std::fs::read_to_string(root().join(REC).join("history.txt")).unwrap();
+    assert_eq!(stdout(&out), expected);
+    // a trail file and a CloudWatch payload are named, and sent to ingest
+    let trail = tmp.path().join("trail.json");
+    std::fs::write(&trail, br#"{"Records": [{"eventName": "StartSession"}]}"#).unwrap();
+    let payload = tmp.path().join("cw.json");
+    std::fs::write(
+        &payload,
+        br#"{"messageType": "DATA_MESSAGE", "logEvents": [{"id": "1", "timestamp": 1, "message": "x"}]}"#,
+    )
+    .unwrap();
+    for (f, what) in [
+        (&trail, "a CloudTrail trail file"),
+        (&payload, "a CloudWatch Logs subscription payload"),
+    ] {
+        let o = run(&["render", f.to_str().unwrap()], None);
+        assert_eq!(o.status.code(), Some(2));
+        let e = stderr(&o);
+        assert!(e.contains(what) && e.contains("ssm-audit ingest"), "{e}");
+        assert!(o.stdout.is_empty());
+    }
+}
+
+#[test]
+fn report_markdown_and_html_never_run_a_typed_command() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ev = tmp.path().join("evidence");
+    std::fs::create_dir_all(&ev).unwrap();
+    let sid = "mallory-0123456789abcdef0";
+    let cmd = "sudo echo '<script>alert(1)</script><img src=x onerror=alert(2)>' [ok](https://evil.example) | x";
+    let log = format!(
+        "Script started on 2026-11-23 10:00:00+00:00 [COMMAND=\"cat /var/lib/amazon/ssm/i-0123456789abcdef0/session/orchestration/{sid}/Standard_Stream/ipcTempFile.log\" <not executed on terminal>]\n\
+         \x1b[?2004h$ {cmd}\r\r\n\x1b[?2004l\rdone\r\r\n\x1b[?2004h$ exit\r\r\n\x1b[?2004l\rexit\r\r\n\nScript done on 2026-11-23 10:05:00+00:00 [COMMAND_EXIT_CODE=\"0\"]\n"
+    );
+    std::fs::write(ev.join(format!("{sid}.log")), log).unwrap();
+    let data = ingest_into(tmp.path(), &ev);
+    let period = ["--since", "2026-11-23", "--until", "2026-11-24"];
+    let mut args = vec!["report", "--format", "md"];
+    args.extend_from_slice(&period);
+    let md = stdout(&audit(&data, &args));
+    // the command is there, whole, inside a code span: no HTML, image or link is made
+    let line = md
+        .lines()
+        .find(|l| l.contains("privilege-sudo"))
+        .unwrap_or_else(|| panic!("{md}"));
+    assert!(
+        line.contains("`sudo echo '<script>alert(1)</script><img src=x onerror=alert(2)>' [ok](https://evil.example) \\| x`"),
+        "{line}"
+    );
+    let mut args = vec!["report", "--format", "html"];
+    args.extend_from_slice(&period);
+    let html = stdout(&audit(&data, &args));
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(
+        !html.contains("<script") && !html.contains("<img"),
+        "{html}"
     );
 }

@@ -798,6 +798,17 @@ pub fn run_search(data: &DataArgs, args: &SearchArgs, out: &mut dyn Write) -> Re
         || f.region.is_some()
         || f.kind.is_some()
         || f.flag.is_some();
+    let capped = records
+        .iter()
+        .filter(|r| r.transcript.lines_dropped > 0 && f.matches(r))
+        .count();
+    if capped > 0 {
+        eprintln!(
+            "ssm-audit: {capped} sessions have text past the {} MiB a session keeps: those lines \
+             are counted in their records but not searchable",
+            ingest::MAX_TEXT_BYTES >> 20
+        );
+    }
     let filters = if filtered {
         let sel = select(&records, &f, |r| r.session_id.is_some());
         Filters {
@@ -917,8 +928,14 @@ pub fn run_show(data: &DataArgs, args: &ShowArgs, out: &mut dyn Write) -> Result
             );
         }
         for key in copies {
-            let bytes = store.get(&key)?.unwrap_or_default();
-            writeln!(out, "=== {key}")?;
+            let Some(bytes) = store.get(&key)? else {
+                bail!(
+                    "the transcript copy {} is listed but could not be read from {}",
+                    escape_text(&key),
+                    escape_text(&store.describe())
+                );
+            };
+            writeln!(out, "=== {}", escape_text(&key))?;
             let mut s = String::new();
             escape_raw(&bytes, &mut s);
             writeln!(out, "{s}")?;
@@ -987,6 +1004,17 @@ pub fn run_show(data: &DataArgs, args: &ShowArgs, out: &mut dyn Write) -> Result
             t.commands.len(),
             name(&t.source)
         )?;
+        if t.lines_dropped > 0 || t.commands_dropped > 0 {
+            writeln!(
+                out,
+                "{:>10}: {} more lines and {} more commands past the {} MiB a session keeps: \
+                 counted, not shown",
+                "note",
+                t.lines_dropped,
+                t.commands_dropped,
+                ingest::MAX_TEXT_BYTES >> 20
+            )?;
+        }
         writeln!(out)?;
         let cmds: std::collections::HashSet<u64> = t.commands.iter().map(|c| c.0).collect();
         for (i, l) in t.lines.iter().enumerate() {

@@ -120,7 +120,17 @@ impl DataArgs {
                 );
             }
         }
-        self.open_synced()
+        let d = self.open_synced()?;
+        if let Some(cache) = &d.cache {
+            if !cache.join("records.json").exists() {
+                bail!(
+                    "{} has no published index yet (or it was not synced: drop --no-sync): the \
+                     indexer function publishes one",
+                    escape_text(&d.describe())
+                );
+            }
+        }
+        Ok(d)
     }
 
     /// Open the store to answer questions: with an S3 store, first pull what is new of its

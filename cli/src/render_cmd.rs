@@ -35,8 +35,9 @@ pub struct RenderArgs {
 struct TextSink<W: Write> {
     out: W,
     keep_commands: bool,
-    keep_alt: bool,
-    alt: Vec<AlternateScreen>,
+    /// the snapshots of full-screen programs, spooled as text to print after the text (none
+    /// kept in memory, none left out)
+    alt: Option<BufWriter<File>>,
     err: Option<io::Error>,
 }
 
@@ -49,8 +50,23 @@ impl<W: Write> Sink for TextSink<W> {
         }
     }
     fn alternate_screen(&mut self, screen: &AlternateScreen) {
-        if self.keep_alt && self.alt.len() < 10_000 {
-            self.alt.push(screen.clone());
+        let Some(w) = self.alt.as_mut() else { return };
+        if self.err.is_some() {
+            return;
+        }
+        let mut write = || -> io::Result<()> {
+            writeln!(
+                w,
+                "--- alternate screen {} (full-screen program started at line {}) ---",
+                screen.index, screen.after_line
+            )?;
+            for l in &screen.lines {
+                writeln!(w, "{}", escape_text(l))?;
+            }
+            Ok(())
+        };
+        if let Err(e) = write() {
+            self.err = Some(e);
         }
     }
     fn keep_commands(&self) -> bool {
@@ -144,8 +160,7 @@ pub fn run(args: &RenderArgs, out: &mut dyn Write) -> Result<bool> {
         let sink = TextSink {
             keep_commands: true,
             out: io::sink(),
-            keep_alt: false,
-            alt: Vec::new(),
+            alt: None,
             err: None,
         };
         let (rendered, _) =
@@ -153,13 +168,18 @@ pub fn run(args: &RenderArgs, out: &mut dyn Write) -> Result<bool> {
         for c in &rendered.summary.commands {
             writeln!(out, "{}", escape_text(&c.text))?;
         }
+        say_dropped(&rendered);
         return Ok(!rendered.summary.commands.is_empty());
     }
+    let alt = if args.alternate_screens {
+        Some(BufWriter::new(tempfile::tempfile()?))
+    } else {
+        None
+    };
     let sink = TextSink {
         out: BufWriter::new(&mut *out),
         keep_commands: false,
-        keep_alt: args.alternate_screens,
-        alt: Vec::new(),
+        alt,
         err: None,
     };
     let (rendered, mut sink) =
@@ -167,18 +187,23 @@ pub fn run(args: &RenderArgs, out: &mut dyn Write) -> Result<bool> {
     if let Some(e) = sink.err.take() {
         return Err(e.into());
     }
-    for screen in &sink.alt {
-        writeln!(
-            sink.out,
-            "--- alternate screen {} (full-screen program started at line {}) ---",
-            screen.index, screen.after_line
-        )?;
-        for l in &screen.lines {
-            writeln!(sink.out, "{}", escape_text(l))?;
-        }
+    if let Some(alt) = sink.alt.take() {
+        copy_spool(alt, &mut sink.out)?;
     }
     sink.out.flush()?;
+    say_dropped(&rendered);
     Ok(rendered.summary.lines > 0)
+}
+
+/// Commands past the renderer's memory budget are counted, not kept: say so.
+fn say_dropped(r: &Rendered) {
+    if r.summary.commands_dropped > 0 {
+        eprintln!(
+            "ssm-audit: {} more commands were run than the renderer keeps (its memory budget); \
+             they are counted, not listed",
+            r.summary.commands_dropped
+        );
+    }
 }
 
 fn write_json(out: &mut dyn Write, r: &Rendered, spool: JsonSpool) -> Result<()> {

@@ -4,6 +4,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
+use ssm_audit_indexer::escape::escape_text;
 use ssm_audit_indexer::ingest;
 use ssm_audit_indexer::report::{self, ReportOptions, Rules};
 use time::OffsetDateTime;
@@ -53,7 +54,7 @@ pub struct ReportArgs {
 }
 
 fn shown(p: &Path) -> String {
-    ssm_audit_indexer::escape::escape_text(&p.display().to_string()).into_owned()
+    escape_text(&p.display().to_string()).into_owned()
 }
 
 /// The format: `--format`, else `--out`'s extension, else HTML. An extension that says another
@@ -137,8 +138,28 @@ pub fn run(data: &DataArgs, args: &ReportArgs, out: &mut dyn Write) -> Result<bo
         ..opts
     };
     let records = d.records()?;
-    let text = |id: &str| ingest::load_text(&*d.store, id).ok().flatten();
+    // a text that cannot be read would drop its risky commands from the report: an error,
+    // never a quieter report
+    let unread = std::cell::RefCell::new(Vec::new());
+    let text = |id: &str| match ingest::load_text(&*d.store, id) {
+        Ok(t) => t,
+        Err(e) => {
+            unread
+                .borrow_mut()
+                .push(format!("{}: {e}", escape_text(id)));
+            None
+        }
+    };
     let r = report::build(&records, &text, &rules, &opts);
+    let unread = unread.into_inner();
+    if !unread.is_empty() {
+        bail!(
+            "cannot read the text of {} sessions, so their commands would be missing from the \
+             report:\n{}",
+            unread.len(),
+            unread.join("\n")
+        );
+    }
     if r.summary.sessions_without_time > 0 {
         eprintln!(
             "ssm-audit: {} sessions have no time in any evidence: no period holds them; the \

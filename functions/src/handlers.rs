@@ -476,8 +476,20 @@ pub async fn report(ctx: &Ctx, event: LambdaEvent<Value>) -> Result<Value> {
         .blocking(move |store| -> Result<Vec<String>> {
             let records = published_records(store)?;
             let rules = Rules::load(None).map_err(|e| anyhow!("{e}"))?;
-            let text = |id: &str| ingest::load_text(store, id).ok().flatten();
+            // a text that cannot be read fails the run (retried), never a quieter report
+            let unread = std::cell::RefCell::new(Vec::new());
+            let text = |id: &str| match ingest::load_text(store, id) {
+                Ok(t) => t,
+                Err(e) => {
+                    unread.borrow_mut().push(format!("{id}: {e}"));
+                    None
+                }
+            };
             let r = report::build(&records, &text, &rules, &opts);
+            let unread = unread.into_inner();
+            if !unread.is_empty() {
+                anyhow::bail!("cannot read the text of sessions: {}", unread.join("; "));
+            }
             let mut keys = Vec::new();
             let mut files = vec![
                 ("report.html".to_owned(), report::to_html(&r)),

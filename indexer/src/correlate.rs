@@ -140,6 +140,10 @@ pub struct TranscriptSummary {
     pub commands: u64,
     /// the copy the text and commands come from (S3 is the text of record)
     pub text_of_record: Option<TranscriptSource>,
+    /// lines of the text of record past the text cap (`ingest::MAX_TEXT_BYTES`): counted in
+    /// `lines`, not kept, so neither shown nor searchable
+    #[serde(default)]
+    pub lines_dropped: u64,
 }
 
 /// One session, or one denied attempt (no session id).

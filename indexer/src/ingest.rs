@@ -1033,6 +1033,7 @@ pub fn rebuild_from(
             // the text of record decides the counts (S3 first)
             if text.source.is_some() {
                 rec.transcript.lines = text.lines.len() as u64 + text.lines_dropped;
+                rec.transcript.lines_dropped = text.lines_dropped;
                 rec.transcript.commands = text.commands.len() as u64 + text.commands_dropped;
                 rec.transcript.text_of_record = text.source.clone();
             }

@@ -329,6 +329,9 @@ pub struct Report {
     pub evidence_gaps: Vec<Gap>,
     /// sessions per day (UTC date) across the period
     pub per_day: Vec<(String, usize)>,
+    /// a period longer than ten years lists days without sessions only before this day
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_day_sparse_from: Option<String>,
     /// for the timeline: (principal, start, end or start, session id)
     pub timeline: Vec<(String, String, String, String)>,
 }
@@ -343,6 +346,9 @@ fn name<T: Serialize>(v: &T) -> String {
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default()
 }
+
+/// Days listed in `per_day` even when empty: ten years.
+const MAX_EMPTY_DAYS: usize = 3660;
 
 /// Build the report of sessions started in `[since, until)`. `text` gives a session's
 /// rendered text (for its commands).
@@ -511,14 +517,21 @@ pub fn build(
         })
         .collect();
 
+    // every day of the period, empty ones too, up to ten years of them; past that, only the
+    // days with sessions (and the report says so)
     let mut per_day: BTreeMap<String, usize> = BTreeMap::new();
+    let mut per_day_sparse_from = None;
     let mut day = o.since.date();
     while day < o.until.date() || (day == o.until.date() && o.until.time() != time::Time::MIDNIGHT)
     {
         per_day.insert(day.to_string(), 0);
         match day.next_day() {
-            Some(d) if per_day.len() < 3660 => day = d,
-            _ => break,
+            Some(d) if per_day.len() < MAX_EMPTY_DAYS => day = d,
+            Some(d) => {
+                per_day_sparse_from = Some(d.to_string());
+                break;
+            }
+            None => break,
         }
     }
     for r in &sessions {
@@ -582,6 +595,7 @@ pub fn build(
         risky_commands,
         evidence_gaps,
         per_day: per_day.into_iter().collect(),
+        per_day_sparse_from,
         timeline,
     }
 }
@@ -865,7 +879,7 @@ fn csv_field(s: &str) -> String {
     } else {
         s.into_owned()
     };
-    if s.contains([',', '"', '\n', '\r', '\'']) {
+    if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
         s
@@ -911,8 +925,12 @@ pub fn to_csv_files(r: &Report) -> Vec<(String, String)> {
         "report.csv".to_owned(),
         csv_rows(&["field", "value"], &meta),
     )];
-    for (title, header, rows) in tables(r, Durations::Seconds) {
+    for (title, header, mut rows) in tables(r, Durations::Seconds) {
         let name = format!("{}.csv", title.to_lowercase().replace(' ', "_"));
+        // what the evidence does not give is an empty cell in CSV, not the tables' `-`
+        for c in rows.iter_mut().flatten().filter(|c| *c == "-") {
+            c.clear();
+        }
         files.push((name, csv_rows(&header, &rows)));
     }
     files
@@ -981,7 +999,12 @@ fn timeline(r: &Report) -> String {
             svg,
             r#"<text x="0" y="{:.1}" class="label">{}</text><line x1="{left}" y1="{:.1}" x2="{w}" y2="{:.1}" class="grid"/>"#,
             y + 13.0,
-            html_escape(&p.chars().take(26).collect::<String>()),
+            // a long name is cut to fit, visibly; the bar's tooltip has it whole
+            html_escape(&if p.chars().count() > 26 {
+                p.chars().take(25).chain(['…']).collect::<String>()
+            } else {
+                p.to_string()
+            }),
             y + rh - 1.0,
             y + rh - 1.0
         );
@@ -1037,6 +1060,13 @@ pub fn to_html(r: &Report) -> String {
         let _ = write!(out, "<div class=\"card\"><b>{v}</b>{k}</div>");
     }
     out.push_str("</div>\n<h2>Sessions per day</h2>");
+    if let Some(d) = &r.per_day_sparse_from {
+        let _ = write!(
+            out,
+            "<p class=\"none\">From {} on, only days with sessions are drawn.</p>",
+            html_escape(d)
+        );
+    }
     out.push_str(&bar_chart(&r.per_day));
     out.push_str("\n<h2>Timeline</h2>");
     if r.timeline.is_empty() {
@@ -1081,6 +1111,45 @@ pub fn to_html(r: &Report) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn markdown_cells_show_evidence_and_never_run_it() {
+        assert_eq!(
+            md_cell("<script>alert(1)</script>"),
+            "`<script>alert(1)</script>`"
+        );
+        assert_eq!(
+            md_cell("<img src=x onerror=alert(1)>"),
+            "`<img src=x onerror=alert(1)>`"
+        );
+        assert_eq!(
+            md_cell("[ok](https://evil.example)"),
+            "`[ok](https://evil.example)`"
+        );
+        // a pipe would end the table cell even in a code span
+        assert_eq!(md_cell("cat x | sh"), "`cat x \\| sh`");
+        // backticks in the text: a longer fence, padded when the text starts with one
+        assert_eq!(md_cell("a`b"), "``a`b``");
+        assert_eq!(md_cell("`x`"), "`` `x` ``");
+        assert_eq!(md_cell(""), "");
+        // controls are made visible
+        assert_eq!(md_cell("a\x1b[31mb"), "`a\\e[31mb`");
+    }
+
+    #[test]
+    fn csv_cells_cannot_become_formulas_and_durations_are_seconds() {
+        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_field("+1"), "'+1");
+        assert_eq!(csv_field("-rf"), "'-rf");
+        assert_eq!(csv_field("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(Durations::Seconds.show(Some(2820), false), "2820");
+        assert_eq!(Durations::Seconds.show(Some(2820), true), "open");
+        assert_eq!(Durations::Seconds.show(None, false), "unknown");
+        assert_eq!(Durations::Human.show(Some(2820), false), "47m00s");
+        assert_eq!(Durations::Human.show(None, true), "open");
+        assert_eq!(Durations::Human.show(None, false), "unknown");
+    }
 
     fn ids(rules: &Rules, cmd: &str) -> Vec<String> {
         rules
