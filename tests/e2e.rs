@@ -1210,3 +1210,41 @@ fn report_markdown_and_html_never_run_a_typed_command() {
         "{html}"
     );
 }
+
+// ---- conformance ----------------------------------------------------------------------------
+
+/// alacritty's reference tests are judged differently on purpose here (ARCHITECTURE.md,
+/// "Conformance"): xterm's selective erase.
+const DELIBERATE_REF_DIFFERENCES: [&str; 1] = ["selective_erasure"];
+
+/// alacritty's reference tests (`../shared/conformance`, beside the repository: read, never
+/// copied) replayed through the renderer by their own script: every one matches but the
+/// deliberate differences.
+#[test]
+fn alacritty_reference_tests_match() {
+    let dir = root().join("../shared/conformance");
+    if !dir.join("compare.py").exists() {
+        eprintln!("skipped: {} is not here", dir.display());
+        return;
+    }
+    let out = tempfile::tempdir().unwrap();
+    let results = out.path().join("ref-results.json");
+    let o = Command::new("python3")
+        .arg(dir.join("compare.py"))
+        .env("SSM_AUDIT_BIN", bin())
+        .env("REF_RESULTS", &results)
+        .current_dir(out.path())
+        .output()
+        .expect("python3 runs compare.py");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&results).unwrap()).unwrap();
+    let mut seen = 0;
+    for r in v.as_array().unwrap() {
+        let (name, status) = (r["name"].as_str().unwrap(), r["status"].as_str().unwrap());
+        seen += 1;
+        let ok = matches!(status, "match" | "deliberate" | "no-reference")
+            || (status == "differ" && DELIBERATE_REF_DIFFERENCES.contains(&name));
+        assert!(ok, "{name}: {status}\n{}", stdout(&o));
+    }
+    assert!(seen >= 40, "{seen} reference tests read");
+}

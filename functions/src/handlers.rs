@@ -469,7 +469,11 @@ pub async fn report(ctx: &Ctx, event: LambdaEvent<Value>) -> Result<Value> {
         start_hour,
         end_hour,
         days,
-        provenance: report::Provenance::now(&ctx.store.describe()),
+        // made at the scheduled time it is for: a retry of the same event writes the same bytes
+        provenance: report::Provenance {
+            generated_at: ssm_audit_indexer::time::rfc3339(at),
+            ..report::Provenance::now(&ctx.store.describe())
+        },
     };
     let folder = name.clone();
     let written = ctx

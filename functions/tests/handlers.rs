@@ -352,25 +352,25 @@ async fn subscription_and_eventbridge_events_then_the_index_is_published_and_fou
         .await
         .unwrap();
     assert_eq!(out["period"], format!("daily/{day}"), "{out}");
-    let read = |ext: &str| {
+    let read = |name: &str| {
         let store = env.ctx.store.clone();
-        let key = format!("reports/daily/{day}/report.{ext}");
+        let key = format!("reports/daily/{day}/{name}");
         async move {
             tokio::task::spawn_blocking(move || store.get(&key).unwrap())
                 .await
                 .unwrap()
         }
     };
-    let json_report: Value = serde_json::from_slice(&read("json").await.unwrap()).unwrap();
+    let json_report: Value = serde_json::from_slice(&read("report.json").await.unwrap()).unwrap();
     assert_eq!(json_report["summary"]["sessions"], 1, "{json_report}");
-    let html = read("html").await.unwrap();
+    let html = read("report.html").await.unwrap();
     assert!(String::from_utf8_lossy(&html).contains(&session_id));
-    for ext in ["md", "csv"] {
-        assert!(read(ext).await.is_some(), "{ext}");
+    for name in ["report.md", "csv/report.csv", "csv/risky_commands.csv"] {
+        assert!(read(name).await.is_some(), "{name}");
     }
     // the same period again: the same bytes
     handlers::report(&env.ctx, event(ask)).await.unwrap();
-    assert_eq!(read("html").await.unwrap(), html);
+    assert_eq!(read("report.html").await.unwrap(), html);
 }
 
 /// An SQS message carrying an S3 notification, as Lambda delivers it from a queue.

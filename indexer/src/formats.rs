@@ -158,7 +158,7 @@ pub fn detect(head: &[u8]) -> Format {
     }
     let text = String::from_utf8_lossy(&head[..head.len().min(64 << 10)]);
     let t = text.trim_start();
-    if !(t.starts_with('{') || t.starts_with('[')) {
+    if !(t.starts_with('{') || t.starts_with('[')) || !json_opens(t) {
         return Format::Transcript;
     }
     let has = |k: &str| t.contains(k);
@@ -185,6 +185,24 @@ pub fn detect(head: &[u8]) -> Format {
     } else {
         Format::Unknown
     }
+}
+
+/// Whether text starting with `{` or `[` goes on as JSON does: a prompt such as
+/// `[ec2-user@ip-10-0-0-5 ~]$ ` or `[root@host ~]# ` starts a transcript, not an array.
+fn json_opens(t: &str) -> bool {
+    let rest = t[1..].trim_start();
+    let Some(c) = rest.chars().next() else {
+        return true;
+    };
+    if t.starts_with('{') {
+        return c == '"' || c == '}';
+    }
+    matches!(c, '{' | '[' | ']' | '"' | '-' | '0'..='9')
+        || ["true", "false", "null"].iter().any(|w| {
+            rest.strip_prefix(w).is_some_and(|r| {
+                r.trim_start().starts_with([',', ']']) || r.trim_start().is_empty()
+            })
+        })
 }
 
 /// Undo gzip if the bytes start with its magic.
@@ -1171,6 +1189,26 @@ mod tests {
         );
         assert_eq!(split_session_id("bob-123"), None);
         assert_eq!(split_session_id("-0e34861185201706f"), None);
+    }
+
+    #[test]
+    fn a_prompt_in_brackets_starts_a_transcript_not_json() {
+        for t in [
+            "[ec2-user@ip-10-0-0-5 ~]$ ls\r\n",
+            "[root@host ~]# id\r\n",
+            "[undeadleech@archhq sgr]$ echo\r\n",
+            "[true story]$ ",
+            "{ not json at all",
+        ] {
+            assert_eq!(detect(t.as_bytes()), Format::Transcript, "{t}");
+        }
+        assert_eq!(detect(br#"{"Records": []}"#), Format::TrailFile);
+        assert_eq!(
+            detect(b"[ {\"eventName\": \"StartSession\"} ]"),
+            Format::CloudTrailRecords
+        );
+        assert_eq!(detect(b"[]"), Format::Unknown);
+        assert_eq!(detect(b"[true, 1]"), Format::Unknown);
     }
 
     #[test]

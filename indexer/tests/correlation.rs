@@ -612,9 +612,11 @@ fn scenario_covers_every_kind_and_flag() {
     let cmd = record(&recs, "bob-0e34861185201703f");
     assert_eq!(
         (cmd.kind.clone(), cmd.flags.clone()),
-        (Kind::Command, vec![Flag::Open]),
-        "9 h old, no end: still open"
+        (Kind::Command, vec![Flag::Open, Flag::PrincipalMismatch]),
+        "9 h old, no end: still open (and started by another principal than the id names)"
     );
+    assert_eq!(cmd.session_id_principal.as_deref(), Some("bob"));
+    assert_ne!(cmd.principal.as_deref(), Some("bob"));
 }
 
 proptest! {

@@ -12,7 +12,7 @@ use crate::common::*;
 /// tmux servers starting at the same moment can fail to start: one at a time.
 static TMUX: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-fn tmux_capture(file: &Path, cols: u16, rows: u16) -> Vec<String> {
+pub(crate) fn tmux_capture(file: &Path, cols: u16, rows: u16) -> Vec<String> {
     let _one = TMUX.lock().unwrap_or_else(|e| e.into_inner());
     let sock = format!(
         "ssm-audit-oracle-{}-{}",

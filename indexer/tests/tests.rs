@@ -2,6 +2,7 @@
 
 mod common;
 mod correlation;
+mod invisible;
 mod oracle;
 mod props;
 mod recordings;

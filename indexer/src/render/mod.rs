@@ -211,6 +211,66 @@ struct Cursor {
     pending_wrap: bool,
 }
 
+/// A character set a G0-G3 slot can hold.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Charset {
+    #[default]
+    Ascii,
+    /// DEC special graphics (`ESC ( 0`): line drawing
+    DecSpecial,
+    /// the UK set (`ESC ( A`): `#` is `£`
+    Uk,
+}
+
+impl Charset {
+    fn designated(b: u8) -> Charset {
+        match b {
+            b'0' => Charset::DecSpecial,
+            b'A' => Charset::Uk,
+            _ => Charset::Ascii,
+        }
+    }
+
+    fn map(self, c: char) -> char {
+        match self {
+            Charset::Ascii => c,
+            Charset::DecSpecial => dec_special(c),
+            Charset::Uk if c == '#' => '£',
+            Charset::Uk => c,
+        }
+    }
+}
+
+/// The character sets: G0-G3 and which is shifted into GL (SI: G0, SO: G1), with a single
+/// shift (SS2, SS3) for the next character.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Charsets {
+    g: [Charset; 4],
+    gl: u8,
+    single: Option<u8>,
+}
+
+impl Charsets {
+    /// The set the next printed character is drawn from.
+    fn active(&self) -> Charset {
+        self.g[self.single.unwrap_or(self.gl) as usize & 3]
+    }
+
+    /// Whether printing must look at the sets at all.
+    fn is_plain(&self) -> bool {
+        self.active() == Charset::Ascii && self.single.is_none()
+    }
+}
+
+/// What DECSC (`ESC 7`, `CSI s`, `?1049h`) saves and DECRC restores, as xterm does: the cursor,
+/// the character sets with their shift state, and origin mode. One slot a screen.
+#[derive(Clone, Copy, Debug, Default)]
+struct Saved {
+    cur: Cursor,
+    charsets: Charsets,
+    origin: bool,
+}
+
 /// Where the line being read by the shell starts: the prompt (2004h, OSC 133 A) and, when
 /// known, the first column of the input (OSC 133 B). `row` is an index into the primary
 /// grid, kept up to date as it scrolls; negative once the row has left the screen.
@@ -445,8 +505,10 @@ struct Term<S: Sink> {
     alt: Grid,
     on_alt: bool,
     cur: Cursor,
-    saved: Cursor,
-    saved_primary: Cursor,
+    /// DECSC's slots: the primary screen's, the alternate screen's
+    saved: [Saved; 2],
+    /// tab stops by column (HTS sets one, TBC clears); every 8 columns at first
+    tabs: Vec<bool>,
     top: u16,
     bottom: u16,
     autowrap: bool,
@@ -461,7 +523,7 @@ struct Term<S: Sink> {
     margin: u16,
     insert: bool,
     origin: bool,
-    dec_graphics: bool,
+    charsets: Charsets,
     last_char: char,
     // commands
     reading: Option<InputStart>,
@@ -503,8 +565,8 @@ impl<S: Sink> Term<S> {
             alt: Grid::new(cols, rows),
             on_alt: false,
             cur: Cursor::default(),
-            saved: Cursor::default(),
-            saved_primary: Cursor::default(),
+            saved: [Saved::default(); 2],
+            tabs: default_tabs(cols),
             top: 0,
             bottom: rows - 1,
             autowrap: true,
@@ -519,7 +581,7 @@ impl<S: Sink> Term<S> {
             margin: cols,
             insert: false,
             origin: false,
-            dec_graphics: false,
+            charsets: Charsets::default(),
             last_char: ' ',
             reading: None,
             app_cursor: false,
@@ -725,7 +787,7 @@ impl<S: Sink> Term<S> {
     // ---- printing ---------------------------------------------------------------------
 
     fn sync_modes(&mut self) {
-        self.slow_print = self.dec_graphics || self.insert;
+        self.slow_print = !self.charsets.is_plain() || self.insert;
     }
 
     /// The common case, kept small enough to inline into vte's loop: printable ASCII inside
@@ -920,6 +982,27 @@ impl<S: Sink> ground::Ground for Term<S> {
             }
             'S' => self.scroll_up(self.top, self.bottom, n.min(height)),
             'T' => self.scroll_down(self.top, self.bottom, n.min(height)),
+            // CHT, CBT: n tab stops forward, back (bounded by the width, whatever n says)
+            'I' => {
+                for _ in 0..n.min(cols) {
+                    self.tab_forward();
+                }
+            }
+            'Z' => {
+                for _ in 0..n.min(cols) {
+                    self.tab_back();
+                }
+            }
+            // TBC: the stop at the cursor, or all of them
+            'g' => match p0 {
+                0 => {
+                    if let Some(t) = self.tabs.get_mut(self.cur.col as usize) {
+                        *t = false;
+                    }
+                }
+                3 => self.tabs.iter_mut().for_each(|t| *t = false),
+                _ => {}
+            },
             'b' => {
                 // REP: bounded to one screen width, so a count of 65535 costs nothing
                 let c = self.last_char;
@@ -941,12 +1024,8 @@ impl<S: Sink> ground::Ground for Term<S> {
                     self.set_mode(false, m, action == 'h');
                 }
             }
-            's' => self.saved = self.cur,
-            'u' => {
-                self.cur = self.saved;
-                self.cur.row = self.cur.row.min(height - 1);
-                self.cur.col = self.cur.col.min(cols - 1);
-            }
+            's' => self.save_cursor(),
+            'u' => self.restore_cursor(),
             _ => {}
         }
     }
@@ -1027,7 +1106,15 @@ impl<S: Sink> Term<S> {
 
     #[inline(never)]
     fn print_char(&mut self, c: char) {
-        let c = if self.dec_graphics { dec_special(c) } else { c };
+        let c = if self.charsets.is_plain() {
+            c
+        } else {
+            let c = self.charsets.active().map(c);
+            if self.charsets.single.take().is_some() {
+                self.sync_modes();
+            }
+            c
+        };
         let w = char_width(c);
         if w == 0 {
             self.combine(c);
@@ -1090,7 +1177,12 @@ impl<S: Sink> Term<S> {
 
     fn wrap(&mut self) {
         let r = self.cur.row as usize;
-        self.grid().rows[r].wrapped = true;
+        let margin = self.cols();
+        let row = &mut self.grid().rows[r];
+        row.wrapped = true;
+        // the row runs to the margin, blanks too (a row erased with the wrap pending): the
+        // line continues on the next row after them
+        row.len = row.len.max(margin.min(row.cells.len() as u16));
         self.linefeed();
         self.cur.col = 0;
     }
@@ -1116,12 +1208,64 @@ impl<S: Sink> Term<S> {
 
     // ---- screens ----------------------------------------------------------------------
 
+    /// To the next tab stop, or the last column.
+    fn tab_forward(&mut self) {
+        let last = self.cols() - 1;
+        let from = self.cur.col as usize + 1;
+        let next = (from..=last as usize).find(|&c| self.tabs.get(c).copied().unwrap_or(false));
+        self.cur.col = next.map_or(last, |c| c as u16);
+    }
+
+    /// To the previous tab stop, or the first column.
+    fn tab_back(&mut self) {
+        let to = self.cur.col as usize;
+        let prev = (1..to)
+            .rev()
+            .find(|&c| self.tabs.get(c).copied().unwrap_or(false));
+        self.cur.col = prev.unwrap_or(0) as u16;
+        self.cur.pending_wrap = false;
+    }
+
+    fn decaln(&mut self) {
+        self.top = 0;
+        self.bottom = self.height() - 1;
+        self.origin = false;
+        let cols = self.grid().cols as usize;
+        for row in self.grid().rows.iter_mut() {
+            row.clear();
+            row.cells[..cols].fill('E');
+            row.len = cols as u16;
+        }
+        // the cursor stays where it was, as alacritty and tmux leave it (VT510 homes it)
+        self.cur.pending_wrap = false;
+    }
+
+    /// DECSC: into the slot of the screen shown.
+    fn save_cursor(&mut self) {
+        self.saved[self.on_alt as usize] = Saved {
+            cur: self.cur,
+            charsets: self.charsets,
+            origin: self.origin,
+        };
+    }
+
+    /// DECRC: from the slot of the screen shown (never saved: the home position, ASCII).
+    fn restore_cursor(&mut self) {
+        let s = self.saved[self.on_alt as usize];
+        self.cur = s.cur;
+        self.charsets = s.charsets;
+        self.origin = s.origin;
+        self.cur.row = self.cur.row.min(self.height() - 1);
+        self.cur.col = self.cur.col.min(self.cols() - 1);
+        self.sync_modes();
+    }
+
     fn enter_alt(&mut self, save_cursor: bool) {
         if self.on_alt {
             return;
         }
         if save_cursor {
-            self.saved_primary = self.cur;
+            self.save_cursor();
         }
         // the last shell line shown before the program took the screen
         let mut r = self.cur.row as usize;
@@ -1146,7 +1290,7 @@ impl<S: Sink> Term<S> {
         self.snapshot_alt();
         self.on_alt = false;
         if restore_cursor {
-            self.cur = self.saved_primary;
+            self.restore_cursor();
         }
         self.cur.row = self.cur.row.min(self.height() - 1);
     }
@@ -1211,7 +1355,9 @@ impl<S: Sink> Term<S> {
         self.autowrap = true;
         self.insert = false;
         self.origin = false;
-        self.dec_graphics = false;
+        self.charsets = Charsets::default();
+        self.saved = [Saved::default(); 2];
+        self.tabs = default_tabs(self.primary.cols);
         self.sync_modes();
         self.reading = None;
         self.app_cursor = false;
@@ -1577,6 +1723,8 @@ impl<S: Sink> Term<S> {
         let cols = self.cols();
         // With the wrap pending, tmux's cursor stands past the last column: erasing to the
         // end erases nothing, and the character just written stays (xterm would erase it).
+        // No mode cancels the pending wrap (as in alacritty and tmux): the next character
+        // goes on the next row.
         let pending = self.cur.pending_wrap;
         let row = &mut self.grid().rows[r];
         match mode {
@@ -1591,19 +1739,22 @@ impl<S: Sink> Term<S> {
             }
             _ => {}
         }
-        if mode != 0 {
-            self.cur.pending_wrap = false;
-        }
     }
 
     fn set_mode(&mut self, private: bool, mode: u16, on: bool) {
         match (private, mode) {
             (true, 1049) => {
                 if on {
-                    self.saved = self.cur;
                     self.enter_alt(true);
                 } else {
                     self.leave_alt(true);
+                }
+            }
+            (true, 1048) => {
+                if on {
+                    self.save_cursor();
+                } else {
+                    self.restore_cursor();
                 }
             }
             (true, 47) | (true, 1047) => {
@@ -1673,10 +1824,7 @@ impl<S: Sink> vte::Perform for Term<S> {
                     }
                 }
             }
-            0x09 if !self.cur.pending_wrap => {
-                let next = (self.cur.col / 8 + 1) * 8;
-                self.cur.col = next.min(self.cols() - 1);
-            }
+            0x09 if !self.cur.pending_wrap => self.tab_forward(),
             0x0a..=0x0c => {
                 if self.lf_is_newline {
                     self.cur.col = 0;
@@ -1690,8 +1838,9 @@ impl<S: Sink> vte::Perform for Term<S> {
                 self.cur.col = 0;
                 self.cur.pending_wrap = false;
             }
+            // SO: G1 into GL; SI: G0
             0x0e | 0x0f => {
-                self.dec_graphics = false;
+                self.charsets.gl = (byte == 0x0e) as u8;
                 self.sync_modes();
             }
             0x84 => self.linefeed(),
@@ -1728,11 +1877,25 @@ impl<S: Sink> vte::Perform for Term<S> {
     fn esc_dispatch(&mut self, intermediates: &[u8], _ignore: bool, byte: u8) {
         self.ground = true;
         match (intermediates, byte) {
-            ([], b'7') => self.saved = self.cur,
-            ([], b'8') => {
-                self.cur = self.saved;
-                self.cur.row = self.cur.row.min(self.height() - 1);
-                self.cur.col = self.cur.col.min(self.cols() - 1);
+            ([], b'7') => self.save_cursor(),
+            // HTS: a tab stop at the cursor
+            ([], b'H') => {
+                if let Some(t) = self.tabs.get_mut(self.cur.col as usize) {
+                    *t = true;
+                }
+            }
+            // DECALN: the screen filled with E, margins reset
+            ([b'#'], b'8') => self.decaln(),
+            ([], b'8') => self.restore_cursor(),
+            // SS2, SS3: G2 or G3 for the next character only
+            ([], b'N') | ([], b'O') => {
+                self.charsets.single = Some(if byte == b'N' { 2 } else { 3 });
+                self.sync_modes();
+            }
+            // LS2, LS3: G2 or G3 into GL
+            ([], b'n') | ([], b'o') => {
+                self.charsets.gl = if byte == b'n' { 2 } else { 3 };
+                self.sync_modes();
             }
             ([], b'D') => self.linefeed(),
             ([], b'E') => {
@@ -1741,8 +1904,8 @@ impl<S: Sink> vte::Perform for Term<S> {
             }
             ([], b'M') => self.reverse_index(),
             ([], b'c') => self.reset(),
-            ([b'('], b) => {
-                self.dec_graphics = b == b'0';
+            ([i @ (b'(' | b')' | b'*' | b'+')], b) => {
+                self.charsets.g[(i - b'(') as usize] = Charset::designated(b);
                 self.sync_modes();
             }
             _ => {}
@@ -1773,22 +1936,47 @@ fn char_width(c: char) -> u8 {
         .min(2) as u8
 }
 
-/// The DEC special graphics set: line drawing used by some full-screen programs.
+/// Tab stops every 8 columns.
+fn default_tabs(cols: u16) -> Vec<bool> {
+    (0..cols as usize).map(|c| c > 0 && c % 8 == 0).collect()
+}
+
+/// The DEC special graphics set (VT100): line drawing and symbols for `_` to `~`, as xterm
+/// and alacritty draw them.
 fn dec_special(c: char) -> char {
     match c {
+        '_' => ' ',
+        '`' => '◆',
+        'a' => '▒',
+        'b' => '␉',
+        'c' => '␌',
+        'd' => '␍',
+        'e' => '␊',
+        'f' => '°',
+        'g' => '±',
+        'h' => '␤',
+        'i' => '␋',
         'j' => '┘',
         'k' => '┐',
         'l' => '┌',
         'm' => '└',
         'n' => '┼',
+        'o' => '⎺',
+        'p' => '⎻',
         'q' => '─',
+        'r' => '⎼',
+        's' => '⎽',
         't' => '├',
         'u' => '┤',
         'v' => '┴',
         'w' => '┬',
         'x' => '│',
-        'a' => '▒',
-        '`' => '◆',
+        'y' => '≤',
+        'z' => '≥',
+        '{' => 'π',
+        '|' => '≠',
+        '}' => '£',
+        '~' => '·',
         _ => c,
     }
 }
