@@ -134,3 +134,25 @@ proptest! {
         prop_assert_eq!(rendered(&session(&refs)), rendered(&session(&[])));
     }
 }
+
+#[test]
+fn a_prompt_redrawn_after_a_resize_leaves_long_commands_whole() {
+    // bash 5 on a window resized twice: `PROMPT \r ESC[K PROMPT` each time, then a command
+    // longer than the prompt (the width was once taken for the prompt's length minus one)
+    let cmd = "kubectl get secrets -n prod -o yaml > /tmp/s.yaml";
+    for prompt in ["ubuntu@ip-172-31-1-1:~$ ", "[ec2-user@ip-10-0-0-5 ~]$ "] {
+        let mut b = Vec::new();
+        b.extend_from_slice(b"\x1b[?2004h");
+        for _ in 0..2 {
+            b.extend_from_slice(prompt.as_bytes());
+            b.extend_from_slice(b"\r\x1b[K");
+        }
+        b.extend_from_slice(prompt.as_bytes());
+        b.extend_from_slice(cmd.as_bytes());
+        b.extend_from_slice(b"\r\n\x1b[?2004l\r\x1b[?2004h");
+        b.extend_from_slice(prompt.as_bytes());
+        let (r, sink) = render_bytes(&b, SizeChoice::default());
+        assert_eq!(texts(&r.summary.commands), [cmd], "{prompt}");
+        assert_eq!(sink.lines[0], format!("{prompt}{cmd}"));
+    }
+}

@@ -91,7 +91,11 @@ struct Probe {
 impl Probe {
     fn confirm_wrap(&mut self) {
         if let Some(c) = self.wrap_candidate.take() {
-            let progress = self.after_cr.len() >= 3 && self.line_head.starts_with(&self.after_cr);
+            // the same text drawn again from column 0 (a progress bar, a prompt redrawn): the
+            // line's head and what follows the `\r` agree as far as both go
+            let n = self.after_cr.len().min(self.line_head.len());
+            let progress =
+                n >= 3 && self.line_head.as_bytes()[..n] == self.after_cr.as_bytes()[..n];
             // readline's incremental search rewrites the prompt line from column 0
             let search = ["(reverse-i-search)", "(i-search)", "(arg: ", "(failed "]
                 .iter()
@@ -181,10 +185,14 @@ impl super::ground::Ground for Probe {
         if self.wrap_candidate.is_some() {
             if self.after_cr.is_empty()
                 && intermediates.is_empty()
-                && matches!(action, 'A' | 'B' | 'C' | 'D' | 'G' | '`' | 'H' | 'f' | 'd')
+                && matches!(
+                    action,
+                    'A' | 'B' | 'C' | 'D' | 'G' | '`' | 'H' | 'f' | 'd' | 'K'
+                )
             {
                 // the program places the cursor itself right after the `\r` (fish redrawing
-                // its line, `\r` then `CSI n C`): not a wrap
+                // its line, `\r` then `CSI n C`), or erases the row to draw it again (bash
+                // redrawing its prompt after a resize: `PROMPT \r ESC[K PROMPT`): not a wrap
                 self.wrap_candidate = None;
             } else if !self.after_cr.is_empty() {
                 self.confirm_wrap();
@@ -355,6 +363,36 @@ impl vte::Perform for Probe {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// bash redraws its prompt on SIGWINCH as `PROMPT \r ESC[K PROMPT`: the prompt's space
+    /// then `\r` is no wrap, whatever the prompt's length.
+    #[test]
+    fn a_prompt_redrawn_after_a_resize_is_not_a_wrap() {
+        for prompt in ["ubuntu@ip-172-31-1-1:~$ ", "[ec2-user@ip-10-0-0-5 ~]$ "] {
+            let mut b = Vec::new();
+            for _ in 0..3 {
+                b.extend_from_slice(prompt.as_bytes());
+                b.extend_from_slice(b"\r\x1b[K");
+            }
+            b.extend_from_slice(prompt.as_bytes());
+            b.extend_from_slice(b"ls\r\n");
+            let got = infer(&b);
+            assert_eq!(got.source, WidthSource::Assumed, "{prompt}: {got:?}");
+            // without the erase, as some bash versions draw it: the same text again
+            let mut b = Vec::new();
+            for _ in 0..3 {
+                b.extend_from_slice(prompt.as_bytes());
+                b.extend_from_slice(b"\r");
+            }
+            b.extend_from_slice(prompt.as_bytes());
+            b.extend_from_slice(b"ls\r\n");
+            assert_eq!(
+                infer(&b).source,
+                WidthSource::Assumed,
+                "{prompt} without EL"
+            );
+        }
+    }
 
     /// readline's wrap (a space, then CR with no LF) at column 38, after output that left the
     /// column elsewhere: the plain lines between them bring it back to 0, taken at once or not.
