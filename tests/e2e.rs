@@ -1248,3 +1248,55 @@ fn alacritty_reference_tests_match() {
     }
     assert!(seen >= 40, "{seen} reference tests read");
 }
+
+#[test]
+fn what_full_screen_programs_showed_is_searchable_and_shown_in_place() {
+    let (_tmp, data) = ingested();
+    // typed into vim, and a page of `seq 1 200 | less`: only on alternate screens
+    let o = audit(&data, &["search", "vimwritten", "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    // the file cat'ed later is in the session's text; what vim showed is on screen 1
+    let h = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["screen"].is_number())
+        .unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(h["session_id"], UBUNTU_SID);
+    assert_eq!(h["screen"], 1);
+    assert_eq!(h["program"], "vim");
+    assert_eq!(h["line"], 1);
+    let t = stdout(&audit(&data, &["search", "vimwritten"]));
+    assert!(
+        t.contains("@i-0a1b2c3d4e5f60718:vim#1:1:written in vimwritten in vim"),
+        "{t}"
+    );
+    let o = audit(&data, &["search", "40", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(
+        v.as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["program"] == "less" && h["text"] == "40" && h["line"] == 40),
+        "{v}"
+    );
+    // context comes from the same screen
+    let t = stdout(&audit(&data, &["search", "40", "-C", "1"]));
+    assert!(
+        t.contains(":less#2:39-39") && t.contains(":less#2:41-41"),
+        "{t}"
+    );
+    // show puts each screen after the line that started its program
+    let t = stdout(&audit(&data, &["show", UBUNTU_SID]));
+    let at = t
+        .find("+-- vim (alternate screen 1")
+        .expect("the vim screen, in place");
+    let before = &t[..at];
+    assert!(
+        before.trim_end().ends_with("/tmp/ssmrec-vim.txt"),
+        "{}",
+        &before[before.len() - 200..]
+    );
+    assert!(t.contains("+-- less (alternate screen 2"), "{t}");
+}

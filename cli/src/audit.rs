@@ -725,8 +725,8 @@ struct HitPrinter<'a> {
     words: Vec<String>,
     /// the text of the session being printed, for context lines (one session at a time)
     text: Option<(String, Option<ingest::SessionText>)>,
-    /// the last line printed: (session, line)
-    last: Option<(String, u64)>,
+    /// the last line printed: (session, screen, line)
+    last: Option<(String, Option<u32>, u64)>,
 }
 
 impl HitPrinter<'_> {
@@ -749,7 +749,12 @@ impl HitPrinter<'_> {
             h.principal.as_deref().unwrap_or("-"),
             h.target.as_deref().unwrap_or("-")
         );
-        let head = escape_text(&head).into_owned();
+        let mut head = escape_text(&head).into_owned();
+        if let Some(n) = h.screen {
+            // a full-screen program's screen: where the line was, and which program showed it
+            let program = h.program.as_deref().unwrap_or("screen");
+            head.push_str(&format!(":{}#{n}", escape_text(program)));
+        }
         let sep = if h.is_command { '>' } else { ':' };
         if self.context == 0 {
             return self.line(&head, h.line, &h.text, sep, out);
@@ -758,14 +763,19 @@ impl HitPrinter<'_> {
             let t = ingest::load_text(self.store, &h.session_id)?;
             self.text = Some((h.session_id.clone(), t));
         }
-        let lines: &[String] = match &self.text {
-            Some((_, Some(t))) => &t.lines,
+        let lines: &[String] = match (&self.text, h.screen) {
+            (Some((_, Some(t))), None) => &t.lines,
+            (Some((_, Some(t))), Some(n)) => t
+                .alternate_screens
+                .iter()
+                .find(|a| a.index == n)
+                .map_or(&[], |a| a.lines.as_slice()),
             _ => &[],
         };
         let from = h.line.saturating_sub(self.context).max(1);
         let to = (h.line + self.context).min(lines.len() as u64).max(h.line);
         let start = match &self.last {
-            Some((s, l)) if *s == h.session_id && *l >= from => l + 1,
+            Some((s, sc, l)) if *s == h.session_id && *sc == h.screen && *l >= from => l + 1,
             Some(_) => {
                 writeln!(out, "--")?;
                 from
@@ -780,7 +790,7 @@ impl HitPrinter<'_> {
                 self.line(&head, n, t, '-', out)?;
             }
         }
-        self.last = Some((h.session_id.clone(), to));
+        self.last = Some((h.session_id.clone(), h.screen, to));
         Ok(())
     }
 }
@@ -1016,11 +1026,50 @@ pub fn run_show(data: &DataArgs, args: &ShowArgs, out: &mut dyn Write) -> Result
             )?;
         }
         writeln!(out)?;
-        let cmds: std::collections::HashSet<u64> = t.commands.iter().map(|c| c.0).collect();
+        let cmds: std::collections::HashMap<u64, &str> =
+            t.commands.iter().map(|c| (c.0, c.1.as_str())).collect();
+        let mut screens = t.alternate_screens.iter().peekable();
+        let mut screen_here = |n: u64, out: &mut dyn Write| -> Result<()> {
+            // what full-screen programs started on this line showed, in place
+            while let Some(a) = screens.next_if(|a| a.after_line <= n) {
+                let program = cmds
+                    .get(&a.after_line)
+                    .and_then(|c| ingest::program_name(c))
+                    .unwrap_or("a full-screen program");
+                writeln!(
+                    out,
+                    "        +-- {} (alternate screen {}, {} lines{})",
+                    escape_text(program),
+                    a.index,
+                    a.lines.len(),
+                    if a.truncated {
+                        "; rows past its scrollback cap not kept"
+                    } else {
+                        ""
+                    }
+                )?;
+                for (i, l) in a.lines.iter().enumerate() {
+                    writeln!(out, " {:>6}  | {}", i + 1, escape_text(l))?;
+                }
+                writeln!(out, "        +--")?;
+            }
+            Ok(())
+        };
+        screen_here(0, out)?;
         for (i, l) in t.lines.iter().enumerate() {
             let n = i as u64 + 1;
-            let mark = if cmds.contains(&n) { '>' } else { ' ' };
+            let mark = if cmds.contains_key(&n) { '>' } else { ' ' };
             writeln!(out, "{mark}{n:>6}  {}", escape_text(l))?;
+            screen_here(n, out)?;
+        }
+        screen_here(u64::MAX, out)?;
+        if t.alternate_screens_dropped > 0 {
+            writeln!(
+                out,
+                "{} more alternate screens past the {} MiB a session keeps: counted, not shown",
+                t.alternate_screens_dropped,
+                ingest::MAX_ALT_TEXT_BYTES >> 20
+            )?;
         }
     }
     Ok(true)

@@ -222,6 +222,10 @@ pub struct Fields {
     pub flag: Field,
     /// the session's time (its start, else its earliest evidence), for order and periods
     pub time: Field,
+    /// 0 for the session's text; n for the n-th alternate screen (a full-screen program's)
+    pub screen: Field,
+    /// the full-screen program an alternate screen belongs to (`less`, `vim`, `tmux`)
+    pub program: Field,
 }
 
 pub fn schema() -> (Schema, Fields) {
@@ -246,6 +250,8 @@ pub fn schema() -> (Schema, Fields) {
         kind: b.add_text_field("kind", STRING),
         flag: b.add_text_field("flag", STRING),
         time: b.add_date_field("time", INDEXED | STORED | FAST),
+        screen: b.add_u64_field("screen", NumericOptions::default().set_stored().set_fast()),
+        program: b.add_text_field("program", STORED),
     };
     (b.build(), f)
 }
@@ -373,45 +379,27 @@ pub struct SessionDoc<'a> {
     pub flags: &'a [String],
     /// the record's `time`
     pub time: Option<&'a str>,
+    /// what full-screen programs showed: searchable too
+    pub screens: &'a [Screen<'a>],
 }
 
-/// Add a session's text as chunk documents.
+/// One alternate screen of a session: what a full-screen program (less, vim, top, tmux)
+/// showed, lines scrolled off it included.
+pub struct Screen<'a> {
+    /// 1-based, as `render --json` numbers them
+    pub index: u32,
+    pub program: Option<&'a str>,
+    pub lines: &'a Lines,
+}
+
+/// Add a session's text as chunk documents, then its alternate screens'.
 pub fn add_session(w: &IndexWriter, f: &Fields, d: &SessionDoc<'_>) -> Result<(), IndexError> {
     let time = d
         .time
         .and_then(parse_time)
         .map(|t| DateTime::from_timestamp_secs(t.unix_timestamp()));
-    for from in (0..d.lines.len()).step_by(CHUNK_LINES) {
-        let to = (from + CHUNK_LINES).min(d.lines.len());
-        let chunk = d.lines.slice(from, to);
-        if chunk.trim().is_empty() {
-            continue;
-        }
-        let first = from as u64 + 1;
-        let mut doc = TantivyDocument::default();
+    let fields = |doc: &mut TantivyDocument| {
         doc.add_text(f.session_id, d.session_id);
-        doc.add_u64(f.line, first);
-        doc.add_text(f.text, chunk);
-        let cmds = &d.commands[d.commands.partition_point(|&n| n < first)..];
-        let cmds: Vec<usize> = cmds
-            .iter()
-            .take_while(|&&n| n <= to as u64)
-            .map(|&n| (n - first) as usize)
-            .collect();
-        if !cmds.is_empty() {
-            let text: Vec<&str> = cmds
-                .iter()
-                .map(|&i| d.lines.slice(from + i, from + i + 1))
-                .collect();
-            doc.add_text(f.command, text.join("\n"));
-            doc.add_text(
-                f.command_lines,
-                cmds.iter()
-                    .map(usize::to_string)
-                    .collect::<Vec<_>>()
-                    .join(","),
-            );
-        }
         if let Some(p) = d.principal {
             doc.add_text(f.principal, p);
         }
@@ -425,7 +413,50 @@ pub fn add_session(w: &IndexWriter, f: &Fields, d: &SessionDoc<'_>) -> Result<()
         if let Some(t) = time {
             doc.add_date(f.time, t);
         }
-        w.add_document(doc)?;
+    };
+    let texts = std::iter::once((0u32, None, d.lines, d.commands)).chain(
+        d.screens
+            .iter()
+            .map(|s| (s.index, s.program, s.lines, &[][..])),
+    );
+    for (screen, program, lines, commands) in texts {
+        for from in (0..lines.len()).step_by(CHUNK_LINES) {
+            let to = (from + CHUNK_LINES).min(lines.len());
+            let chunk = lines.slice(from, to);
+            if chunk.trim().is_empty() {
+                continue;
+            }
+            let first = from as u64 + 1;
+            let mut doc = TantivyDocument::default();
+            doc.add_u64(f.line, first);
+            doc.add_u64(f.screen, screen as u64);
+            if let Some(p) = program {
+                doc.add_text(f.program, p);
+            }
+            doc.add_text(f.text, chunk);
+            let cmds = &commands[commands.partition_point(|&n| n < first)..];
+            let cmds: Vec<usize> = cmds
+                .iter()
+                .take_while(|&&n| n <= to as u64)
+                .map(|&n| (n - first) as usize)
+                .collect();
+            if !cmds.is_empty() {
+                let text: Vec<&str> = cmds
+                    .iter()
+                    .map(|&i| lines.slice(from + i, from + i + 1))
+                    .collect();
+                doc.add_text(f.command, text.join("\n"));
+                doc.add_text(
+                    f.command_lines,
+                    cmds.iter()
+                        .map(usize::to_string)
+                        .collect::<Vec<_>>()
+                        .join(","),
+                );
+            }
+            fields(&mut doc);
+            w.add_document(doc)?;
+        }
     }
     Ok(())
 }
@@ -808,15 +839,15 @@ fn chunk_query(ast: &Q, f: &Fields, filters: &Filters) -> Box<dyn Query> {
     Box::new(BooleanQuery::new(parts))
 }
 
-/// A candidate chunk: (session time, session id, first line, the document).
-type Candidate = (Option<i64>, String, u64, TantivyDocument);
+/// A candidate chunk: (session time, session id, screen, first line, the document).
+type Candidate = (Option<i64>, String, u64, u64, TantivyDocument);
 
 /// The matching lines of one candidate chunk, each given to `each` until it says stop.
 fn chunk_hits(
     ast: &Q,
     needle: Option<&str>,
     f: &Fields,
-    (time, sid, first, doc): &Candidate,
+    (time, sid, screen, first, doc): &Candidate,
     each: &mut dyn FnMut(Hit) -> Flow,
 ) -> Flow {
     let s = |fl: Field| {
@@ -849,6 +880,8 @@ fn chunk_hits(
             principal: s(f.principal),
             target: s(f.target),
             time: time.clone(),
+            screen: (*screen > 0).then_some(*screen as u32),
+            program: s(f.program),
         });
         if flow != Flow::Continue {
             return flow;
@@ -881,6 +914,12 @@ pub struct Hit {
     pub target: Option<String>,
     /// the session's time (its start, else its earliest evidence)
     pub time: Option<String>,
+    /// set when the line was on an alternate screen: its number (`line` counts within it)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub screen: Option<u32>,
+    /// the full-screen program that showed it, when known
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub program: Option<String>,
 }
 
 /// What a consumer of hits wants next.
@@ -925,11 +964,15 @@ fn candidate(
         .unwrap_or("")
         .to_owned();
     let line = doc.get_first(f.line).and_then(|v| v.as_u64()).unwrap_or(0);
+    let screen = doc
+        .get_first(f.screen)
+        .and_then(|v| v.as_u64())
+        .unwrap_or(0);
     let time = doc
         .get_first(f.time)
         .and_then(|v| v.as_datetime())
         .map(|d| d.into_timestamp_secs());
-    Ok((time, sid, line, doc))
+    Ok((time, sid, screen, line, doc))
 }
 
 /// [`search`] with a searcher already open (from [`open_reader`]): the first `limit` hits
@@ -961,7 +1004,7 @@ pub fn search_with(
         for (_, addr) in top {
             docs.push(candidate(searcher, f, addr)?);
         }
-        docs.sort_by(|a, b| (a.0, &a.1, a.2).cmp(&(b.0, &b.1, b.2)));
+        docs.sort_by(|a, b| (a.0, &a.1, a.2, a.3).cmp(&(b.0, &b.1, b.2, b.3)));
         let mut hits = Vec::new();
         for d in &docs {
             let flow = chunk_hits(&ast, needle.as_deref(), f, d, &mut |h| {
@@ -997,8 +1040,14 @@ pub fn search_each(
     let query = chunk_query(&ast, f, filters);
     let needle = ast.needle();
     let addrs = searcher.search(&query, &tantivy::collector::DocSetCollector)?;
-    let mut keys: Vec<(Option<i64>, std::sync::Arc<str>, u64, tantivy::DocAddress)> =
-        Vec::with_capacity(addrs.len());
+    type Key = (
+        Option<i64>,
+        std::sync::Arc<str>,
+        u64,
+        u64,
+        tantivy::DocAddress,
+    );
+    let mut keys: Vec<Key> = Vec::with_capacity(addrs.len());
     let mut by_segment: std::collections::BTreeMap<u32, Vec<u32>> = Default::default();
     for a in addrs {
         by_segment.entry(a.segment_ord).or_default().push(a.doc_id);
@@ -1008,6 +1057,7 @@ pub fn search_each(
         let ff = searcher.segment_reader(seg).fast_fields();
         let times = ff.date("time")?;
         let lines = ff.u64("line")?;
+        let screens = ff.u64("screen")?;
         let ids = ff
             .str("session_id")?
             .ok_or_else(|| IndexError::Query("the index has no session id column".into()))?;
@@ -1031,12 +1081,13 @@ pub fn search_each(
             };
             let t = times.first(doc).map(|d| d.into_timestamp_secs());
             let line = lines.first(doc).unwrap_or(0);
-            keys.push((t, sid, line, tantivy::DocAddress::new(seg, doc)));
+            let screen = screens.first(doc).unwrap_or(0);
+            keys.push((t, sid, screen, line, tantivy::DocAddress::new(seg, doc)));
         }
     }
     keys.sort();
     let mut skip: Option<std::sync::Arc<str>> = None;
-    for (_, sid, _, addr) in keys {
+    for (_, sid, _, _, addr) in keys {
         if skip.as_ref() == Some(&sid) {
             continue;
         }
@@ -1210,6 +1261,7 @@ mod tests {
             kind: "shell",
             flags: &[],
             time: None,
+            screens: &[],
         };
         add_session(&w, &f, &doc).unwrap();
         w.commit().unwrap();

@@ -803,26 +803,90 @@ pub fn load_text(store: &dyn Store, session_id: &str) -> io::Result<Option<Sessi
 struct TextForIndex {
     source: Option<TranscriptSource>,
     lines: index::Lines,
-    commands: Vec<(u64, serde::de::IgnoredAny)>,
+    commands: Vec<(u64, String)>,
+    #[serde(default)]
+    alternate_screens: Vec<ScreenForIndex>,
     #[serde(default)]
     lines_dropped: u64,
     #[serde(default)]
     commands_dropped: u64,
 }
 
+/// An alternate screen's lines, to index.
+#[derive(Debug, Default, Deserialize)]
+struct ScreenForIndex {
+    index: u32,
+    after_line: u64,
+    lines: index::Lines,
+}
+
 impl TextForIndex {
+    /// The program each alternate screen belongs to: the one the command on its line ran.
+    fn program_of(&self, after_line: u64) -> Option<&str> {
+        let (_, cmd) = self.commands.iter().find(|c| c.0 == after_line)?;
+        program_name(cmd)
+    }
+
     fn of(t: &SessionText) -> TextForIndex {
         TextForIndex {
             source: t.source.clone(),
             lines: t.lines.iter().collect(),
-            commands: t
-                .commands
+            commands: t.commands.clone(),
+            alternate_screens: t
+                .alternate_screens
                 .iter()
-                .map(|c| (c.0, serde::de::IgnoredAny))
+                .map(|a| ScreenForIndex {
+                    index: a.index,
+                    after_line: a.after_line,
+                    lines: a.lines.iter().collect(),
+                })
                 .collect(),
             lines_dropped: t.lines_dropped,
             commands_dropped: t.commands_dropped,
         }
+    }
+}
+
+/// The program a command line runs: its first word past `sudo`, `env`, `exec`, `command`,
+/// `nohup`, `time` and `VAR=value` assignments, without its folder (`sudo -E /usr/bin/less x`
+/// runs `less`).
+pub fn program_name(cmd: &str) -> Option<&str> {
+    // the last stage of a pipeline or list is the one on the screen (`seq 1 200 | less`)
+    let last = cmd
+        .rsplit(['|', ';', '&'])
+        .find(|part| !part.trim().is_empty())
+        .unwrap_or(cmd);
+    let mut words = last.split_whitespace().peekable();
+    while let Some(w) = words.next() {
+        if matches!(
+            w,
+            "sudo" | "env" | "exec" | "command" | "nohup" | "time" | "doas"
+        ) {
+            // their options
+            while words.peek().is_some_and(|o| o.starts_with('-')) {
+                words.next();
+            }
+            continue;
+        }
+        if w.contains('=') && !w.starts_with('=') {
+            continue;
+        }
+        return w.rsplit('/').next().filter(|p| !p.is_empty());
+    }
+    None
+}
+
+#[cfg(test)]
+mod program_tests {
+    #[test]
+    fn the_program_a_command_line_runs() {
+        let p = super::program_name;
+        assert_eq!(p("vim -u NONE -N /tmp/x"), Some("vim"));
+        assert_eq!(p("seq 1 200 | less"), Some("less"));
+        assert_eq!(p("sudo -E /usr/bin/less /var/log/syslog"), Some("less"));
+        assert_eq!(p("cd /srv && TERM=xterm tmux attach"), Some("tmux"));
+        assert_eq!(p("env -i top"), Some("top"));
+        assert_eq!(p("  "), None);
     }
 }
 
@@ -1046,6 +1110,15 @@ pub fn rebuild_from(
             let mut commands: Vec<u64> = text.commands.iter().map(|c| c.0).collect();
             commands.sort_unstable();
             commands.dedup();
+            let screens: Vec<index::Screen<'_>> = text
+                .alternate_screens
+                .iter()
+                .map(|a| index::Screen {
+                    index: a.index,
+                    program: text.program_of(a.after_line),
+                    lines: &a.lines,
+                })
+                .collect();
             index::add_session(
                 &writer,
                 &fields,
@@ -1058,6 +1131,7 @@ pub fn rebuild_from(
                     kind: &kind,
                     flags: &flags,
                     time: rec.time.as_deref(),
+                    screens: &screens,
                 },
             )?;
             // streamed text is made here, from the facts: keep it for `show` and `search -C`
