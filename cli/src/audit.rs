@@ -185,6 +185,10 @@ pub struct IngestArgs {
     /// Print the summary as JSON
     #[arg(long)]
     pub json: bool,
+    /// Read what symbolic links inside the folders point to (each file once; cycles end).
+    /// Without it links are skipped, so a link cannot pull in a file from elsewhere
+    #[arg(long)]
+    pub follow: bool,
 }
 
 /// Where evidence comes from.
@@ -323,21 +327,70 @@ fn tracing_note(bar: &indicatif::ProgressBar, n: usize, what: &str) {
     }
 }
 
-fn walk(p: &Path, out: &mut Vec<PathBuf>, report: &mut IngestReport) {
-    match std::fs::metadata(p) {
-        Ok(m) if m.is_dir() => match std::fs::read_dir(p) {
-            Ok(rd) => {
-                let mut entries: Vec<PathBuf> =
-                    rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
-                entries.sort();
-                for e in entries {
-                    walk(&e, out, report);
-                }
+/// Walks the folders given to `ingest`: regular files only (a FIFO would block, a device
+/// read forever), each file once (by device and inode), symbolic links below a root skipped
+/// unless `--follow` (then followed, never twice: cycles end), each skip said with its reason.
+struct Walk {
+    follow: bool,
+    seen: std::collections::HashSet<(u64, u64)>,
+}
+
+impl Walk {
+    fn skip(p: &Path, why: &str, report: &mut IngestReport) {
+        report
+            .inputs_skipped
+            .push((p.display().to_string(), why.to_owned()));
+    }
+
+    /// `root`: a path given on the command line, followed even when it is a link.
+    fn walk(&mut self, p: &Path, root: bool, out: &mut Vec<PathBuf>, report: &mut IngestReport) {
+        let link = match std::fs::symlink_metadata(p) {
+            Ok(m) => m.file_type().is_symlink(),
+            Err(e) => return report.failed.push(bad(p, e)),
+        };
+        if link && !root && !self.follow {
+            return Self::skip(
+                p,
+                "a symbolic link: --follow reads what links point to",
+                report,
+            );
+        }
+        let m = match std::fs::metadata(p) {
+            Ok(m) => m,
+            Err(e) => return report.failed.push(bad(p, e)),
+        };
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            if !self.seen.insert((m.dev(), m.ino())) {
+                return Self::skip(
+                    p,
+                    "already read by another path (a link or a cycle)",
+                    report,
+                );
             }
-            Err(e) => report.failed.push(bad(p, e)),
-        },
-        Ok(_) => out.push(p.to_owned()),
-        Err(e) => report.failed.push(bad(p, e)),
+        }
+        if m.is_dir() {
+            match std::fs::read_dir(p) {
+                Ok(rd) => {
+                    let mut entries: Vec<PathBuf> =
+                        rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+                    entries.sort();
+                    for e in entries {
+                        self.walk(&e, false, out, report);
+                    }
+                }
+                Err(e) => report.failed.push(bad(p, e)),
+            }
+        } else if m.is_file() {
+            out.push(p.to_owned());
+        } else {
+            Self::skip(
+                p,
+                "not a regular file (a FIFO, socket or device): not read",
+                report,
+            );
+        }
     }
 }
 
@@ -354,9 +407,13 @@ pub fn run_ingest(data: &DataArgs, args: &IngestArgs, out: &mut dyn Write) -> Re
     let mut report = IngestReport::default();
     let mut files = Vec::new();
     let mut remote = Vec::new();
+    let mut walker = Walk {
+        follow: args.follow,
+        seen: Default::default(),
+    };
     for arg in &args.paths {
         match source(arg)? {
-            Source::Files(p) => walk(&p, &mut files, &mut report),
+            Source::Files(p) => walker.walk(&p, true, &mut files, &mut report),
             s => remote.push(s),
         }
     }
@@ -927,10 +984,10 @@ pub fn run_show(data: &DataArgs, args: &ShowArgs, out: &mut dyn Write) -> Result
     };
     let text = ingest::load_text(store, &args.session_id)?;
     if args.raw {
-        let copies = store.list(&format!(
-            "transcripts/{}/",
-            ingest::session_key(&args.session_id)
-        ))?;
+        let mut copies = Vec::new();
+        for k in ingest::session_keys_to_read(&args.session_id) {
+            copies.extend(store.list(&format!("transcripts/{k}/"))?);
+        }
         if copies.is_empty() {
             bail!(
                 "session {} has no transcript copy",

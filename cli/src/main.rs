@@ -90,6 +90,10 @@ fn run_sync(data: &data::DataArgs, args: &SyncArgs, out: &mut dyn Write) -> anyh
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    // everything ssm-audit writes (the data folder, its index, reports, temporary files) is
+    // the user's alone: evidence holds what people typed and saw
+    #[cfg(unix)]
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
     let cli = Cli::parse();
     let stdout = io::stdout();
     let mut out = stdout.lock();

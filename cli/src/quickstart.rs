@@ -266,6 +266,7 @@ pub fn run(args: &QuickstartArgs, out: &mut dyn Write) -> Result<bool> {
             paths: vec![evidence.display().to_string()],
             since: "90d".into(),
             json: false,
+            follow: false,
         },
         out,
     )?;

@@ -556,7 +556,12 @@ pub enum Q {
 struct Parser {
     toks: Vec<Tok>,
     i: usize,
+    /// parentheses open now: bounded, so no query can exhaust the stack
+    depth: usize,
 }
+
+/// How deep parentheses may nest in a query.
+pub const MAX_QUERY_DEPTH: usize = 64;
 
 impl Parser {
     fn peek_word(&self, w: &str) -> bool {
@@ -619,7 +624,14 @@ impl Parser {
         match self.toks.get(self.i).cloned() {
             Some(Tok::Open) => {
                 self.i += 1;
+                self.depth += 1;
+                if self.depth > MAX_QUERY_DEPTH {
+                    return Err(IndexError::Query(format!(
+                        "parentheses nest more than {MAX_QUERY_DEPTH} deep"
+                    )));
+                }
                 let q = self.or()?;
+                self.depth -= 1;
                 if self.toks.get(self.i) != Some(&Tok::Close) {
                     return Err(IndexError::Query("a '(' is not closed".into()));
                 }
@@ -696,6 +708,7 @@ pub fn parse(q: &str) -> Result<Q, IndexError> {
     let mut p = Parser {
         toks: lex(q)?,
         i: 0,
+        depth: 0,
     };
     let ast = p.or()?;
     if p.i < p.toks.len() {
@@ -1222,6 +1235,15 @@ mod tests {
             err("target:*"),
             "\"target:*\" needs a value, as in target:VALUE or target:PREFIX*"
         );
+    }
+
+    #[test]
+    fn deep_parentheses_are_an_error_not_a_crash() {
+        let deep = format!("{}x{}", "(".repeat(20_000), ")".repeat(20_000));
+        let e = parse(&deep).unwrap_err().to_string();
+        assert!(e.contains("nest more than 64"), "{e}");
+        let ok = format!("{}x{}", "(".repeat(64), ")".repeat(64));
+        assert!(parse(&ok).is_ok());
     }
 
     #[test]

@@ -82,15 +82,38 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
 }
 
 /// [`write_atomic`] for content that `write` puts in the temporary file it is given.
+/// Make `dir` and its missing parents, private to the user (0700 on Unix): evidence holds
+/// what people typed and saw.
+pub fn private_dirs(dir: &Path) -> io::Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+    b.create(dir)
+}
+
+/// Make a file private to the user (0600 on Unix), whatever mode it was made or copied with:
+/// no mode of an input (setuid, world-writable) reaches the store.
+pub fn private_file(path: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
 fn write_atomic_with(path: &Path, write: impl FnOnce(&Path) -> io::Result<()>) -> io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
+    private_dirs(dir)?;
     // unique per process and per write, so threads writing the same file never share one
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let name = path.file_name().unwrap_or_default().to_string_lossy();
     let tmp = dir.join(format!(".{name}.tmp{}-{n}", std::process::id()));
-    if let Err(e) = write(&tmp) {
+    if let Err(e) = write(&tmp).and_then(|()| private_file(&tmp)) {
         let _ = std::fs::remove_file(&tmp);
         return Err(e);
     }
@@ -106,7 +129,13 @@ pub struct LocalStore {
 impl LocalStore {
     pub fn open(root: impl Into<PathBuf>) -> io::Result<LocalStore> {
         let root = root.into();
-        std::fs::create_dir_all(&root)?;
+        private_dirs(&root)?;
+        #[cfg(unix)]
+        {
+            // a folder made before, or by hand: private too
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o700))?;
+        }
         Ok(LocalStore { root })
     }
 
@@ -186,8 +215,9 @@ impl Store for LocalStore {
     fn put_temp_file(&self, key: &str, path: tempfile::TempPath) -> io::Result<()> {
         let to = self.path(key)?;
         if let Some(dir) = to.parent() {
-            std::fs::create_dir_all(dir)?;
+            private_dirs(dir)?;
         }
+        private_file(&path)?;
         match path.persist(&to) {
             Ok(()) => Ok(()),
             // another file system: copied instead
@@ -303,6 +333,27 @@ pub fn check_store(s: &dyn Store) {
 
 #[cfg(test)]
 mod tests {
+    #[cfg(unix)]
+    #[test]
+    fn stored_files_are_private_whatever_the_input_mode() {
+        use super::Store;
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("data");
+        let store = super::LocalStore::open(&root).unwrap();
+        let input = dir.path().join("in.log");
+        std::fs::write(&input, b"x").unwrap();
+        std::fs::set_permissions(&input, std::fs::Permissions::from_mode(0o4777)).unwrap();
+        store.put_file("transcripts/a/b.log", &input).unwrap();
+        store.put("records.json", b"[]").unwrap();
+        let mode =
+            |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+        assert_eq!(mode(&root), 0o700);
+        assert_eq!(mode(&root.join("transcripts/a")), 0o700);
+        assert_eq!(mode(&root.join("transcripts/a/b.log")), 0o600);
+        assert_eq!(mode(&root.join("records.json")), 0o600);
+    }
+
     #[test]
     fn local_store_passes_the_shared_suite() {
         let dir = std::env::temp_dir().join(format!("ssm-audit-store-{}", std::process::id()));
