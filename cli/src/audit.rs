@@ -1057,7 +1057,7 @@ pub fn run_show(data: &DataArgs, args: &ShowArgs, out: &mut dyn Write) -> Result
             out,
             "{:>10}: {}:{} (local port {})",
             "tunnel",
-            t.host.as_deref().unwrap_or("(target)"),
+            escape_text(t.host.as_deref().unwrap_or("(target)")),
             t.port.map_or("-".into(), |p| p.to_string()),
             t.local_port.map_or("-".into(), |p| p.to_string())
         )?;

@@ -120,7 +120,16 @@ fn main() -> ExitCode {
             {
                 return ExitCode::from(0);
             }
-            eprintln!("ssm-audit: {err:#}");
+            // a message can carry a file name or an id from evidence: escaped, line by line
+            let msg = format!("{err:#}");
+            for (i, line) in msg.lines().enumerate() {
+                let line = ssm_audit_indexer::escape::escape_text(line);
+                if i == 0 {
+                    eprintln!("ssm-audit: {line}");
+                } else {
+                    eprintln!("  {line}");
+                }
+            }
             ExitCode::from(2)
         }
     }

@@ -6,10 +6,23 @@
 use std::borrow::Cow;
 use std::fmt::Write;
 
-/// Characters that must not reach a terminal as they are: C0 and C1 controls, DEL, and the
-/// bidirectional overrides that can make text read differently from what it is.
+/// Characters that must not reach a terminal as they are: C0 and C1 controls, DEL, the
+/// bidirectional controls that can make text read differently from what it is (embeddings,
+/// overrides, isolates, and the marks LRM, RLM, ALM), and the line and paragraph separators
+/// that some terminals and editors take for a line end.
 fn is_unsafe(c: char) -> bool {
-    matches!(c, '\0'..='\x1f' | '\x7f'..='\u{9f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    matches!(
+        c,
+        '\0'..='\x1f'
+            | '\x7f'..='\u{9f}'
+            | '\u{61c}'
+            | '\u{200e}'
+            | '\u{200f}'
+            | '\u{2028}'
+            | '\u{2029}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2066}'..='\u{2069}'
+    )
 }
 
 /// Escape rendered text for a terminal: controls become `\e`, `\t`, `\xNN` or `\u{NNNN}`.
@@ -44,11 +57,14 @@ fn push_escaped(c: char, out: &mut String) {
 }
 
 /// Escape raw transcript bytes (`show --raw`): printable text stays, every control byte and
-/// every byte of invalid UTF-8 is written as an escape; `\n` is shown and kept as a line end.
+/// every byte of invalid UTF-8 is written as an escape; `\n` is shown and kept as a line end;
+/// `\` is written `\\`, so a typed `\e]52;...` and a real escape never look the same.
 pub fn escape_raw(bytes: &[u8], out: &mut String) {
     for chunk in bytes.utf8_chunks() {
         for c in chunk.valid().chars() {
-            if c == '\n' {
+            if c == '\\' {
+                out.push_str("\\\\");
+            } else if c == '\n' {
                 out.push_str("\\n\n");
             } else if is_unsafe(c) {
                 push_escaped(c, out);
@@ -84,6 +100,25 @@ pub fn json_safe(json: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bidi_marks_and_separators_are_made_visible() {
+        assert_eq!(escape_text("a\u{202e}b"), "a\\u{202e}b");
+        assert_eq!(escape_text("a\u{200f}b"), "a\\u{200f}b");
+        assert_eq!(escape_text("a\u{2028}b\u{2029}"), "a\\u{2028}b\\u{2029}");
+        assert_eq!(escape_text("ok é 日本"), "ok é 日本");
+    }
+
+    #[test]
+    fn raw_escapes_the_backslash_so_typed_and_real_escapes_differ() {
+        let mut typed = String::new();
+        escape_raw(b"printf '\\e]52;c;x\\a'", &mut typed);
+        let mut real = String::new();
+        escape_raw(b"printf '\x1b]52;c;x\x07'", &mut real);
+        assert_eq!(typed, "printf '\\\\e]52;c;x\\\\a'");
+        assert_eq!(real, "printf '\\e]52;c;x\\x07'");
+        assert_ne!(typed, real);
+    }
 
     #[test]
     fn escapes_controls() {
