@@ -273,6 +273,32 @@ def audit_session(d, width):
     d.run("exit", wait=1.0)
 
 
+def repl_session(d, width):
+    """Interactive programs started from bash, both linked with readline (bracketed paste on
+    and off as bash does): what is typed into them is their input, not shell commands. The
+    shell's history is the key for its commands; the inputs are returned, in order."""
+    inputs = []
+
+    def feed(program, text, wait=0.6):
+        inputs.append(f"{program}\t{text}")
+        d.run(text, wait=wait)
+
+    d.run("sqlite3 /tmp/ssmrec-t.db", wait=1.0)
+    feed("sqlite3", "create table t(x);")
+    feed("sqlite3", "insert into t values (21);")
+    feed("sqlite3", "select x * 2 from t;")
+    feed("sqlite3", ".quit", wait=1.0)
+    d.run("python3 -q", wait=1.5)
+    feed("python3", "import os")
+    feed("python3", "print(os.getcwd() == os.getcwd())")
+    feed("python3", "exit()", wait=1.0)
+    d.run("rm -f /tmp/ssmrec-t.db")
+    # a line longer than the window: readline's wrap tells the width
+    d.run("echo back in bash " + " ".join(f"w{i:03d}" for i in range(width // 4 + 5)))
+    d.run("exit", wait=1.0)
+    return inputs
+
+
 def vi_session(d, width):
     """bash in vi mode: editing in command mode (Escape, motions, x, i, A), history with k."""
     d.run("echo hello world")
@@ -352,6 +378,7 @@ SCENARIOS = {
     "bash5-resized-80-120-70": ("resize", 80, 24),
     "bash5-audit-100x30": ("audit", 100, 30),
     "bash5-vi-80x24": ("vi", 80, 24),
+    "bash5-repl-80x24": ("repl", 80, 24),
     "zsh-80x24": ("zsh", 80, 24),
     "zsh-omz-90x30": ("zsh-omz", 90, 30),
     "fish-100x30": ("fish", 100, 30),
@@ -360,7 +387,7 @@ SCENARIOS = {
 
 def shell_command(kind, home):
     env = f"env -i HOME={home} USER=ssm-user LOGNAME=ssm-user TERM=xterm-256color LANG=C.UTF-8 PATH=/usr/bin:/bin"
-    if kind in ("bash", "audit", "resize"):
+    if kind in ("bash", "audit", "resize", "repl"):
         rc = ubuntu_rc(home)
         return f"{env} bash --noprofile --rcfile {rc} -i"
     if kind == "vi":
@@ -437,6 +464,7 @@ def record(name, kind, width, height, pause):
     time.sleep(1.0)
     d = Driver(pause)
     typed = None
+    inputs = None
     if kind == "dash":
         typed = dash_session(d, width)
     elif kind == "nested":
@@ -449,6 +477,8 @@ def record(name, kind, width, height, pause):
         omz_session(d, width)
     elif kind == "vi":
         vi_session(d, width)
+    elif kind == "repl":
+        inputs = repl_session(d, width)
     elif kind == "audit":
         audit_session(d, width)
     elif kind == "resize":
@@ -492,11 +522,15 @@ def record(name, kind, width, height, pause):
     if typed is not None:
         with open(os.path.join(dest, "expected_commands.txt"), "w") as f:
             f.write("\n".join(typed) + "\n")
+    if inputs is not None:
+        # program<TAB>line typed into it: the key for the inputs apart from the commands
+        with open(os.path.join(dest, "expected_inputs.txt"), "w") as f:
+            f.write("\n".join(inputs) + "\n")
     meta = {
         "shell": kind, "width": width, "height": height, "session_id": session_id,
         "target": TARGET,
         "provenance": "recorded on this machine by scripts/record_corpus.py: real "
-                      f"{ {'bash': 'bash 5.2', 'audit': 'bash 5.2', 'posix': 'bash 5.2 --posix as sh', 'nomarker': 'bash 5.2, bracketed paste off', 'dash': 'dash 0.5.12', 'nested': 'dash 0.5.12, then bash 5.2 started from it', 'resize': 'bash 5.2, its window resized from 80 to 120 to 70 columns', 'al2': 'bash 5.2 --posix as sh, then bash 5.2 started from it, both with bracketed paste off (as bash 4.2 on Amazon Linux 2)', 'vi': 'bash 5.2 in vi mode', 'zsh': 'zsh 5.9', 'zsh-omz': 'zsh 5.9 with an oh-my-zsh-style prompt and a right prompt', 'fish': 'fish 3.6.0'}[kind] } "
+                      f"{ {'bash': 'bash 5.2', 'audit': 'bash 5.2', 'posix': 'bash 5.2 --posix as sh', 'nomarker': 'bash 5.2, bracketed paste off', 'dash': 'dash 0.5.12', 'nested': 'dash 0.5.12, then bash 5.2 started from it', 'resize': 'bash 5.2, its window resized from 80 to 120 to 70 columns', 'al2': 'bash 5.2 --posix as sh, then bash 5.2 started from it, both with bracketed paste off (as bash 4.2 on Amazon Linux 2)', 'vi': 'bash 5.2 in vi mode', 'repl': 'bash 5.2 running sqlite3 3.40 and python 3.11 (readline)', 'zsh': 'zsh 5.9', 'zsh-omz': 'zsh 5.9 with an oh-my-zsh-style prompt and a right prompt', 'fish': 'fish 3.6.0'}[kind] } "
                       f"in tmux {width}x{height}, util-linux script 2.38.1",
     }
     if kind == "resize":

@@ -1439,3 +1439,56 @@ fn hostile_queries_and_ages_are_errors_not_crashes() {
     let o = audit(&data, &["sessions", "--since", "999999999d"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 }
+
+#[test]
+fn what_is_typed_into_a_program_is_its_input_not_a_shell_command() {
+    // a real recording: bash, then sqlite3 (readline's markers) and python's REPL
+    let rec = "indexer/tests/recordings/bash5-repl-80x24";
+    let out = run(
+        &["render", "--commands", &format!("{rec}/session.log")],
+        None,
+    );
+    assert_eq!(
+        stdout(&out),
+        std::fs::read_to_string(root().join(rec).join("history.txt")).unwrap()
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let ev = tmp.path().join("evidence");
+    let meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(root().join(rec).join("meta.json")).unwrap())
+            .unwrap();
+    let sid = meta["session_id"].as_str().unwrap();
+    copy(
+        &format!("{rec}/session.log"),
+        &ev.join(format!("{sid}.log")),
+    );
+    let data = ingest_into(tmp.path(), &ev);
+    // `input:` finds what was typed into the programs; `command:` does not
+    let v: serde_json::Value = serde_json::from_slice(
+        &audit(&data, &["search", "input:\"create table\"", "--json"]).stdout,
+    )
+    .unwrap();
+    assert_eq!(v[0]["text"], "sqlite> create table t(x);");
+    assert_eq!(v[0]["is_input"], true);
+    assert_eq!(v[0]["is_command"], false);
+    let o = audit(&data, &["search", "command:create"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let o = audit(&data, &["search", "input:getcwd", "-l"]);
+    assert_eq!(stdout(&o), format!("{sid}\n"));
+    // grep's output marks them `+`, show's margin too; the record counts shell commands only
+    let t = stdout(&audit(&data, &["search", "select"]));
+    assert!(t.contains("+sqlite> select x * 2 from t;"), "{t}");
+    let t = stdout(&audit(&data, &["show", sid]));
+    assert!(
+        t.contains("5 commands (marked >), 7 lines typed into programs"),
+        "{t}"
+    );
+    assert!(
+        t.lines()
+            .any(|l| l.starts_with('+') && l.ends_with(">>> import os")),
+        "{t}"
+    );
+    let v: serde_json::Value =
+        serde_json::from_slice(&audit(&data, &["sessions", "--json"]).stdout).unwrap();
+    assert_eq!(v[0]["transcript"]["commands"], 5);
+}

@@ -812,7 +812,13 @@ impl HitPrinter<'_> {
             let program = h.program.as_deref().unwrap_or("screen");
             head.push_str(&format!(":{}#{n}", escape_text(program)));
         }
-        let sep = if h.is_command { '>' } else { ':' };
+        let sep = if h.is_command {
+            '>'
+        } else if h.is_input {
+            '+'
+        } else {
+            ':'
+        };
         if self.context == 0 {
             return self.line(&head, h.line, &h.text, sep, out);
         }
@@ -1065,10 +1071,11 @@ pub fn run_show(data: &DataArgs, args: &ShowArgs, out: &mut dyn Write) -> Result
     if let Some(t) = text {
         writeln!(
             out,
-            "{:>10}: {} lines, {} commands ({})",
+            "{:>10}: {} lines, {} commands (marked >), {} lines typed into programs (marked +) ({})",
             "transcript",
             t.lines.len(),
             t.commands.len(),
+            t.inputs.len(),
             name(&t.source)
         )?;
         if t.lines_dropped > 0 || t.commands_dropped > 0 {
@@ -1085,6 +1092,7 @@ pub fn run_show(data: &DataArgs, args: &ShowArgs, out: &mut dyn Write) -> Result
         writeln!(out)?;
         let cmds: std::collections::HashMap<u64, &str> =
             t.commands.iter().map(|c| (c.0, c.1.as_str())).collect();
+        let inputs: std::collections::HashSet<u64> = t.inputs.iter().map(|i| i.line).collect();
         let mut screens = t.alternate_screens.iter().peekable();
         let mut screen_here = |n: u64, out: &mut dyn Write| -> Result<()> {
             // what full-screen programs started on this line showed, in place
@@ -1115,7 +1123,13 @@ pub fn run_show(data: &DataArgs, args: &ShowArgs, out: &mut dyn Write) -> Result
         screen_here(0, out)?;
         for (i, l) in t.lines.iter().enumerate() {
             let n = i as u64 + 1;
-            let mark = if cmds.contains_key(&n) { '>' } else { ' ' };
+            let mark = if cmds.contains_key(&n) {
+                '>'
+            } else if inputs.contains(&n) {
+                '+'
+            } else {
+                ' '
+            };
             writeln!(out, "{mark}{n:>6}  {}", escape_text(l))?;
             screen_here(n, out)?;
         }

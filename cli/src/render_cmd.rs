@@ -17,7 +17,7 @@ pub struct RenderArgs {
     /// Print the commands run, one per line
     #[arg(long, conflicts_with = "json")]
     pub commands: bool,
-    /// Print {width, width_source, header, lines, commands, cancelled, alternate_screens}
+    /// Print {width, width_source, header, lines, commands, cancelled, inputs, alternate_screens}
     #[arg(long)]
     pub json: bool,
     /// Terminal width (columns) to render at, instead of the inferred one
@@ -223,6 +223,8 @@ fn write_json(out: &mut dyn Write, r: &Rendered, spool: JsonSpool) -> Result<()>
     write_commands(&mut out, &r.summary.commands)?;
     out.write_all(b",\"cancelled\":")?;
     write_commands(&mut out, &r.summary.cancelled)?;
+    out.write_all(b",\"inputs\":")?;
+    out.write_all(json_safe(&serde_json::to_string(&r.summary.inputs)?).as_bytes())?;
     if r.summary.commands_dropped > 0 {
         write!(out, ",\"commands_dropped\":{}", r.summary.commands_dropped)?;
     }

@@ -216,6 +216,10 @@ pub struct Fields {
     pub command: Field,
     /// offsets (from `line`) of the command lines, comma-separated
     pub command_lines: Field,
+    /// the chunk's lines typed into interactive programs (sqlite3, psql, python ...)
+    pub input: Field,
+    /// offsets (from `line`) of those lines, comma-separated
+    pub input_lines: Field,
     pub principal: Field,
     pub target: Field,
     pub kind: Field,
@@ -245,6 +249,11 @@ pub fn schema() -> (Schema, Fields) {
             TextOptions::default().set_indexing_options(indexing),
         ),
         command_lines: b.add_text_field("command_lines", STORED),
+        input: b.add_text_field(
+            "input",
+            TextOptions::default().set_indexing_options(text_indexing()),
+        ),
+        input_lines: b.add_text_field("input_lines", STORED),
         principal: b.add_text_field("principal", STRING | STORED),
         target: b.add_text_field("target", STRING | STORED),
         kind: b.add_text_field("kind", STRING),
@@ -373,6 +382,8 @@ pub struct SessionDoc<'a> {
     pub lines: &'a Lines,
     /// 1-based numbers of the lines that were run as commands, ascending
     pub commands: &'a [u64],
+    /// 1-based numbers of the lines typed into interactive programs, ascending
+    pub inputs: &'a [u64],
     pub principal: Option<&'a str>,
     pub target: Option<&'a str>,
     pub kind: &'a str,
@@ -420,6 +431,7 @@ pub fn add_session(w: &IndexWriter, f: &Fields, d: &SessionDoc<'_>) -> Result<()
             .map(|s| (s.index, s.program, s.lines, &[][..])),
     );
     for (screen, program, lines, commands) in texts {
+        let inputs = if screen == 0 { d.inputs } else { &[][..] };
         for from in (0..lines.len()).step_by(CHUNK_LINES) {
             let to = (from + CHUNK_LINES).min(lines.len());
             let chunk = lines.slice(from, to);
@@ -434,25 +446,33 @@ pub fn add_session(w: &IndexWriter, f: &Fields, d: &SessionDoc<'_>) -> Result<()
                 doc.add_text(f.program, p);
             }
             doc.add_text(f.text, chunk);
-            let cmds = &commands[commands.partition_point(|&n| n < first)..];
-            let cmds: Vec<usize> = cmds
-                .iter()
-                .take_while(|&&n| n <= to as u64)
-                .map(|&n| (n - first) as usize)
-                .collect();
-            if !cmds.is_empty() {
-                let text: Vec<&str> = cmds
+            // the chunk's command lines and program-input lines: their text in a field of
+            // their own (`command:`, `input:`), their offsets stored for the line check
+            for (numbers, field, offsets) in [
+                (commands, f.command, f.command_lines),
+                (inputs, f.input, f.input_lines),
+            ] {
+                let these = &numbers[numbers.partition_point(|&n| n < first)..];
+                let these: Vec<usize> = these
                     .iter()
-                    .map(|&i| lines.slice(from + i, from + i + 1))
+                    .take_while(|&&n| n <= to as u64)
+                    .map(|&n| (n - first) as usize)
                     .collect();
-                doc.add_text(f.command, text.join("\n"));
-                doc.add_text(
-                    f.command_lines,
-                    cmds.iter()
-                        .map(usize::to_string)
-                        .collect::<Vec<_>>()
-                        .join(","),
-                );
+                if !these.is_empty() {
+                    let text: Vec<&str> = these
+                        .iter()
+                        .map(|&i| lines.slice(from + i, from + i + 1))
+                        .collect();
+                    doc.add_text(field, text.join("\n"));
+                    doc.add_text(
+                        offsets,
+                        these
+                            .iter()
+                            .map(usize::to_string)
+                            .collect::<Vec<_>>()
+                            .join(","),
+                    );
+                }
             }
             fields(&mut doc);
             w.add_document(doc)?;
@@ -535,12 +555,31 @@ fn lex(q: &str) -> Result<Vec<Tok>, IndexError> {
     Ok(out)
 }
 
+/// Which lines a text query looks at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// every line
+    All,
+    /// `command:`: the lines the shells ran
+    Commands,
+    /// `input:`: the lines typed into interactive programs
+    Inputs,
+}
+
+/// What a line of text was.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LineKind {
+    Output,
+    Command,
+    Input,
+}
+
 /// A parsed query: what the index looks for in chunks and what a line must satisfy.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Q {
     /// tokens in a row in the line (a phrase); the last one a prefix when `prefix`
     Text {
-        commands_only: bool,
+        scope: Scope,
         tokens: Vec<String>,
         prefix: bool,
     },
@@ -661,7 +700,7 @@ impl Parser {
                             value: value.to_owned(),
                         });
                     }
-                    if field == "command" || field == "text" {
+                    if field == "command" || field == "text" || field == "input" {
                         let value = match self.toks.get(self.i) {
                             Some(Tok::Phrase(p)) if value.is_empty() => {
                                 let p = p.clone();
@@ -670,14 +709,19 @@ impl Parser {
                             }
                             _ => value.to_owned(),
                         };
-                        return text_q(&value, field == "command");
+                        let scope = match field {
+                            "command" => Scope::Commands,
+                            "input" => Scope::Inputs,
+                            _ => Scope::All,
+                        };
+                        return text_q(&value, scope);
                     }
                 }
-                text_q(&w, false)
+                text_q(&w, Scope::All)
             }
             Some(Tok::Phrase(p)) => {
                 self.i += 1;
-                text_q(&p, false)
+                text_q(&p, Scope::All)
             }
             Some(Tok::Close) => Err(IndexError::Query("a ')' without '('".into())),
             None => Err(IndexError::Query("the query ends too soon".into())),
@@ -685,7 +729,7 @@ impl Parser {
     }
 }
 
-fn text_q(text: &str, commands_only: bool) -> Result<Q, IndexError> {
+fn text_q(text: &str, scope: Scope) -> Result<Q, IndexError> {
     let (word, prefix) = match text.strip_suffix('*') {
         Some(t) => (t, true),
         None => (text, false),
@@ -697,7 +741,7 @@ fn text_q(text: &str, commands_only: bool) -> Result<Q, IndexError> {
         )));
     }
     Ok(Q::Text {
-        commands_only,
+        scope,
         tokens,
         prefix,
     })
@@ -723,11 +767,15 @@ impl Q {
     fn to_tantivy(&self, f: &Fields) -> Box<dyn Query> {
         match self {
             Q::Text {
-                commands_only,
+                scope,
                 tokens,
                 prefix,
             } => {
-                let field = if *commands_only { f.command } else { f.text };
+                let field = match scope {
+                    Scope::All => f.text,
+                    Scope::Commands => f.command,
+                    Scope::Inputs => f.input,
+                };
                 let terms: Vec<Term> = tokens
                     .iter()
                     .map(|t| Term::from_field_text(field, t))
@@ -786,16 +834,19 @@ impl Q {
         }
     }
 
-    /// Whether one line (its tokens; `is_command` when it was run) satisfies the query.
-    pub fn matches_line(&self, tokens: &[String], is_command: bool) -> bool {
+    /// Whether one line (its tokens, and what it was) satisfies the query.
+    pub fn matches_line(&self, tokens: &[String], kind: LineKind) -> bool {
         match self {
             Q::Text {
-                commands_only,
+                scope,
                 tokens: want,
                 prefix,
             } => {
-                if *commands_only && !is_command {
-                    return false;
+                match (scope, kind) {
+                    (Scope::Commands, LineKind::Command)
+                    | (Scope::Inputs, LineKind::Input)
+                    | (Scope::All, _) => {}
+                    _ => return false,
                 }
                 let n = want.len();
                 tokens.windows(n).any(|w| {
@@ -811,8 +862,8 @@ impl Q {
             Q::Exact { .. } => true,
             Q::And(parts) => parts
                 .iter()
-                .all(|(neg, q)| q.matches_line(tokens, is_command) != *neg),
-            Q::Or(parts) => parts.iter().any(|q| q.matches_line(tokens, is_command)),
+                .all(|(neg, q)| q.matches_line(tokens, kind) != *neg),
+            Q::Or(parts) => parts.iter().any(|q| q.matches_line(tokens, kind)),
         }
     }
 }
@@ -869,7 +920,8 @@ fn chunk_hits(
             .map(str::to_owned)
     };
     let text = doc.get_first(f.text).and_then(|v| v.as_str()).unwrap_or("");
-    let cmds = command_offsets(doc, f);
+    let cmds = offsets(doc, f.command_lines);
+    let inputs = offsets(doc, f.input_lines);
     let time = time
         .and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok())
         .map(crate::time::rfc3339);
@@ -882,7 +934,14 @@ fn chunk_hits(
         }
         let tokens: Vec<String> = tokenize(line).into_iter().map(|t| t.text).collect();
         let is_command = cmds.contains(&i);
-        if !ast.matches_line(&tokens, is_command) {
+        let kind = if is_command {
+            LineKind::Command
+        } else if inputs.contains(&i) {
+            LineKind::Input
+        } else {
+            LineKind::Output
+        };
+        if !ast.matches_line(&tokens, kind) {
             continue;
         }
         let flow = each(Hit {
@@ -890,6 +949,7 @@ fn chunk_hits(
             line: first + i as u64,
             text: line.to_owned(),
             is_command,
+            is_input: kind == LineKind::Input,
             principal: s(f.principal),
             target: s(f.target),
             time: time.clone(),
@@ -909,8 +969,9 @@ fn contains_ascii_ci(hay: &str, needle: &str) -> bool {
     n.is_empty() || h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
 }
 
-fn command_offsets(doc: &TantivyDocument, f: &Fields) -> Vec<usize> {
-    doc.get_first(f.command_lines)
+/// The stored offsets of a chunk's command (or input) lines.
+fn offsets(doc: &TantivyDocument, field: Field) -> Vec<usize> {
+    doc.get_first(field)
         .and_then(|v| v.as_str())
         .map(|c| c.split(',').filter_map(|x| x.parse().ok()).collect())
         .unwrap_or_default()
@@ -923,6 +984,9 @@ pub struct Hit {
     pub line: u64,
     pub text: String,
     pub is_command: bool,
+    /// typed into an interactive program (sqlite3, psql, python ...), not run by a shell
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub is_input: bool,
     pub principal: Option<String>,
     pub target: Option<String>,
     /// the session's time (its start, else its earliest evidence)
@@ -1271,6 +1335,7 @@ mod tests {
             "$ kubectl get",
             "secrets",
             "$ kubectl get secrets -n prod",
+            "sqlite> drop table secrets;",
         ]
         .iter()
         .collect();
@@ -1278,6 +1343,7 @@ mod tests {
             session_id: "s-1",
             lines: &lines,
             commands: &[1, 2, 4],
+            inputs: &[5],
             principal: None,
             target: None,
             kind: "shell",
@@ -1299,7 +1365,11 @@ mod tests {
         assert_eq!(found("kubectl get secrets"), [1, 4]);
         assert_eq!(found("command:\"get secrets\""), [4]);
         assert_eq!(found("command:secrets"), [1, 4]);
-        assert_eq!(found("secrets NOT kubectl"), [3]);
+        assert_eq!(found("secrets NOT kubectl"), [3, 5]);
+        // what was typed into a program is its input: `input:`, never `command:`
+        assert_eq!(found("input:secrets"), [5]);
+        assert_eq!(found("input:\"drop table\""), [5]);
+        assert_eq!(found("command:drop"), Vec::<u64>::new());
     }
 
     #[test]

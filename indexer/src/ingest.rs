@@ -45,6 +45,9 @@ pub struct SessionText {
     /// (line, text) of each command run
     pub commands: Vec<(u64, String)>,
     pub cancelled: Vec<(u64, String)>,
+    /// lines typed into interactive programs the shell started (sqlite3, psql, python ...)
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<crate::render::ProgramInput>,
     pub alternate_screens: Vec<AlternateScreen>,
     /// line -> approximate time a command was run, from the streamed CloudWatch tick that
     /// showed it (the S3 copy has no times)
@@ -163,6 +166,8 @@ impl TextFile {
             serde_json::to_writer(&mut *out, &pairs(&summary.commands))?;
             write!(out, ",\"cancelled\":")?;
             serde_json::to_writer(&mut *out, &pairs(&summary.cancelled))?;
+            write!(out, ",\"inputs\":")?;
+            serde_json::to_writer(&mut *out, &summary.inputs)?;
             write!(out, ",\"alternate_screens\":")?;
             serde_json::to_writer(&mut *out, &screens)?;
             write!(
@@ -247,6 +252,7 @@ impl SessionText {
             lines: sink.inner.lines,
             commands: pairs(summary.commands),
             cancelled: pairs(summary.cancelled),
+            inputs: summary.inputs,
             alternate_screens: sink.inner.alternate_screens,
             command_times: BTreeMap::new(),
             lines_dropped: sink.dropped,
@@ -256,7 +262,6 @@ impl SessionText {
     }
 }
 
-/// A store key for a session id: the id itself when it is one, else a hash.
 /// The store folder of a session: the id itself when it has the documented shape in
 /// characters every file system keeps apart (lowercase IAM name characters: so no two ids
 /// meet on a case-insensitive file system, and none is a separator, NUL, `..` or a Windows
@@ -844,6 +849,8 @@ struct TextForIndex {
     lines: index::Lines,
     commands: Vec<(u64, String)>,
     #[serde(default)]
+    inputs: Vec<crate::render::ProgramInput>,
+    #[serde(default)]
     alternate_screens: Vec<ScreenForIndex>,
     #[serde(default)]
     lines_dropped: u64,
@@ -871,6 +878,7 @@ impl TextForIndex {
             source: t.source.clone(),
             lines: t.lines.iter().collect(),
             commands: t.commands.clone(),
+            inputs: t.inputs.clone(),
             alternate_screens: t
                 .alternate_screens
                 .iter()
@@ -1192,6 +1200,9 @@ pub fn rebuild_from(
             let mut commands: Vec<u64> = text.commands.iter().map(|c| c.0).collect();
             commands.sort_unstable();
             commands.dedup();
+            let mut inputs: Vec<u64> = text.inputs.iter().map(|i| i.line).collect();
+            inputs.sort_unstable();
+            inputs.dedup();
             let screens: Vec<index::Screen<'_>> = text
                 .alternate_screens
                 .iter()
@@ -1208,6 +1219,7 @@ pub fn rebuild_from(
                     session_id: id,
                     lines: &text.lines,
                     commands: &commands,
+                    inputs: &inputs,
                     principal: rec.principal.as_deref(),
                     target: rec.target.as_deref(),
                     kind: &kind,

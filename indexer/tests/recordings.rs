@@ -41,7 +41,7 @@ fn every_command_of_the_history_is_recovered_exactly_in_order() {
         let expected = read_lines(&dir.join(key));
         assert_eq!(got, expected, "{}", dir.display());
         let method = if [
-            "bash", "posix", "audit", "vi", "zsh", "zsh-omz", "fish", "resize",
+            "bash", "posix", "audit", "vi", "zsh", "zsh-omz", "fish", "resize", "repl",
         ]
         .contains(&m.shell.as_str())
         {
@@ -58,6 +58,35 @@ fn every_command_of_the_history_is_recovered_exactly_in_order() {
             assert!(methods.iter().all(|&x| x == method), "{}", dir.display());
         }
     }
+}
+
+/// What was typed into interactive programs (sqlite3 with readline's markers, python's REPL
+/// without) is listed apart, in order, as the recording's key says, and never as a command.
+#[test]
+fn program_input_is_listed_apart_from_commands() {
+    let mut seen = 0;
+    for dir in cases("recordings") {
+        let (rendered, _) = render_file(&dir.join("session.log"), SizeChoice::default());
+        let key = dir.join("expected_inputs.txt");
+        if !key.exists() {
+            assert!(
+                rendered.summary.inputs.is_empty(),
+                "{}: {:?}",
+                dir.display(),
+                rendered.summary.inputs
+            );
+            continue;
+        }
+        seen += 1;
+        let got: Vec<String> = rendered
+            .summary
+            .inputs
+            .iter()
+            .map(|i| format!("{}\t{}", i.program, i.text))
+            .collect();
+        assert_eq!(got, read_lines(&key), "{}", dir.display());
+    }
+    assert!(seen > 0, "no recording with program input");
 }
 
 #[test]

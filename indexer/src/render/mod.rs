@@ -10,6 +10,7 @@
 
 mod grid;
 mod ground;
+pub mod programs;
 mod regions;
 pub mod width;
 
@@ -106,6 +107,19 @@ pub struct Command {
     pub method: Method,
     /// 0..=1: how sure the renderer is that this is exactly the command run.
     pub confidence: f32,
+    /// The prompt the line was read at (the line's text before the command).
+    #[serde(skip)]
+    pub prompt: String,
+}
+
+/// A line typed into an interactive program a shell command started (sqlite3, psql,
+/// python ...): that program's input, not a shell command.
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+pub struct ProgramInput {
+    /// the program, as the command that started it names it
+    pub program: String,
+    pub line: u64,
+    pub text: String,
 }
 
 /// Where the width came from.
@@ -155,7 +169,10 @@ impl Default for RenderOptions {
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct RenderSummary {
     pub lines: u64,
+    /// What the shells ran.
     pub commands: Vec<Command>,
+    /// Lines typed into interactive programs the shells started.
+    pub inputs: Vec<ProgramInput>,
     /// Lines abandoned with Ctrl-C: typed, never run.
     pub cancelled: Vec<Command>,
     pub alternate_screens: u32,
@@ -303,6 +320,9 @@ struct Output<S> {
     /// prompt-pattern candidates: the prompt's shape, the command, and the group of lines
     /// of one unmarked shell they are on (see [`regions::Region::group`])
     candidates: Vec<(String, Command, u64)>,
+    /// lines that start with an interactive program's prompt (`>>> `, `sqlite> `): that
+    /// program's input when one was started there and draws no markers (python's REPL)
+    program_lines: Vec<(u64, String)>,
     budget: CommandBudget,
     /// which lines marked shells read (no prompt-pattern candidates there)
     regions: regions::Regions,
@@ -346,6 +366,11 @@ impl<S: Sink> Output<S> {
         {
             self.exit_code_line = None;
         }
+        if let Some(input) = programs::after_program_prompt(trimmed) {
+            if self.sink.keep_commands() && self.budget.admit(input.len(), 0) {
+                self.program_lines.push((self.lines, input.to_owned()));
+            }
+        }
         let region = self.regions.of(self.lines);
         if region == regions::Region::Marked {
             self.regions.marked_line(self.lines, trimmed);
@@ -360,6 +385,7 @@ impl<S: Sink> Output<S> {
                 ok
             });
             if let Some((key, cmd, conf)) = found {
+                let prompt = trimmed.strip_suffix(cmd).unwrap_or_default().to_owned();
                 self.candidates.push((
                     key,
                     Command {
@@ -367,6 +393,7 @@ impl<S: Sink> Output<S> {
                         line: self.lines,
                         method: Method::PromptPattern,
                         confidence: conf,
+                        prompt,
                     },
                     group,
                 ));
@@ -558,6 +585,7 @@ impl<S: Sink> Term<S> {
                 pending_open: false,
                 exit_code_line: None,
                 candidates: Vec::new(),
+                program_lines: Vec::new(),
                 budget: CommandBudget::new(opts.max_command_bytes),
                 regions: regions::Regions::default(),
             },
@@ -1433,7 +1461,8 @@ impl<S: Sink> Term<S> {
             // marker, after output that did not end its line
             _ if st.after_prompt => match prompt_pattern(&line).map(|(_, rest, _)| rest.len()) {
                 Some(rest) => (line[line.len() - rest..].to_owned(), st.method, 0.9),
-                None => (line, st.method, 0.95),
+                // the prompt (zsh's) was cut off where the marker came: it is `last_prompt`
+                None => (std::mem::take(&mut line), st.method, 0.95),
             },
             _ => {
                 // what the prompt was is not marked: take it off by pattern
@@ -1450,11 +1479,17 @@ impl<S: Sink> Term<S> {
                 self.out.regions.push(number, regions::Event::Empty);
                 return;
             }
+            let prompt = match line.strip_suffix(text.as_str()) {
+                Some(p) if !line.is_empty() => p.to_owned(),
+                _ if st.after_prompt => self.last_prompt.clone().unwrap_or_default(),
+                _ => String::new(),
+            };
             self.push_command(Command {
                 text,
                 line: number,
                 method,
                 confidence,
+                prompt,
             });
         } else if let Some(t) = text
             .trim_end()
@@ -1476,6 +1511,7 @@ impl<S: Sink> Term<S> {
                     line: number,
                     method,
                     confidence,
+                    prompt: String::new(),
                 });
             }
         }
@@ -1608,11 +1644,11 @@ impl<S: Sink> Term<S> {
                     st.method = Method::Osc133;
                     if !text.trim().is_empty() {
                         let line = self.line_number_of_row(st.row.max(0) as usize);
-                        let (text, confidence) = match st.input {
-                            Some(_) => (text, 1.0),
+                        let (text, confidence, prompt) = match st.input {
+                            Some(_) => (text, 1.0, String::new()),
                             None => {
                                 let (p, c) = self.strip_prompt(&text);
-                                (text[p..].to_owned(), c)
+                                (text[p..].to_owned(), c, text[..p].to_owned())
                             }
                         };
                         self.push_command(Command {
@@ -1620,6 +1656,7 @@ impl<S: Sink> Term<S> {
                             line,
                             method: Method::Osc133,
                             confidence,
+                            prompt,
                         });
                     }
                 }
@@ -1661,9 +1698,13 @@ impl<S: Sink> Term<S> {
         if outer || self.out.regions.nested {
             commands_dropped += self.out.budget.candidates_dropped;
         }
+        // lines typed into sqlite3, psql, python ... are theirs, not the shell's
+        let program_lines = std::mem::take(&mut self.out.program_lines);
+        let (commands, inputs) = programs::split_inputs(commands, program_lines);
         let summary = RenderSummary {
             lines: self.out.lines,
             commands,
+            inputs,
             cancelled,
             alternate_screens: self.alt_count,
             exit_code_line: self.out.exit_code_line,
