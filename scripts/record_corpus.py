@@ -299,6 +299,28 @@ def repl_session(d, width):
     return inputs
 
 
+def tmux_session(d, width):
+    """A multiplexer started from bash: work done inside tmux (a marker, a file, output that
+    scrolls inside the pane), then its shell's exit. The outer shell's history is its key;
+    the inner shell's commands are returned, in order."""
+    inner = []
+
+    def run_inner(text, wait=0.8):
+        inner.append(text)
+        d.run(text, wait=wait)
+
+    d.run("echo before tmux")
+    d.run("tmux -f /dev/null -L ssmrec-inner", wait=2.0)
+    run_inner("echo inside-tmux-marker")
+    run_inner("cat /etc/hostname")
+    run_inner("seq 1 80", wait=1.2)
+    run_inner("exit", wait=1.5)
+    d.run("echo after tmux")
+    d.run("echo after tmux " + " ".join(f"w{i:03d}" for i in range(width // 4 + 5)))
+    d.run("exit", wait=1.0)
+    return inner
+
+
 def vi_session(d, width):
     """bash in vi mode: editing in command mode (Escape, motions, x, i, A), history with k."""
     d.run("echo hello world")
@@ -379,6 +401,7 @@ SCENARIOS = {
     "bash5-audit-100x30": ("audit", 100, 30),
     "bash5-vi-80x24": ("vi", 80, 24),
     "bash5-repl-80x24": ("repl", 80, 24),
+    "bash5-tmux-80x24": ("tmux", 80, 24),
     "zsh-80x24": ("zsh", 80, 24),
     "zsh-omz-90x30": ("zsh-omz", 90, 30),
     "fish-100x30": ("fish", 100, 30),
@@ -387,7 +410,7 @@ SCENARIOS = {
 
 def shell_command(kind, home):
     env = f"env -i HOME={home} USER=ssm-user LOGNAME=ssm-user TERM=xterm-256color LANG=C.UTF-8 PATH=/usr/bin:/bin"
-    if kind in ("bash", "audit", "resize", "repl"):
+    if kind in ("bash", "audit", "resize", "repl", "tmux"):
         rc = ubuntu_rc(home)
         return f"{env} bash --noprofile --rcfile {rc} -i"
     if kind == "vi":
@@ -465,6 +488,7 @@ def record(name, kind, width, height, pause):
     d = Driver(pause)
     typed = None
     inputs = None
+    inner = None
     if kind == "dash":
         typed = dash_session(d, width)
     elif kind == "nested":
@@ -479,6 +503,8 @@ def record(name, kind, width, height, pause):
         vi_session(d, width)
     elif kind == "repl":
         inputs = repl_session(d, width)
+    elif kind == "tmux":
+        inner = tmux_session(d, width)
     elif kind == "audit":
         audit_session(d, width)
     elif kind == "resize":
@@ -522,6 +548,10 @@ def record(name, kind, width, height, pause):
     if typed is not None:
         with open(os.path.join(dest, "expected_commands.txt"), "w") as f:
             f.write("\n".join(typed) + "\n")
+    if inner is not None:
+        # the commands of the shell inside the multiplexer, in order
+        with open(os.path.join(dest, "expected_inner_commands.txt"), "w") as f:
+            f.write("\n".join(inner) + "\n")
     if inputs is not None:
         # program<TAB>line typed into it: the key for the inputs apart from the commands
         with open(os.path.join(dest, "expected_inputs.txt"), "w") as f:
@@ -530,7 +560,7 @@ def record(name, kind, width, height, pause):
         "shell": kind, "width": width, "height": height, "session_id": session_id,
         "target": TARGET,
         "provenance": "recorded on this machine by scripts/record_corpus.py: real "
-                      f"{ {'bash': 'bash 5.2', 'audit': 'bash 5.2', 'posix': 'bash 5.2 --posix as sh', 'nomarker': 'bash 5.2, bracketed paste off', 'dash': 'dash 0.5.12', 'nested': 'dash 0.5.12, then bash 5.2 started from it', 'resize': 'bash 5.2, its window resized from 80 to 120 to 70 columns', 'al2': 'bash 5.2 --posix as sh, then bash 5.2 started from it, both with bracketed paste off (as bash 4.2 on Amazon Linux 2)', 'vi': 'bash 5.2 in vi mode', 'repl': 'bash 5.2 running sqlite3 3.40 and python 3.11 (readline)', 'zsh': 'zsh 5.9', 'zsh-omz': 'zsh 5.9 with an oh-my-zsh-style prompt and a right prompt', 'fish': 'fish 3.6.0'}[kind] } "
+                      f"{ {'bash': 'bash 5.2', 'audit': 'bash 5.2', 'posix': 'bash 5.2 --posix as sh', 'nomarker': 'bash 5.2, bracketed paste off', 'dash': 'dash 0.5.12', 'nested': 'dash 0.5.12, then bash 5.2 started from it', 'resize': 'bash 5.2, its window resized from 80 to 120 to 70 columns', 'al2': 'bash 5.2 --posix as sh, then bash 5.2 started from it, both with bracketed paste off (as bash 4.2 on Amazon Linux 2)', 'vi': 'bash 5.2 in vi mode', 'repl': 'bash 5.2 running sqlite3 3.40 and python 3.11 (readline)', 'tmux': 'bash 5.2 running tmux 3.3a, a bash 5.2 inside it', 'zsh': 'zsh 5.9', 'zsh-omz': 'zsh 5.9 with an oh-my-zsh-style prompt and a right prompt', 'fish': 'fish 3.6.0'}[kind] } "
                       f"in tmux {width}x{height}, util-linux script 2.38.1",
     }
     if kind == "resize":

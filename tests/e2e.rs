@@ -1492,3 +1492,57 @@ fn what_is_typed_into_a_program_is_its_input_not_a_shell_command() {
         serde_json::from_slice(&audit(&data, &["sessions", "--json"]).stdout).unwrap();
     assert_eq!(v[0]["transcript"]["commands"], 5);
 }
+
+#[test]
+fn work_done_inside_tmux_is_listed_searchable_and_shown() {
+    // a real recording: bash starts tmux, a marker, a file and 80 lines of output inside it
+    let rec = "indexer/tests/recordings/bash5-tmux-80x24";
+    let out = run(
+        &["render", "--commands", &format!("{rec}/session.log")],
+        None,
+    );
+    let cmds = stdout(&out);
+    assert!(
+        cmds.contains("tmux -f /dev/null -L ssmrec-inner\necho inside-tmux-marker\ncat /etc/hostname\nseq 1 80\nexit\necho after tmux\n"),
+        "{cmds}"
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let ev = tmp.path().join("evidence");
+    let meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(root().join(rec).join("meta.json")).unwrap())
+            .unwrap();
+    let sid = meta["session_id"].as_str().unwrap();
+    copy(
+        &format!("{rec}/session.log"),
+        &ev.join(format!("{sid}.log")),
+    );
+    let data = ingest_into(tmp.path(), &ev);
+    let t = stdout(&audit(&data, &["search", "inside-tmux-marker"]));
+    assert!(
+        t.contains(":tmux#1:") && t.contains("inside-tmux-marker"),
+        "{t}"
+    );
+    // the lines that scrolled inside the pane are kept (tmux itself never drew 39 to 58)
+    for n in ["1", "38", "59", "80"] {
+        let o = audit(&data, &["search", n, "--json"]);
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert!(
+            v.as_array()
+                .unwrap()
+                .iter()
+                .any(|h| h["program"] == "tmux" && h["text"] == n),
+            "{n}: {v}"
+        );
+    }
+    // the inner shell's commands count, and show puts tmux's screen in place
+    let v: serde_json::Value =
+        serde_json::from_slice(&audit(&data, &["sessions", "--json"]).stdout).unwrap();
+    assert_eq!(v[0]["transcript"]["commands"], 9);
+    let t = stdout(&audit(&data, &["show", sid]));
+    let at = t
+        .find("+-- tmux (alternate screen 1")
+        .unwrap_or_else(|| panic!("{t}"));
+    assert!(t[..at]
+        .trim_end()
+        .ends_with("tmux -f /dev/null -L ssmrec-inner"));
+}

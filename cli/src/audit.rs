@@ -1090,8 +1090,12 @@ pub fn run_show(data: &DataArgs, args: &ShowArgs, out: &mut dyn Write) -> Result
             )?;
         }
         writeln!(out)?;
-        let cmds: std::collections::HashMap<u64, &str> =
-            t.commands.iter().map(|c| (c.0, c.1.as_str())).collect();
+        // the first command of a line: the one that started what followed on it (the
+        // commands typed inside a multiplexer stand at the line that started it)
+        let mut cmds: std::collections::HashMap<u64, &str> = Default::default();
+        for (line, text) in &t.commands {
+            cmds.entry(*line).or_insert(text.as_str());
+        }
         let inputs: std::collections::HashSet<u64> = t.inputs.iter().map(|i| i.line).collect();
         let mut screens = t.alternate_screens.iter().peekable();
         let mut screen_here = |n: u64, out: &mut dyn Write| -> Result<()> {

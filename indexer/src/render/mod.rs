@@ -566,6 +566,11 @@ struct Term<S: Sink> {
     alt_after_line: u64,
     alt_count: u32,
     last_snapshot: Option<Vec<String>>,
+    /// the alternate screen is a terminal multiplexer's (tmux, screen ...) started at this
+    /// shell prompt: the shell inside draws the same prompt, so its commands are found there
+    multiplexer: Option<String>,
+    /// the commands already found on this multiplexer's screens (its redraws show them again)
+    mux_seen: std::collections::HashSet<String>,
     // plain lines taken at once (see `plain_lines`)
     plain_spans: Vec<(usize, usize)>,
     /// line feeds still to come over lines already found too few to take at once
@@ -622,6 +627,8 @@ impl<S: Sink> Term<S> {
             alt_after_line: 0,
             alt_count: 0,
             last_snapshot: None,
+            multiplexer: None,
+            mux_seen: Default::default(),
             plain_spans: Vec::new(),
             plain_skip: 0,
         }
@@ -1309,6 +1316,13 @@ impl<S: Sink> Term<S> {
         self.alt_scrolled.clear();
         self.alt_truncated = false;
         self.last_snapshot = None;
+        // a multiplexer started by the last command, at the prompt that command was read at
+        self.multiplexer = self
+            .commands
+            .last()
+            .filter(|c| programs::is_multiplexer(&c.text) && !c.prompt.trim().is_empty())
+            .map(|c| c.prompt.clone());
+        self.mux_seen.clear();
     }
 
     fn leave_alt(&mut self, restore_cursor: bool) {
@@ -1344,6 +1358,9 @@ impl<S: Sink> Term<S> {
         if self.last_snapshot.as_ref() == Some(&lines) {
             return;
         }
+        if let Some(prompt) = self.multiplexer.clone() {
+            self.multiplexer_commands(&prompt, &lines);
+        }
         self.alt_count += 1;
         let screen = AlternateScreen {
             index: self.alt_count,
@@ -1353,6 +1370,36 @@ impl<S: Sink> Term<S> {
         };
         self.out.sink.alternate_screen(&screen);
         self.last_snapshot = Some(screen.lines);
+    }
+
+    /// The commands of the shell inside a multiplexer: its screen's lines at the prompt the
+    /// multiplexer was started at (the shell inside draws the same one), each once, in order,
+    /// placed at the line that started the multiplexer.
+    fn multiplexer_commands(&mut self, prompt: &str, lines: &[String]) {
+        let prompt = prompt.trim_end();
+        for l in lines {
+            let Some(rest) = l.strip_prefix(prompt) else {
+                continue;
+            };
+            let text = rest.trim();
+            if text.is_empty() || !self.mux_seen.insert(l.clone()) {
+                continue;
+            }
+            // the shell inside is not the one whose lines the regions follow: no region event
+            if self.out.sink.keep_commands() {
+                if self.out.budget.admit(text.len(), 0) {
+                    self.commands.push(Command {
+                        text: text.to_owned(),
+                        line: self.alt_after_line,
+                        method: Method::PromptPattern,
+                        confidence: 0.8,
+                        prompt: format!("{prompt} "),
+                    });
+                } else {
+                    self.out.budget.dropped += 1;
+                }
+            }
+        }
     }
 
     /// Erase the whole screen: what is on it is flushed first (an audit keeps what was seen).

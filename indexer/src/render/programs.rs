@@ -64,6 +64,16 @@ const INTERACTIVE: &[&str] = &[
     "openssl",
 ];
 
+/// Terminal multiplexers: their screen is the user's terminal, with a shell inside.
+const MULTIPLEXERS: &[&str] = &[
+    "tmux", "screen", "byobu", "zellij", "tmate", "dtach", "abduco",
+];
+
+/// Whether a command line starts a terminal multiplexer.
+pub fn is_multiplexer(cmd: &str) -> bool {
+    crate::ingest::program_name(cmd).is_some_and(|p| MULTIPLEXERS.contains(&p))
+}
+
 /// What a program is told to quit with: its input ends there.
 fn quits(text: &str) -> bool {
     matches!(
