@@ -1440,6 +1440,23 @@ fn hostile_queries_and_ages_are_errors_not_crashes() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 }
 
+/// A recording's transcript ingested into a new data folder: (the folder's parent, the data
+/// folder, the session id the recording's header names).
+fn ingest_recording(rec: &str) -> (tempfile::TempDir, PathBuf, String) {
+    let tmp = tempfile::tempdir().unwrap();
+    let ev = tmp.path().join("evidence");
+    let meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(root().join(rec).join("meta.json")).unwrap())
+            .unwrap();
+    let sid = meta["session_id"].as_str().unwrap().to_owned();
+    copy(
+        &format!("{rec}/session.log"),
+        &ev.join(format!("{sid}.log")),
+    );
+    let data = ingest_into(tmp.path(), &ev);
+    (tmp, data, sid)
+}
+
 #[test]
 fn what_is_typed_into_a_program_is_its_input_not_a_shell_command() {
     // a real recording: bash, then sqlite3 (readline's markers) and python's REPL
@@ -1452,17 +1469,8 @@ fn what_is_typed_into_a_program_is_its_input_not_a_shell_command() {
         stdout(&out),
         std::fs::read_to_string(root().join(rec).join("history.txt")).unwrap()
     );
-    let tmp = tempfile::tempdir().unwrap();
-    let ev = tmp.path().join("evidence");
-    let meta: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(root().join(rec).join("meta.json")).unwrap())
-            .unwrap();
-    let sid = meta["session_id"].as_str().unwrap();
-    copy(
-        &format!("{rec}/session.log"),
-        &ev.join(format!("{sid}.log")),
-    );
-    let data = ingest_into(tmp.path(), &ev);
+    let (_tmp, data, sid) = ingest_recording(rec);
+    let sid = sid.as_str();
     // `input:` finds what was typed into the programs; `command:` does not
     let v: serde_json::Value = serde_json::from_slice(
         &audit(&data, &["search", "input:\"create table\"", "--json"]).stdout,
@@ -1506,17 +1514,8 @@ fn work_done_inside_tmux_is_listed_searchable_and_shown() {
         cmds.contains("tmux -f /dev/null -L ssmrec-inner\necho inside-tmux-marker\ncat /etc/hostname\nseq 1 80\nexit\necho after tmux\n"),
         "{cmds}"
     );
-    let tmp = tempfile::tempdir().unwrap();
-    let ev = tmp.path().join("evidence");
-    let meta: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(root().join(rec).join("meta.json")).unwrap())
-            .unwrap();
-    let sid = meta["session_id"].as_str().unwrap();
-    copy(
-        &format!("{rec}/session.log"),
-        &ev.join(format!("{sid}.log")),
-    );
-    let data = ingest_into(tmp.path(), &ev);
+    let (_tmp, data, sid) = ingest_recording(rec);
+    let sid = sid.as_str();
     let t = stdout(&audit(&data, &["search", "inside-tmux-marker"]));
     assert!(
         t.contains(":tmux#1:") && t.contains("inside-tmux-marker"),
