@@ -252,6 +252,8 @@ pub struct Activity {
     pub total_seconds: i64,
     pub longest_seconds: i64,
     pub longest_session: Option<String>,
+    /// sessions still open or whose duration the evidence does not give: not in the total
+    pub without_duration: usize,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -381,8 +383,12 @@ pub fn build(
                 total_seconds: 0,
                 longest_seconds: 0,
                 longest_session: None,
+                without_duration: 0,
             });
             a.sessions += 1;
+            if r.duration_seconds.is_none() || r.flags.contains(&Flag::Open) {
+                a.without_duration += 1;
+            }
             let d = r.duration_seconds.unwrap_or(0);
             a.total_seconds += d;
             if d > a.longest_seconds || a.longest_session.is_none() {
@@ -639,6 +645,7 @@ fn tables(r: &Report, d: Durations) -> Vec<Table> {
                     dur(Some(a.total_seconds)),
                     dur(Some(a.longest_seconds)),
                     a.longest_session.clone().unwrap_or_default(),
+                    a.without_duration.to_string(),
                 ]
             })
             .collect()
@@ -652,12 +659,20 @@ fn tables(r: &Report, d: Durations) -> Vec<Table> {
                 "total",
                 "longest",
                 "longest session",
+                "open or unknown",
             ],
             act(&r.per_principal),
         ),
         (
             "Sessions per target",
-            vec!["target", "sessions", "total", "longest", "longest session"],
+            vec![
+                "target",
+                "sessions",
+                "total",
+                "longest",
+                "longest session",
+                "open or unknown",
+            ],
             act(&r.per_target),
         ),
         (
