@@ -1545,3 +1545,47 @@ fn work_done_inside_tmux_is_listed_searchable_and_shown() {
         .trim_end()
         .ends_with("tmux -f /dev/null -L ssmrec-inner"));
 }
+
+#[test]
+fn a_session_id_naming_another_principal_is_flagged_and_both_kept() {
+    // the id says dave; CloudTrail's StartSession says assumed-role/Admin/alice
+    let tmp = tempfile::tempdir().unwrap();
+    let ev = tmp.path().join("evidence");
+    std::fs::create_dir_all(&ev).unwrap();
+    let mut r: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join(
+            "indexer/tests/data/samples/cloudtrail_StartSession_AssumedRole_SSO_panther_test.json",
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    r["eventID"] = serde_json::json!("pm-1");
+    r["userIdentity"]["type"] = serde_json::json!("AssumedRole");
+    r["userIdentity"]["arn"] =
+        serde_json::json!("arn:aws:sts::111122223333:assumed-role/Admin/alice");
+    r["userIdentity"]["sessionContext"]["sessionIssuer"]["arn"] =
+        serde_json::json!("arn:aws:iam::111122223333:role/Admin");
+    r["responseElements"] = serde_json::json!({"sessionId": "dave-0e34861185201706f"});
+    std::fs::write(
+        ev.join("trail.json"),
+        serde_json::to_vec(&serde_json::json!({ "Records": [r] })).unwrap(),
+    )
+    .unwrap();
+    let data = ingest_into(tmp.path(), &ev);
+    let o = audit(
+        &data,
+        &["sessions", "--flag", "principal-mismatch", "--json"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v[0]["session_id"], "dave-0e34861185201706f");
+    assert_eq!(v[0]["principal"], "alice");
+    assert_eq!(v[0]["session_id_principal"], "dave");
+    assert_eq!(v[0]["identity_type"], "AssumedRole");
+    // the evidence's principal answers --user; the id's does not
+    assert_eq!(
+        audit(&data, &["sessions", "--user", "alice"]).status.code(),
+        Some(0)
+    );
+    assert_eq!(audit(&data, &["gaps", "--json"]).status.code(), Some(0));
+}
