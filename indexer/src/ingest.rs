@@ -899,10 +899,11 @@ impl TextForIndex {
 /// runs `less`).
 pub fn program_name(cmd: &str) -> Option<&str> {
     // the last stage of a pipeline or list is the one on the screen (`seq 1 200 | less`)
-    let last = cmd
-        .rsplit(['|', ';', '&'])
-        .find(|part| !part.trim().is_empty())
-        .unwrap_or(cmd);
+    let trimmed = cmd.trim_end_matches(|c: char| c.is_whitespace() || matches!(c, '|' | ';' | '&'));
+    let last = match trimmed.rfind(['|', ';', '&']) {
+        Some(i) => &trimmed[i + 1..],
+        None => trimmed,
+    };
     let mut words = last.split_whitespace().peekable();
     while let Some(w) = words.next() {
         if matches!(

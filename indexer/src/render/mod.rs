@@ -366,6 +366,8 @@ impl<S: Sink> Output<S> {
         {
             self.exit_code_line = None;
         }
+        // (rows reach here when they leave the screen, after later commands may have run:
+        // which program they belong to is decided at the end, by line)
         if let Some(input) = programs::after_program_prompt(trimmed) {
             if self.sink.keep_commands() && self.budget.admit(input.len(), 0) {
                 self.program_lines.push((self.lines, input.to_owned()));

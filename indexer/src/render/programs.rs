@@ -8,61 +8,75 @@
 
 use super::{Command, ProgramInput};
 
-/// Programs that read lines at a prompt of their own. (`python3 script.py` runs no REPL: the
-/// shell's prompt comes back at once, so a script's run opens nothing.)
-const INTERACTIVE: &[&str] = &[
-    "sqlite3",
-    "sqlite",
-    "psql",
-    "mysql",
-    "mariadb",
-    "python",
-    "python2",
-    "python3",
-    "ipython",
-    "ipython3",
-    "bpython",
-    "node",
-    "nodejs",
-    "deno",
-    "irb",
-    "pry",
-    "redis-cli",
-    "valkey-cli",
-    "mongo",
-    "mongosh",
-    "sqlplus",
-    "clickhouse-client",
-    "cqlsh",
-    "influx",
-    "lua",
-    "luajit",
-    "R",
-    "ghci",
-    "erl",
-    "iex",
-    "php",
-    "perl",
-    "gdb",
-    "lldb",
-    "bc",
-    "dc",
-    "ftp",
-    "sftp",
-    "lftp",
-    "nslookup",
-    "sqlcmd",
-    "duckdb",
-    "spark-shell",
-    "pyspark",
-    "scala",
-    "julia",
-    "tclsh",
-    "ksql",
-    "hbase",
-    "beeline",
-    "openssl",
-];
+/// Programs that read lines at a prompt of their own, by the name a command line runs them
+/// by: the name itself, as the `&'static str` the inputs carry. (`python3 script.py` runs no
+/// REPL: the shell's prompt comes back at once, so a script's run opens nothing.)
+fn interactive_name(p: &str) -> Option<&'static str> {
+    // a match, not a list: it is asked of every command
+    const NAMES: &[&str] = &[
+        "sqlite3",
+        "sqlite",
+        "psql",
+        "mysql",
+        "mariadb",
+        "python",
+        "python2",
+        "python3",
+        "ipython",
+        "ipython3",
+        "bpython",
+        "node",
+        "nodejs",
+        "deno",
+        "irb",
+        "pry",
+        "redis-cli",
+        "valkey-cli",
+        "mongo",
+        "mongosh",
+        "sqlplus",
+        "clickhouse-client",
+        "cqlsh",
+        "influx",
+        "lua",
+        "luajit",
+        "R",
+        "ghci",
+        "erl",
+        "iex",
+        "php",
+        "perl",
+        "gdb",
+        "lldb",
+        "bc",
+        "dc",
+        "ftp",
+        "sftp",
+        "lftp",
+        "nslookup",
+        "sqlcmd",
+        "duckdb",
+        "spark-shell",
+        "pyspark",
+        "scala",
+        "julia",
+        "tclsh",
+        "ksql",
+        "hbase",
+        "beeline",
+        "openssl",
+    ];
+    match p {
+        "sqlite3" | "sqlite" | "psql" | "mysql" | "mariadb" | "python" | "python2" | "python3"
+        | "ipython" | "ipython3" | "bpython" | "node" | "nodejs" | "deno" | "irb" | "pry"
+        | "redis-cli" | "valkey-cli" | "mongo" | "mongosh" | "sqlplus" | "clickhouse-client"
+        | "cqlsh" | "influx" | "lua" | "luajit" | "R" | "ghci" | "erl" | "iex" | "php" | "perl"
+        | "gdb" | "lldb" | "bc" | "dc" | "ftp" | "sftp" | "lftp" | "nslookup" | "sqlcmd"
+        | "duckdb" | "spark-shell" | "pyspark" | "scala" | "julia" | "tclsh" | "ksql" | "hbase"
+        | "beeline" | "openssl" => NAMES.iter().copied().find(|n| *n == p),
+        _ => None,
+    }
+}
 
 /// Terminal multiplexers: their screen is the user's terminal, with a shell inside.
 const MULTIPLEXERS: &[&str] = &[
@@ -95,23 +109,27 @@ fn quits(text: &str) -> bool {
 }
 
 /// The interactive program a command line starts, if it starts one.
-fn interactive(cmd: &str) -> Option<&str> {
-    let p = crate::ingest::program_name(cmd)?;
-    INTERACTIVE.contains(&p).then_some(p)
+fn interactive(cmd: &str) -> Option<&'static str> {
+    interactive_name(crate::ingest::program_name(cmd)?)
 }
 
 /// The prompts of interactive programs that draw no markers of their own (python's REPL
 /// without readline's bracketed paste): the input typed after one, if `line` starts with one.
+#[inline]
 pub fn after_program_prompt(line: &str) -> Option<&str> {
-    const PROMPTS: [&str; 6] = [
-        ">>> ",
-        "sqlite> ",
-        "mysql> ",
-        "redis> ",
-        "irb(main)",
-        "pry(main)",
-    ];
-    let p = PROMPTS.iter().find(|p| line.starts_with(*p))?;
+    // called on every line: its first byte picks the one prompt it could start with
+    let p = match line.as_bytes().first()? {
+        b'>' => ">>> ",
+        b's' => "sqlite> ",
+        b'm' => "mysql> ",
+        b'r' => "redis> ",
+        b'i' => "irb(main)",
+        b'p' => "pry(main)",
+        _ => return None,
+    };
+    if !line.starts_with(p) {
+        return None;
+    }
     let rest = &line[p.len()..];
     // irb(main):001:0> and pry(main)> run on to their `> `
     let rest = match rest.find("> ") {
@@ -128,11 +146,15 @@ pub fn split_inputs(
     commands: Vec<Command>,
     program_lines: Vec<(u64, String)>,
 ) -> (Vec<Command>, Vec<ProgramInput>) {
-    let (shell, mut inputs) = split_marked(commands);
+    // what each command starts, asked once
+    let started: Vec<Option<&'static str>> =
+        commands.iter().map(|c| interactive(&c.text)).collect();
+    let (shell, mut inputs, shell_started) = split_marked(commands, &started);
     // a program started by a command reads the lines up to the shell's next command
     let mut starts: Vec<(u64, &str)> = shell
         .iter()
-        .filter_map(|c| interactive(&c.text).map(|p| (c.line, p)))
+        .zip(&shell_started)
+        .filter_map(|(c, p)| p.map(|p| (c.line, p)))
         .collect();
     starts.dedup();
     let taken: std::collections::HashSet<u64> = inputs.iter().map(|i| i.line).collect();
@@ -160,12 +182,18 @@ pub fn split_inputs(
 }
 
 /// Commands read at a program's own prompt, told apart by that prompt.
-fn split_marked(commands: Vec<Command>) -> (Vec<Command>, Vec<ProgramInput>) {
+/// `started[i]`: the program `commands[i]` starts. Returns the shells' commands with what
+/// each starts, and the programs' input.
+fn split_marked(
+    commands: Vec<Command>,
+    started: &[Option<&'static str>],
+) -> (Vec<Command>, Vec<ProgramInput>, Vec<Option<&'static str>>) {
     let mut shell = Vec::with_capacity(commands.len());
+    let mut shell_started = Vec::with_capacity(commands.len());
     let mut inputs = Vec::new();
     // (program, the shell's prompt it was started at)
     let mut open: Option<(String, String)> = None;
-    for c in commands {
+    for (c, &starts) in commands.into_iter().zip(started) {
         if let Some((program, at)) = &open {
             let back = !at.is_empty() && c.prompt == *at;
             if !back {
@@ -182,14 +210,15 @@ fn split_marked(commands: Vec<Command>) -> (Vec<Command>, Vec<ProgramInput>) {
             }
             open = None;
         }
-        if let Some(p) = interactive(&c.text) {
+        if let Some(p) = starts {
             if !c.prompt.is_empty() {
                 open = Some((p.to_owned(), c.prompt.clone()));
             }
         }
         shell.push(c);
+        shell_started.push(starts);
     }
-    (shell, inputs)
+    (shell, inputs, shell_started)
 }
 
 #[cfg(test)]
