@@ -126,12 +126,7 @@ fn summary(report: &IngestReport) -> Value {
 }
 
 /// An S3 object key as S3 notifications give it: URL-encoded, with `+` for a space.
-pub fn decode_s3_key(key: &str) -> String {
-    let plus = key.replace('+', " ");
-    percent_encoding::percent_decode_str(&plus)
-        .decode_utf8_lossy()
-        .into_owned()
-}
+pub use ssm_audit_indexer::formats::decode_s3_event_key as decode_s3_key;
 
 /// The objects an event names: S3 notifications (`Records[].s3`, keys URL-encoded), the same
 /// wrapped in SNS or SQS bodies, and EventBridge `Object Created` events (keys plain).

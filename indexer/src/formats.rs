@@ -78,11 +78,11 @@ pub fn principal_of_session_id(id: &str) -> Option<&str> {
         .filter(|&p| p != "ecs-execute-command")
 }
 
-/// The session id of an S3 transcript key `[prefix/]<sessionId>.log`, as an S3 event gives
-/// it: URL-encoded, `+` for space.
+/// The session id a transcript's name gives, `[prefix/]<sessionId>.log`: an S3 key (decoded
+/// already: S3 notifications' encoding is undone where they are read, with
+/// [`decode_s3_event_key`]) or a local file's path, taken as it is (`+` is a `+`).
 pub fn session_id_from_s3_key(key: &str) -> Option<String> {
-    let key = url_decode(key);
-    let name = key.rsplit('/').next()?;
+    let name = key.rsplit(['/', std::path::MAIN_SEPARATOR]).next()?;
     // a copy someone gzipped keeps its name under the `.gz`
     let id = name
         .strip_suffix(".gz")
@@ -91,8 +91,10 @@ pub fn session_id_from_s3_key(key: &str) -> Option<String> {
     split_session_id(id).map(|_| id.to_owned())
 }
 
-/// Decode an S3 event key: `+` is a space, `%XX` a byte.
-pub fn url_decode(key: &str) -> String {
+/// Decode an object key as S3 notifications give it: URL-encoded, `+` for a space, `%XX` a
+/// byte. Only keys from notifications are encoded: listed keys, EventBridge's and local file
+/// names are not.
+pub fn decode_s3_event_key(key: &str) -> String {
     let plus = key.replace('+', " ");
     percent_encoding::percent_decode_str(&plus)
         .decode_utf8_lossy()
@@ -1212,17 +1214,22 @@ mod tests {
     }
 
     #[test]
-    fn s3_keys_are_url_decoded() {
+    fn event_keys_are_decoded_once_and_names_taken_as_they_are() {
+        let key = decode_s3_event_key(
+            "session-logs/alice%40example.com-ilpxvkhghl9vs9ia2xfdyp4dka.log",
+        );
         assert_eq!(
-            session_id_from_s3_key(
-                "session-logs/alice%40example.com-ilpxvkhghl9vs9ia2xfdyp4dka.log"
-            )
-            .as_deref(),
+            session_id_from_s3_key(&key).as_deref(),
             Some("alice@example.com-ilpxvkhghl9vs9ia2xfdyp4dka")
         );
         assert_eq!(
-            session_id_from_s3_key("p/a+b%2Bc%3Dd%2Ce-0e34861185201706f.log").as_deref(),
-            Some("a b+c=d,e-0e34861185201706f")
+            decode_s3_event_key("p/a+b%2Bc%3Dd%2Ce-0e34861185201706f.log"),
+            "p/a b+c=d,e-0e34861185201706f.log"
+        );
+        // a local file, or a listed key: a `+` is a `+`, `%40` is not decoded twice
+        assert_eq!(
+            session_id_from_s3_key("/evidence/a+b-0e34861185201706f.log").as_deref(),
+            Some("a+b-0e34861185201706f")
         );
         assert_eq!(session_id_from_s3_key("p/notes.txt"), None);
     }
