@@ -207,25 +207,113 @@ fn json_opens(t: &str) -> bool {
         })
 }
 
-/// Undo gzip if the bytes start with its magic.
+/// Inflated sizes past which gzip'd input is taken for a decompression bomb: more than
+/// [`BOMB_RATIO`] times its compressed size once past [`BOMB_MIN_BYTES`] (deflate reaches
+/// about 1032:1 on runs of one byte; transcripts and trails, a few to a few tens), and for
+/// input inflated whole in memory (JSON evidence), past [`MAX_INFLATED_IN_MEMORY`].
+pub const BOMB_RATIO: u64 = 100;
+pub const BOMB_MIN_BYTES: u64 = 256 << 20;
+pub const MAX_INFLATED_IN_MEMORY: u64 = 256 << 20;
+
+fn bomb(inflated: u64, compressed: u64) -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::InvalidData,
+        format!(
+            "gzip inflates past {} MiB at more than {BOMB_RATIO}:1 ({compressed} bytes compressed): \
+             taken for a decompression bomb and not read (gunzip it by hand to read it)",
+            inflated >> 20
+        ),
+    )
+}
+
+/// Counts the bytes read through it.
+struct Counted<R> {
+    inner: R,
+    n: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let k = self.inner.read(buf)?;
+        self.n
+            .fetch_add(k as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(k)
+    }
+}
+
+/// Inflated output, stopped with an error once it outgrows its compressed input as a bomb
+/// does.
+struct Guarded<R> {
+    inner: R,
+    compressed: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    inflated: u64,
+    /// an absolute cap, for input inflated whole
+    cap: Option<u64>,
+    /// the bomb test: past `min_bytes` inflated, at more than `ratio` to one
+    min_bytes: u64,
+    ratio: u64,
+}
+
+impl<R: Read> Read for Guarded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let k = self.inner.read(buf)?;
+        self.inflated += k as u64;
+        let compressed = self
+            .compressed
+            .load(std::sync::atomic::Ordering::Relaxed)
+            .max(1);
+        if self.cap.is_some_and(|c| self.inflated > c)
+            || (self.inflated > self.min_bytes && self.inflated / compressed > self.ratio)
+        {
+            return Err(bomb(self.inflated, compressed));
+        }
+        Ok(k)
+    }
+}
+
+/// Undo gzip if the bytes start with its magic: bounded, in memory, at
+/// [`MAX_INFLATED_IN_MEMORY`].
 pub fn maybe_gunzip(bytes: Vec<u8>) -> std::io::Result<Vec<u8>> {
     if bytes.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
-        flate2::read::MultiGzDecoder::new(&bytes[..]).read_to_end(&mut out)?;
+        let compressed = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(bytes.len() as u64));
+        Guarded {
+            inner: flate2::read::MultiGzDecoder::new(&bytes[..]),
+            compressed,
+            inflated: 0,
+            cap: Some(MAX_INFLATED_IN_MEMORY),
+            min_bytes: BOMB_MIN_BYTES,
+            ratio: BOMB_RATIO,
+        }
+        .read_to_end(&mut out)?;
         Ok(out)
     } else {
         Ok(bytes)
     }
 }
 
-/// A reader with gzip undone when it starts with gzip's magic.
+/// A reader with gzip undone when it starts with gzip's magic, guarded against bombs.
 pub fn open_maybe_gzip<R: Read + 'static>(r: R) -> std::io::Result<Box<dyn BufRead>> {
-    let mut r = BufReader::with_capacity(256 << 10, r);
+    let n = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let mut r = BufReader::with_capacity(
+        256 << 10,
+        Counted {
+            inner: r,
+            n: n.clone(),
+        },
+    );
     let gz = r.fill_buf()?.starts_with(&[0x1f, 0x8b]);
     Ok(if gz {
         Box::new(BufReader::with_capacity(
             256 << 10,
-            flate2::bufread::MultiGzDecoder::new(r),
+            Guarded {
+                inner: flate2::bufread::MultiGzDecoder::new(r),
+                compressed: n,
+                inflated: 0,
+                cap: None,
+                min_bytes: BOMB_MIN_BYTES,
+                ratio: BOMB_RATIO,
+            },
         ))
     } else {
         Box::new(r)
@@ -1214,10 +1302,45 @@ mod tests {
     }
 
     #[test]
+    fn a_decompression_bomb_is_stopped_and_named() {
+        use std::io::Write;
+        let gz = |data: &[u8]| {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+            e.write_all(data).unwrap();
+            e.finish().unwrap()
+        };
+        let read = |compressed: &[u8]| {
+            let n = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(compressed.len() as u64));
+            let mut out = Vec::new();
+            Guarded {
+                inner: flate2::read::MultiGzDecoder::new(compressed),
+                compressed: n,
+                inflated: 0,
+                cap: None,
+                min_bytes: 1 << 20,
+                ratio: BOMB_RATIO,
+            }
+            .read_to_end(&mut out)
+            .map(|_| out.len())
+        };
+        // 8 MiB of zeros: about 1000:1, a bomb past 1 MiB
+        let e = read(&gz(&vec![0u8; 8 << 20])).unwrap_err().to_string();
+        assert!(e.contains("decompression bomb"), "{e}");
+        // a transcript-like text compresses far less: read whole
+        let text: Vec<u8> = (0..200_000u32)
+            .flat_map(|i| {
+                format!("line {i} root@vm:~# ls -la /var/log/{}\r\n", i * 7919).into_bytes()
+            })
+            .collect();
+        assert_eq!(read(&gz(&text)).unwrap(), text.len());
+        // in memory, the absolute cap holds too
+        assert!(maybe_gunzip(gz(b"small")).is_ok());
+    }
+
+    #[test]
     fn event_keys_are_decoded_once_and_names_taken_as_they_are() {
-        let key = decode_s3_event_key(
-            "session-logs/alice%40example.com-ilpxvkhghl9vs9ia2xfdyp4dka.log",
-        );
+        let key =
+            decode_s3_event_key("session-logs/alice%40example.com-ilpxvkhghl9vs9ia2xfdyp4dka.log");
         assert_eq!(
             session_id_from_s3_key(&key).as_deref(),
             Some("alice@example.com-ilpxvkhghl9vs9ia2xfdyp4dka")
