@@ -1589,3 +1589,20 @@ fn a_session_id_naming_another_principal_is_flagged_and_both_kept() {
     );
     assert_eq!(audit(&data, &["gaps", "--json"]).status.code(), Some(0));
 }
+
+#[test]
+fn the_same_evidence_from_two_paths_is_one_fact_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ev = tmp.path().join("evidence");
+    evidence(&ev);
+    let trail = "ct/AWSLogs/111122223333/CloudTrail/us-west-2/2026/11/20/trail.json.gz";
+    let only = tmp.path().join("only");
+    for dir in ["a", "b/c"] {
+        let to = only.join(dir).join("trail.json.gz");
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(ev.join(trail), to).unwrap();
+    }
+    let data = ingest_into(tmp.path(), &only);
+    let facts = std::fs::read_dir(data.join("facts")).unwrap().count();
+    assert_eq!(facts, 1, "one trail's facts, read from two paths");
+}

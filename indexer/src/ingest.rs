@@ -271,11 +271,17 @@ pub fn session_key(id: &str) -> String {
     if is_plain_session_id(id) {
         id.to_owned()
     } else {
-        use sha2::Digest;
-        let h = sha2::Sha256::digest(id.as_bytes());
-        let hex: String = h[..16].iter().map(|b| format!("{b:02x}")).collect();
-        format!("x{hex}")
+        format!("x{}", &sha256_hex(id.as_bytes())[..32])
     }
+}
+
+/// SHA-256, in hex: names that content chooses and no input can make collide.
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn is_plain_session_id(id: &str) -> bool {
@@ -751,13 +757,15 @@ fn finish_decoded(store: &dyn Store, name: &str, mut out: Decoded, report: &mut 
 /// several), so an input's facts are never all in memory.
 pub const FACTS_PER_FILE: usize = 10_000;
 
-/// Keep facts of the input `name` in a fact file named by the input and the facts.
+/// Keep facts of the input `name` in a fact file named by the facts alone (their SHA-256):
+/// the same evidence read from two paths is one file, and no input can choose a name that
+/// overwrites another's facts.
 fn put_facts(store: &dyn Store, name: &str, facts: &[Fact], report: &mut IngestReport) {
     if facts.is_empty() {
         return;
     }
     let json = serde_json::to_vec(facts).expect("facts serialise");
-    let key = format!("facts/{}-{}.json", fnv(name.as_bytes()), fnv(&json));
+    let key = format!("facts/{}.json", sha256_hex(&json));
     if let Err(e) = store.put(&key, &json) {
         report.failed.push(io_bad(
             name,
