@@ -29,11 +29,19 @@ pub struct BadRecord {
     pub reason: String,
 }
 
+/// How many bad records of one input are listed; past it they are counted
+/// ([`Decoded::bad_unlisted`]): a small input of millions of bad records must not take the
+/// memory (or the dead-letter queue) with it.
+pub const MAX_BAD_LISTED: usize = 100;
+
 /// What decoding one input gave.
 #[derive(Debug, Default)]
 pub struct Decoded {
     pub facts: Vec<Fact>,
+    /// the first [`MAX_BAD_LISTED`] bad records
     pub bad: Vec<BadRecord>,
+    /// bad records past those listed
+    pub bad_unlisted: usize,
     /// Records read but not about Session Manager sessions (other API calls, digests).
     pub skipped: usize,
     /// Why the whole input was skipped, if it was (a digest or insight file).
@@ -42,11 +50,31 @@ pub struct Decoded {
 
 impl Decoded {
     fn bad(&mut self, source: &str, index: Option<usize>, reason: impl Into<String>) {
+        if self.bad.len() >= MAX_BAD_LISTED {
+            self.bad_unlisted += 1;
+            return;
+        }
         self.bad.push(BadRecord {
             input: source.to_owned(),
             index,
             reason: reason.into(),
         });
+    }
+
+    /// The bad records, with one more that counts those not listed.
+    pub fn take_bad(&mut self, source: &str) -> Vec<BadRecord> {
+        let mut bad = std::mem::take(&mut self.bad);
+        let more = std::mem::take(&mut self.bad_unlisted);
+        if more > 0 {
+            bad.push(BadRecord {
+                input: source.to_owned(),
+                index: None,
+                reason: format!(
+                    "and {more} more bad records, counted, not listed (the first {MAX_BAD_LISTED} are)"
+                ),
+            });
+        }
+        bad
     }
 }
 
@@ -726,11 +754,7 @@ pub fn decode_trail_file_in_parts<R: Read>(
     let mut f = |i: usize, v: Result<Value, String>| {
         match v {
             Ok(rec) => push_cloudtrail(out, source, Some(i), &rec),
-            Err(e) => out.bad.push(BadRecord {
-                input: source.to_owned(),
-                index: Some(i),
-                reason: e,
-            }),
+            Err(e) => out.bad(source, Some(i), e),
         }
         if out.facts.len() >= part_size {
             part(std::mem::take(&mut out.facts));
@@ -1299,6 +1323,24 @@ mod tests {
         );
         assert_eq!(detect(b"[]"), Format::Unknown);
         assert_eq!(detect(b"[true, 1]"), Format::Unknown);
+    }
+
+    #[test]
+    fn millions_of_bad_records_are_counted_not_listed() {
+        // 200,000 records that are not objects, in one small trail file
+        let trail = format!("{{\"Records\": [{}1]}}", "1,".repeat(199_999));
+        let mut out = Decoded::default();
+        decode_trail_file("t.json", trail.as_bytes(), &mut out);
+        assert_eq!(out.bad.len(), MAX_BAD_LISTED);
+        assert_eq!(out.bad_unlisted, 200_000 - MAX_BAD_LISTED);
+        let bad = out.take_bad("t.json");
+        assert_eq!(bad.len(), MAX_BAD_LISTED + 1);
+        assert!(
+            bad[MAX_BAD_LISTED]
+                .reason
+                .contains("199900 more bad records"),
+            "{bad:?}"
+        );
     }
 
     #[test]

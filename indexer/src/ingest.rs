@@ -748,7 +748,7 @@ fn finish_decoded(store: &dyn Store, name: &str, mut out: Decoded, report: &mut 
         report.inputs_skipped.push((name.to_owned(), why));
     }
     report.records_skipped += out.skipped;
-    report.failed.extend(out.bad);
+    report.failed.extend(out.take_bad(name));
     report.facts += out.facts.len();
     put_facts(store, name, &out.facts, report);
 }
