@@ -1058,7 +1058,7 @@ fn search_gives_every_hit_and_every_session() {
 }
 
 #[test]
-fn search_colour_follows_the_flag_and_no_color() {
+fn search_colour_follows_the_flag() {
     let (_tmp, data) = ingested();
     let red = "\x1b[1;31m";
     let o = audit(&data, &["search", "shadow", "--color", "always"]);

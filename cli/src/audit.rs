@@ -4,7 +4,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
-use ssm_audit_indexer::correlate::{enum_name, Flag, Kind, SessionRecord};
+use ssm_audit_indexer::correlate::{enum_name as name, Flag, Kind, SessionRecord};
 use ssm_audit_indexer::escape::{escape_raw, escape_text, json_safe};
 use ssm_audit_indexer::index::{self, Filters, Flow, Hit};
 use ssm_audit_indexer::ingest::{self, IngestReport};
@@ -108,10 +108,6 @@ fn say_what_is_left_out(f: &RecordFilter, records: &[SessionRecord], untimed: us
     for h in f.hints(records) {
         eprintln!("ssm-audit: {}", escape_text(&h));
     }
-}
-
-fn name<T: serde::Serialize>(v: &T) -> String {
-    enum_name(v)
 }
 
 fn load(data: &DataArgs) -> Result<(Data, Vec<SessionRecord>)> {
@@ -373,8 +369,14 @@ impl Walk {
         if m.is_dir() {
             match std::fs::read_dir(p) {
                 Ok(rd) => {
-                    let mut entries: Vec<PathBuf> =
-                        rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+                    // an entry that cannot be read is a failure named, not a file left out
+                    let mut entries = Vec::new();
+                    for e in rd {
+                        match e {
+                            Ok(e) => entries.push(e.path()),
+                            Err(e) => report.failed.push(bad(p, e)),
+                        }
+                    }
                     entries.sort();
                     for e in entries {
                         self.walk(&e, false, out, report);
@@ -864,13 +866,6 @@ pub fn run_search(data: &DataArgs, args: &SearchArgs, out: &mut dyn Write) -> Re
     let (idx, fields) = open_index(&d)?;
     // the record filters are decided on the records (as every command does), the index is
     // given the sessions that pass
-    let filtered = f.has_period()
-        || f.user.is_some()
-        || f.target.is_some()
-        || f.account.is_some()
-        || f.region.is_some()
-        || f.kind.is_some()
-        || f.flag.is_some();
     let capped = records
         .iter()
         .filter(|r| r.transcript.lines_dropped > 0 && f.matches(r))
@@ -882,7 +877,7 @@ pub fn run_search(data: &DataArgs, args: &SearchArgs, out: &mut dyn Write) -> Re
             ingest::MAX_TEXT_BYTES >> 20
         );
     }
-    let filters = if filtered {
+    let filters = if f.is_set() {
         let sel = select(&records, &f, |r| r.session_id.is_some());
         Filters {
             sessions: Some(
@@ -1103,7 +1098,7 @@ pub fn run_show(data: &DataArgs, args: &ShowArgs, out: &mut dyn Write) -> Result
             while let Some(a) = screens.next_if(|a| a.after_line <= n) {
                 let program = cmds
                     .get(&a.after_line)
-                    .and_then(|c| ingest::program_name(c))
+                    .and_then(|c| ssm_audit_indexer::render::programs::program_name(c))
                     .unwrap_or("a full-screen program");
                 writeln!(
                     out,

@@ -16,7 +16,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::correlate::{correlate, CorrelateOptions, Kind, SessionRecord};
+use crate::correlate::{correlate, CorrelateOptions, SessionRecord};
 use crate::facts::{Fact, FactKind, TranscriptSource};
 use crate::formats::{self, detect, fnv, split_session_id, BadRecord, Decoded, Format};
 use crate::index::{self, SessionDoc};
@@ -878,7 +878,7 @@ impl TextForIndex {
     /// The program each alternate screen belongs to: the one the command on its line ran.
     fn program_of(&self, after_line: u64) -> Option<&str> {
         let (_, cmd) = self.commands.iter().find(|c| c.0 == after_line)?;
-        program_name(cmd)
+        crate::render::programs::program_name(cmd)
     }
 
     fn of(t: &SessionText) -> TextForIndex {
@@ -900,36 +900,6 @@ impl TextForIndex {
             commands_dropped: t.commands_dropped,
         }
     }
-}
-
-/// The program a command line runs: its first word past `sudo`, `env`, `exec`, `command`,
-/// `nohup`, `time` and `VAR=value` assignments, without its folder (`sudo -E /usr/bin/less x`
-/// runs `less`).
-pub fn program_name(cmd: &str) -> Option<&str> {
-    // the last stage of a pipeline or list is the one on the screen (`seq 1 200 | less`)
-    let trimmed = cmd.trim_end_matches(|c: char| c.is_whitespace() || matches!(c, '|' | ';' | '&'));
-    let last = match trimmed.rfind(['|', ';', '&']) {
-        Some(i) => &trimmed[i + 1..],
-        None => trimmed,
-    };
-    let mut words = last.split_whitespace().peekable();
-    while let Some(w) = words.next() {
-        if matches!(
-            w,
-            "sudo" | "env" | "exec" | "command" | "nohup" | "time" | "doas"
-        ) {
-            // their options
-            while words.peek().is_some_and(|o| o.starts_with('-')) {
-                words.next();
-            }
-            continue;
-        }
-        if w.contains('=') && !w.starts_with('=') {
-            continue;
-        }
-        return w.rsplit('/').next().filter(|p| !p.is_empty());
-    }
-    None
 }
 
 #[cfg(test)]
@@ -975,20 +945,6 @@ mod key_tests {
     }
 }
 
-#[cfg(test)]
-mod program_tests {
-    #[test]
-    fn the_program_a_command_line_runs() {
-        let p = super::program_name;
-        assert_eq!(p("vim -u NONE -N /tmp/x"), Some("vim"));
-        assert_eq!(p("seq 1 200 | less"), Some("less"));
-        assert_eq!(p("sudo -E /usr/bin/less /var/log/syslog"), Some("less"));
-        assert_eq!(p("cd /srv && TERM=xterm tmux attach"), Some("tmux"));
-        assert_eq!(p("env -i top"), Some("top"));
-        assert_eq!(p("  "), None);
-    }
-}
-
 /// The text of record of one session, to index: the S3 copy, else the CloudWatch upload, else
 /// the streamed lines rendered in time order (returned whole as well: it is stored here).
 fn session_text(
@@ -1031,13 +987,6 @@ fn session_text(
         SessionText::from_render(TranscriptSource::CloudwatchStream, None, summary, sink);
     text.command_times = command_times(&text.commands, facts);
     Ok((TextForIndex::of(&text), Some(text)))
-}
-
-fn kind_name(k: &Kind) -> String {
-    serde_json::to_value(k)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }
 
 /// Correlate every fact in the store, write `records.json` and the rendered texts, and bring
@@ -1200,12 +1149,8 @@ pub fn rebuild_from(
                 rec.transcript.commands = text.commands.len() as u64 + text.commands_dropped;
                 rec.transcript.text_of_record = text.source.clone();
             }
-            let flags: Vec<String> = rec
-                .flags
-                .iter()
-                .filter_map(|f| serde_json::to_value(f).ok()?.as_str().map(str::to_owned))
-                .collect();
-            let kind = kind_name(&rec.kind);
+            let flags: Vec<String> = rec.flags.iter().map(crate::correlate::enum_name).collect();
+            let kind = crate::correlate::enum_name(&rec.kind);
             let mut commands: Vec<u64> = text.commands.iter().map(|c| c.0).collect();
             commands.sort_unstable();
             commands.dedup();

@@ -10,7 +10,7 @@ use std::fmt::Write;
 use serde::{Deserialize, Serialize};
 use time::{OffsetDateTime, UtcOffset, Weekday};
 
-use crate::correlate::{Flag, SessionRecord, TimeSource};
+use crate::correlate::{enum_name as name, Flag, SessionRecord, TimeSource};
 use crate::facts::TranscriptSource;
 use crate::ingest::SessionText;
 use crate::select::time_of;
@@ -340,13 +340,6 @@ pub struct Report {
 
 fn s(o: &Option<String>) -> String {
     o.clone().unwrap_or_else(|| "-".into())
-}
-
-fn name<T: Serialize>(v: &T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }
 
 /// Days listed in `per_day` even when empty: ten years.

@@ -90,6 +90,17 @@ impl RecordFilter {
         self.since.is_some() || self.until.is_some()
     }
 
+    /// Whether any filter is given: else every record passes.
+    pub fn is_set(&self) -> bool {
+        self.has_period()
+            || self.user.is_some()
+            || self.target.is_some()
+            || self.account.is_some()
+            || self.region.is_some()
+            || self.kind.is_some()
+            || self.flag.is_some()
+    }
+
     /// Every filter but the period.
     pub fn matches_fields(&self, r: &SessionRecord) -> bool {
         field_matches(&self.user, r.principal.as_deref())
@@ -188,30 +199,25 @@ pub struct Selection<'a> {
     pub untimed: usize,
 }
 
+/// A value named as it serializes (`port-forward`), or an error listing the accepted ones.
+fn parse_named<T: serde::Serialize + Clone>(what: &str, all: &[T], s: &str) -> Result<T, String> {
+    all.iter()
+        .find(|k| enum_name(*k) == s)
+        .cloned()
+        .ok_or_else(|| {
+            let names: Vec<String> = all.iter().map(enum_name).collect();
+            format!("unknown {what} {s:?}: use one of {}", names.join(", "))
+        })
+}
+
 /// Parse a `--kind` value, or say which are accepted.
 pub fn parse_kind(s: &str) -> Result<Kind, String> {
-    Kind::ALL
-        .into_iter()
-        .find(|k| enum_name(k) == s)
-        .ok_or_else(|| {
-            format!(
-                "unknown kind {s:?}: use one of {}",
-                Kind::ALL.map(|k| enum_name(&k)).join(", ")
-            )
-        })
+    parse_named("kind", &Kind::ALL, s)
 }
 
 /// Parse a `--flag` value, or say which are accepted.
 pub fn parse_flag(s: &str) -> Result<Flag, String> {
-    Flag::ALL
-        .into_iter()
-        .find(|k| enum_name(k) == s)
-        .ok_or_else(|| {
-            format!(
-                "unknown flag {s:?}: use one of {}",
-                Flag::ALL.map(|k| enum_name(&k)).join(", ")
-            )
-        })
+    parse_named("flag", &Flag::ALL, s)
 }
 
 #[cfg(test)]

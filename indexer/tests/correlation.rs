@@ -561,25 +561,12 @@ fn scenario() -> Vec<Fact> {
 fn scenario_covers_every_kind_and_flag() {
     let recs = correlate(&scenario(), &opts());
     let kinds: std::collections::BTreeSet<_> = recs.iter().map(|r| r.kind.clone()).collect();
-    for k in [
-        Kind::Shell,
-        Kind::Command,
-        Kind::PortForward,
-        Kind::PortForwardRemote,
-        Kind::Ssh,
-        Kind::Other,
-    ] {
+    for k in Kind::ALL {
         assert!(kinds.contains(&k), "{k:?} missing");
     }
     let flags: std::collections::BTreeSet<_> = recs.iter().flat_map(|r| r.flags.clone()).collect();
-    for f in [
-        Flag::Tunnel,
-        Flag::TranscriptMissing,
-        Flag::NoStartEvent,
-        Flag::Denied,
-        Flag::Open,
-        Flag::Resumed,
-    ] {
+    // every flag there is: a new one must be in the scenario too
+    for f in Flag::ALL {
         assert!(flags.contains(&f), "{f:?} missing");
     }
     let alice = record(&recs, "alice@example.com-0jtk0707txjyxr972nskibo3ej");

@@ -1388,19 +1388,13 @@ impl<S: Sink> Term<S> {
                 continue;
             }
             // the shell inside is not the one whose lines the regions follow: no region event
-            if self.out.sink.keep_commands() {
-                if self.out.budget.admit(text.len(), 0) {
-                    self.commands.push(Command {
-                        text: text.to_owned(),
-                        line: self.alt_after_line,
-                        method: Method::PromptPattern,
-                        confidence: 0.8,
-                        prompt: format!("{prompt} "),
-                    });
-                } else {
-                    self.out.budget.dropped += 1;
-                }
-            }
+            self.keep_command(Command {
+                text: text.to_owned(),
+                line: self.alt_after_line,
+                method: Method::PromptPattern,
+                confidence: 0.8,
+                prompt: format!("{prompt} "),
+            });
         }
     }
 
@@ -1577,6 +1571,11 @@ impl<S: Sink> Term<S> {
         if event != regions::Event::Marked {
             self.out.regions.push(c.line, event);
         }
+        self.keep_command(c);
+    }
+
+    /// Keep a command within the budget, or count it.
+    fn keep_command(&mut self, c: Command) {
         if self.out.sink.keep_commands() {
             if self.out.budget.admit(c.text.len(), 0) {
                 self.commands.push(c);

@@ -78,6 +78,36 @@ fn interactive_name(p: &str) -> Option<&'static str> {
     }
 }
 
+/// The program a command line runs: its first word past `sudo`, `env`, `exec`, `command`,
+/// `nohup`, `time` and `VAR=value` assignments, without its folder (`sudo -E /usr/bin/less x`
+/// runs `less`).
+pub fn program_name(cmd: &str) -> Option<&str> {
+    // the last stage of a pipeline or list is the one on the screen (`seq 1 200 | less`)
+    let trimmed = cmd.trim_end_matches(|c: char| c.is_whitespace() || matches!(c, '|' | ';' | '&'));
+    let last = match trimmed.rfind(['|', ';', '&']) {
+        Some(i) => &trimmed[i + 1..],
+        None => trimmed,
+    };
+    let mut words = last.split_whitespace().peekable();
+    while let Some(w) = words.next() {
+        if matches!(
+            w,
+            "sudo" | "env" | "exec" | "command" | "nohup" | "time" | "doas"
+        ) {
+            // their options
+            while words.peek().is_some_and(|o| o.starts_with('-')) {
+                words.next();
+            }
+            continue;
+        }
+        if w.contains('=') && !w.starts_with('=') {
+            continue;
+        }
+        return w.rsplit('/').next().filter(|p| !p.is_empty());
+    }
+    None
+}
+
 /// Terminal multiplexers: their screen is the user's terminal, with a shell inside.
 const MULTIPLEXERS: &[&str] = &[
     "tmux", "screen", "byobu", "zellij", "tmate", "dtach", "abduco",
@@ -85,7 +115,7 @@ const MULTIPLEXERS: &[&str] = &[
 
 /// Whether a command line starts a terminal multiplexer.
 pub fn is_multiplexer(cmd: &str) -> bool {
-    crate::ingest::program_name(cmd).is_some_and(|p| MULTIPLEXERS.contains(&p))
+    program_name(cmd).is_some_and(|p| MULTIPLEXERS.contains(&p))
 }
 
 /// What a program is told to quit with: its input ends there.
@@ -110,7 +140,7 @@ fn quits(text: &str) -> bool {
 
 /// The interactive program a command line starts, if it starts one.
 fn interactive(cmd: &str) -> Option<&'static str> {
-    interactive_name(crate::ingest::program_name(cmd)?)
+    interactive_name(program_name(cmd)?)
 }
 
 /// The prompts of interactive programs that draw no markers of their own (python's REPL
@@ -279,5 +309,19 @@ mod tests {
                 ("psql", 8, "drop table users;"),
             ]
         );
+    }
+}
+
+#[cfg(test)]
+mod program_tests {
+    #[test]
+    fn the_program_a_command_line_runs() {
+        let p = super::program_name;
+        assert_eq!(p("vim -u NONE -N /tmp/x"), Some("vim"));
+        assert_eq!(p("seq 1 200 | less"), Some("less"));
+        assert_eq!(p("sudo -E /usr/bin/less /var/log/syslog"), Some("less"));
+        assert_eq!(p("cd /srv && TERM=xterm tmux attach"), Some("tmux"));
+        assert_eq!(p("env -i top"), Some("top"));
+        assert_eq!(p("  "), None);
     }
 }
