@@ -345,9 +345,10 @@ fn the_pipeline_in_aws_finds_what_the_local_pipeline_finds() {
         vec!["search", "--json", "DB_PASSWORD OR 10.0.3.17"],
     ] {
         let (l, r) = (local_q(&q), remote_q(&q));
+        // where a copy was read differs by design (a local path, an S3 key): the rest may not
         let (l, r): (Value, Value) = (
-            serde_json::from_str(&l).unwrap(),
-            serde_json::from_str(&r).unwrap(),
+            without_locations(serde_json::from_str(&l).unwrap()),
+            without_locations(serde_json::from_str(&r).unwrap()),
         );
         assert_eq!(l, r, "{q:?}: local and AWS answers differ");
         if q[0] != "gaps" && !q.contains(&"denied") {
@@ -781,4 +782,23 @@ fn a_large_transcript_ingests_in_a_512_mb_function() {
         peak / 1000
     );
     assert!(peak < 512_000, "peak RSS {peak} kB");
+}
+
+/// `v` less every `locations` field (where a transcript copy was read).
+fn without_locations(mut v: Value) -> Value {
+    match &mut v {
+        Value::Object(m) => {
+            m.remove("locations");
+            for x in m.values_mut() {
+                *x = without_locations(x.take());
+            }
+        }
+        Value::Array(a) => {
+            for x in a.iter_mut() {
+                *x = without_locations(x.take());
+            }
+        }
+        _ => {}
+    }
+    v
 }

@@ -1338,6 +1338,27 @@ fn hostile_evidence(dir: &Path, outside: &Path) {
     let t = dir.join(format!("{AUDIT_SID}.log"));
     std::fs::copy(root().join(AUDIT_REC).join("session.log"), &t).unwrap();
     std::fs::set_permissions(&t, std::fs::Permissions::from_mode(0o4777)).unwrap();
+    // a second, benign copy of the same session under another prefix, written (as an S3
+    // notification records) by another node than the session's target
+    std::fs::create_dir_all(dir.join("other")).unwrap();
+    std::fs::write(
+        dir.join(format!("other/{AUDIT_SID}.log")),
+        "$ echo benign-copy-marker\nbenign-copy-marker\n$ exit\n",
+    )
+    .unwrap();
+    let notification = serde_json::json!({"Records": [{
+        "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+        "eventTime": "2026-11-20T09:30:00.000Z", "eventName": "ObjectCreated:Put",
+        "userIdentity": {"principalId": "AWS:AROAEXAMPLEEXAMPLE:i-0badbadbadbadbad0"},
+        "s3": {"bucket": {"name": "session-logs"},
+               "object": {"key": format!("other/{}.log", AUDIT_SID.replace('@', "%40")),
+                          "size": 40, "sequencer": "0A1B2C3D4E5F678901"}}
+    }]});
+    std::fs::write(
+        dir.join("s3-events.json"),
+        serde_json::to_vec(&notification).unwrap(),
+    )
+    .unwrap();
     let fifo = dir.join("pipe.log");
     assert!(Command::new("mkfifo")
         .arg(&fifo)
@@ -1400,6 +1421,33 @@ fn hostile_evidence_breaks_nothing_and_good_evidence_beside_it_is_read() {
     // the good session beside them is whole and searchable; the file outside is not
     let o = audit(&data, &["search", "shadow", "-l"]);
     assert_eq!(stdout(&o), format!("{AUDIT_SID}\n"));
+    // the benign second copy hides nothing: both are searchable, listed and flagged
+    let o = audit(&data, &["search", "benign-copy-marker", "-l"]);
+    assert_eq!(stdout(&o), format!("{AUDIT_SID}\n"), "{}", stderr(&o));
+    let rec = s
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["session_id"] == AUDIT_SID)
+        .unwrap();
+    assert_eq!(
+        rec["transcript"]["copies"].as_array().unwrap().len(),
+        2,
+        "{rec}"
+    );
+    for flag in ["multiple-copies", "written-by-other-node"] {
+        assert!(rec["flags"].to_string().contains(flag), "{flag}: {rec}");
+    }
+    let o = audit(&data, &["sessions", "--flag", "multiple-copies"]);
+    assert!(stdout(&o).contains(AUDIT_SID), "{}", stdout(&o));
+    let o = audit(&data, &["show", AUDIT_SID]);
+    let shown = stdout(&o);
+    assert!(shown.contains("=== copy "), "{shown}");
+    assert!(
+        shown.contains("shadow") && shown.contains("benign-copy-marker"),
+        "{shown}"
+    );
+    assert!(shown.contains("i-0badbadbadbadbad0"), "{shown}");
     let o = audit(&data, &["search", "outside-secret-marker"]);
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
     // nothing escapes the data folder, and nothing in it is readable by others

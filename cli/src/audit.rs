@@ -775,6 +775,9 @@ fn open_index(d: &Data) -> Result<(tantivy::Index, index::Fields)> {
     })
 }
 
+/// Which text a hit is in: (session, another copy's name or the text of record).
+type TextOf = (String, Option<String>);
+
 /// How hits are printed: grep's `SESSION TIME PRINCIPAL@TARGET:LINE:TEXT`; a line that was run
 /// as a command has `>` for its separator (`:12>sudo -i`), a context line `-`.
 struct HitPrinter<'a> {
@@ -782,10 +785,10 @@ struct HitPrinter<'a> {
     context: u64,
     colour: bool,
     words: Vec<String>,
-    /// the text of the session being printed, for context lines (one session at a time)
-    text: Option<(String, Option<ingest::SessionText>)>,
-    /// the last line printed: (session, screen, line)
-    last: Option<(String, Option<u32>, u64)>,
+    /// the text of the session (and copy) being printed, for context lines (one at a time)
+    text: Option<(TextOf, Option<ingest::SessionText>)>,
+    /// the last line printed: (session, copy, screen, line)
+    last: Option<(String, Option<String>, Option<u32>, u64)>,
 }
 
 impl HitPrinter<'_> {
@@ -809,6 +812,10 @@ impl HitPrinter<'_> {
             h.target.as_deref().unwrap_or("-")
         );
         let mut head = escape_text(&head).into_owned();
+        if let Some(c) = &h.copy {
+            // a line only another copy of the transcript has: which copy
+            head.push_str(&format!(":copy={}", escape_text(c)));
+        }
         if let Some(n) = h.screen {
             // a full-screen program's screen: where the line was, and which program showed it
             let program = h.program.as_deref().unwrap_or("screen");
@@ -824,9 +831,13 @@ impl HitPrinter<'_> {
         if self.context == 0 {
             return self.line(&head, h.line, &h.text, sep, out);
         }
-        if self.text.as_ref().is_none_or(|(id, _)| *id != h.session_id) {
-            let t = ingest::load_text(self.store, &h.session_id)?;
-            self.text = Some((h.session_id.clone(), t));
+        let which = (h.session_id.clone(), h.copy.clone());
+        if self.text.as_ref().is_none_or(|(w, _)| *w != which) {
+            let t = match &h.copy {
+                None => ingest::load_text(self.store, &h.session_id)?,
+                Some(c) => ingest::load_copy_text(self.store, &h.session_id, c)?,
+            };
+            self.text = Some((which, t));
         }
         let lines: &[String] = match (&self.text, h.screen) {
             (Some((_, Some(t))), None) => &t.lines,
@@ -840,7 +851,11 @@ impl HitPrinter<'_> {
         let from = h.line.saturating_sub(self.context).max(1);
         let to = (h.line + self.context).min(lines.len() as u64).max(h.line);
         let start = match &self.last {
-            Some((s, sc, l)) if *s == h.session_id && *sc == h.screen && *l >= from => l + 1,
+            Some((s, c, sc, l))
+                if *s == h.session_id && *c == h.copy && *sc == h.screen && *l >= from =>
+            {
+                l + 1
+            }
             Some(_) => {
                 writeln!(out, "--")?;
                 from
@@ -855,7 +870,7 @@ impl HitPrinter<'_> {
                 self.line(&head, n, t, '-', out)?;
             }
         }
-        self.last = Some((h.session_id.clone(), h.screen, to));
+        self.last = Some((h.session_id.clone(), h.copy.clone(), h.screen, to));
         Ok(())
     }
 }
@@ -970,6 +985,49 @@ pub struct ShowArgs {
     pub raw: bool,
 }
 
+/// The session's other transcript copies: for each, the lines it has that the text of record
+/// does not (a second copy never hides the first, nor the first the second).
+fn show_other_copies(
+    store: &dyn Store,
+    session_id: &str,
+    record: &ingest::SessionText,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let known: std::collections::HashSet<&str> = record
+        .lines
+        .iter()
+        .chain(record.alternate_screens.iter().flat_map(|a| &a.lines))
+        .map(String::as_str)
+        .collect();
+    ingest::for_each_other_copy(store, session_id, &mut |copy, t| {
+        let cmds: std::collections::HashSet<u64> = t.commands.iter().map(|c| c.0).collect();
+        let only: Vec<(usize, &String)> = t
+            .lines
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| !known.contains(l.as_str()))
+            .collect();
+        let w = |out: &mut dyn Write| -> std::io::Result<()> {
+            writeln!(out)?;
+            writeln!(
+                out,
+                "=== copy {}: {} lines, {} not in the text of record",
+                escape_text(copy),
+                t.lines.len(),
+                only.len()
+            )?;
+            for (i, l) in &only {
+                let n = *i as u64 + 1;
+                let mark = if cmds.contains(&n) { '>' } else { ' ' };
+                writeln!(out, "{mark}{n:>6}  {}", escape_text(l))?;
+            }
+            Ok(())
+        };
+        w(out).map_err(std::io::Error::other)
+    })?;
+    Ok(())
+}
+
 pub fn run_show(data: &DataArgs, args: &ShowArgs, out: &mut dyn Write) -> Result<bool> {
     let (d, records) = load(data)?;
     let store = &*d.store;
@@ -1047,6 +1105,22 @@ pub fn run_show(data: &DataArgs, args: &ShowArgs, out: &mut dyn Write) -> Result
     ];
     for (k, v) in fields {
         writeln!(out, "{k:>10}: {}", escape_text(&v))?;
+    }
+    for c in &rec.transcript.copies {
+        let by = if c.written_by.is_empty() {
+            String::new()
+        } else {
+            format!("; written by {}", c.written_by.join(", "))
+        };
+        writeln!(
+            out,
+            "{:>10}: {} ({} bytes, {} lines) at {}{by}",
+            "copy",
+            escape_text(&c.copy),
+            c.bytes,
+            c.lines,
+            escape_text(&c.locations.join(", "))
+        )?;
     }
     for (k, v) in [("runs", &rec.command), ("reason", &rec.reason)] {
         if let Some(v) = v {
@@ -1141,6 +1215,7 @@ pub fn run_show(data: &DataArgs, args: &ShowArgs, out: &mut dyn Write) -> Result
                 ingest::MAX_ALT_TEXT_BYTES >> 20
             )?;
         }
+        show_other_copies(store, &args.session_id, &t, out)?;
     }
     Ok(true)
 }

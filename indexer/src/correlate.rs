@@ -80,6 +80,12 @@ pub enum Flag {
     Resumed,
     /// the principal the session id names differs from the one the evidence names
     PrincipalMismatch,
+    /// more than one distinct transcript copy of one source (two S3 objects, two uploads):
+    /// every copy is kept, indexed and listed in `transcript.copies`
+    MultipleCopies,
+    /// a transcript object of the session was written by another managed node than the
+    /// session's target (CloudTrail data events or S3 event notifications tell the writer)
+    WrittenByOtherNode,
 }
 
 impl Kind {
@@ -103,7 +109,7 @@ impl Kind {
 
 impl Flag {
     /// Every flag, as `--flag` takes them.
-    pub const ALL: [Flag; 7] = [
+    pub const ALL: [Flag; 9] = [
         Flag::Tunnel,
         Flag::TranscriptMissing,
         Flag::NoStartEvent,
@@ -111,6 +117,8 @@ impl Flag {
         Flag::Open,
         Flag::Resumed,
         Flag::PrincipalMismatch,
+        Flag::MultipleCopies,
+        Flag::WrittenByOtherNode,
     ];
 }
 
@@ -144,6 +152,43 @@ pub struct TranscriptSummary {
     /// `lines`, not kept, so neither shown nor searchable
     #[serde(default)]
     pub lines_dropped: u64,
+    /// every distinct copy (S3 objects, CloudWatch uploads), the text of record first: all
+    /// are kept, rendered and indexed (a second copy never hides the first)
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub copies: Vec<TranscriptCopy>,
+    /// other copies not indexed: past `ingest::MAX_TEXT_BYTES` of lines only they have
+    /// (kept in the store, listed in `copies`, shown by `show`)
+    #[serde(default, skip_serializing_if = "crate::render::is_zero")]
+    pub copies_not_indexed: u64,
+}
+
+/// One transcript copy of a session.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct TranscriptCopy {
+    /// its name in the store: `s3-<hash>` or `cwupload-<hash>` (the content's hash)
+    pub copy: String,
+    pub source: Option<TranscriptSource>,
+    pub bytes: u64,
+    pub lines: u64,
+    /// where the evidence held it (bucket/key, a path, log group/stream): each place seen
+    pub locations: Vec<String>,
+    /// who wrote it, when AWS recorded it (CloudTrail data events, S3 notifications)
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub written_by: Vec<String>,
+}
+
+/// The copy name of a transcript fact: its source and content hash (the last part of the
+/// fact's key), as the store names its copy and text.
+pub fn copy_name(f: &Fact) -> Option<String> {
+    let FactKind::Transcript { source, .. } = &f.kind else {
+        return None;
+    };
+    let hash = f.key.rsplit(':').next()?;
+    match source {
+        TranscriptSource::S3 => Some(format!("s3-{hash}")),
+        TranscriptSource::CloudwatchUpload => Some(format!("cwupload-{hash}")),
+        TranscriptSource::CloudwatchStream => None,
+    }
 }
 
 /// One session, or one denied attempt (no session id).
@@ -348,8 +393,8 @@ fn denied_record(f: &Fact) -> Option<SessionRecord> {
     Some(r)
 }
 
-/// What one transcript copy contributes: bytes, lines, commands, written, target.
-type Copy = (u64, u64, u64, Option<String>, Option<String>);
+/// What one transcript copy contributes: the copy, its commands, written, target.
+type Copy = (TranscriptCopy, u64, Option<String>, Option<String>);
 
 fn fold(id: &str, facts: &[&Fact], opts: &CorrelateOptions) -> SessionRecord {
     let mut r = empty(Some(id.to_owned()));
@@ -403,7 +448,10 @@ fn fold(id: &str, facts: &[&Fact], opts: &CorrelateOptions) -> SessionRecord {
     let mut ends: Vec<(EndSource, String)> = Vec::new();
     // evidence that the session existed at a time, for `time` when there is no start
     let mut seen: Vec<(TimeSource, String)> = Vec::new();
-    let mut transcripts: BTreeMap<TranscriptSource, Copy> = BTreeMap::new();
+    // (source, copy name) -> the copy, its commands, when it was written, its target
+    let mut transcripts: BTreeMap<(TranscriptSource, String), Copy> = BTreeMap::new();
+    // (bucket/key, writer, node) of each recorded write of an object of the session
+    let mut writes: Vec<(&String, &String, &Option<String>)> = Vec::new();
     let mut stream_bytes = 0u64;
     let mut last_stream: Option<String> = None;
     let mut first_stream: Option<String> = None;
@@ -448,6 +496,7 @@ fn fold(id: &str, facts: &[&Fact], opts: &CorrelateOptions) -> SessionRecord {
             }
             FactKind::Transcript {
                 source,
+                location,
                 written,
                 bytes,
                 lines,
@@ -462,14 +511,35 @@ fn fold(id: &str, facts: &[&Fact], opts: &CorrelateOptions) -> SessionRecord {
                 if let Some(t) = written {
                     seen.push((TimeSource::TranscriptUpload, t.clone()));
                 }
+                let Some(name) = copy_name(f) else { continue };
                 let e = transcripts
-                    .entry(source.clone())
-                    .or_insert((0, 0, 0, None, None));
-                // several copies of one source (re-uploads): keep the largest
-                if *bytes >= e.0 {
-                    *e = (*bytes, *lines, *commands, written.clone(), target.clone());
+                    .entry((source.clone(), name.clone()))
+                    .or_insert_with(|| {
+                        (
+                            TranscriptCopy {
+                                copy: name,
+                                source: Some(source.clone()),
+                                bytes: *bytes,
+                                lines: *lines,
+                                ..TranscriptCopy::default()
+                            },
+                            *commands,
+                            written.clone(),
+                            target.clone(),
+                        )
+                    });
+                e.0.locations.push(location.clone());
+                // the same content seen again: the latest upload time is its end
+                if written.is_some() && *written > e.2 {
+                    e.2 = written.clone();
                 }
             }
+            FactKind::Written {
+                location,
+                writer,
+                node,
+                ..
+            } => writes.push((location, writer, node)),
             FactKind::Streamed {
                 time,
                 target,
@@ -497,19 +567,24 @@ fn fold(id: &str, facts: &[&Fact], opts: &CorrelateOptions) -> SessionRecord {
         seen.push((TimeSource::FirstStreamedEvent, t.clone()));
     }
 
-    // transcripts: S3 is the text of record
-    for (src, (bytes, lines, cmds, written, target)) in &transcripts {
-        r.transcript.sources.push(src.clone());
-        match src {
-            TranscriptSource::S3 => r.transcript.s3_bytes = Some(*bytes),
-            TranscriptSource::CloudwatchUpload => {
-                r.transcript.cloudwatch_upload_bytes = Some(*bytes)
+    // transcripts: S3 is the text of record (of several S3 copies, the first by content hash,
+    // as the store lists their texts); every copy is listed and indexed
+    let mut per_source: BTreeMap<&TranscriptSource, usize> = BTreeMap::new();
+    for ((src, _), (copy, cmds, written, target)) in &transcripts {
+        *per_source.entry(src).or_default() += 1;
+        if r.transcript.sources.last() != Some(src) {
+            r.transcript.sources.push(src.clone());
+            match src {
+                TranscriptSource::S3 => r.transcript.s3_bytes = Some(copy.bytes),
+                TranscriptSource::CloudwatchUpload => {
+                    r.transcript.cloudwatch_upload_bytes = Some(copy.bytes)
+                }
+                TranscriptSource::CloudwatchStream => {}
             }
-            TranscriptSource::CloudwatchStream => {}
         }
         if r.transcript.text_of_record.is_none() {
             r.transcript.text_of_record = Some(src.clone());
-            r.transcript.lines = *lines;
+            r.transcript.lines = copy.lines;
             r.transcript.commands = *cmds;
         }
         if let Some(w) = written {
@@ -517,6 +592,32 @@ fn fold(id: &str, facts: &[&Fact], opts: &CorrelateOptions) -> SessionRecord {
         }
         r.target = r.target.clone().or_else(|| target.clone());
     }
+    let multiple_copies = per_source.values().any(|n| *n > 1);
+    // a write by another node than the target: any object of the session's
+    let other_writer = writes.iter().any(|(_, _, node)| match (node, &r.target) {
+        (Some(n), Some(t)) => n != t,
+        _ => false,
+    });
+    for (_, (copy, ..)) in transcripts.iter_mut() {
+        copy.locations.sort();
+        copy.locations.dedup();
+        for (location, writer, _) in &writes {
+            // bucket/key; a copy is named by its key (S3) or by a path that ends with it
+            let key = location.split_once('/').map_or(location.as_str(), |k| k.1);
+            // (a name may be URL-encoded where the other is not)
+            let same = |l: &str| l == *location || l == key || l.ends_with(&format!("/{key}"));
+            if copy
+                .locations
+                .iter()
+                .any(|l| same(l) || same(&crate::formats::decode_s3_event_key(l)))
+            {
+                copy.written_by.push((*writer).clone());
+            }
+        }
+        copy.written_by.sort();
+        copy.written_by.dedup();
+    }
+    r.transcript.copies = transcripts.into_values().map(|c| c.0).collect();
     if stream_bytes > 0 || last_stream.is_some() {
         r.transcript
             .sources
@@ -604,6 +705,12 @@ fn fold(id: &str, facts: &[&Fact], opts: &CorrelateOptions) -> SessionRecord {
     }
     if mismatch {
         flags.insert(Flag::PrincipalMismatch);
+    }
+    if multiple_copies {
+        flags.insert(Flag::MultipleCopies);
+    }
+    if other_writer {
+        flags.insert(Flag::WrittenByOtherNode);
     }
     if !r.resumed.is_empty() {
         flags.insert(Flag::Resumed);

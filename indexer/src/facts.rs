@@ -110,6 +110,18 @@ pub enum FactKind {
         #[serde(default)]
         started: Option<String>,
     },
+    /// Who wrote a transcript object, as AWS recorded it: a CloudTrail data event
+    /// (`PutObject`, `CopyObject`, `CompleteMultipartUpload`) or an S3 event notification.
+    /// The writer of a session's transcript should be its own target node.
+    Written {
+        /// bucket/key
+        location: String,
+        time: String,
+        /// the writer's ARN or principal id (`AWS:AROA...:i-0123...`), as recorded
+        writer: String,
+        /// the managed node the writer's role session names (`i-...`, `mi-...`), if any
+        node: Option<String>,
+    },
     /// One streamed CloudWatch message (about one per second of output).
     Streamed {
         time: String,

@@ -588,6 +588,8 @@ pub fn cloudtrail_fact(rec: &Value) -> Result<Option<Fact>, String> {
     let ecs_exec = match obj.get("eventSource").and_then(Value::as_str) {
         None | Some("ssm.amazonaws.com") => false,
         Some("ecs.amazonaws.com") if name == "ExecuteCommand" => true,
+        Some("s3.amazonaws.com") => return transcript_write_data_event(rec, name),
+        Some("aws:s3") => return transcript_write_notification(rec, name),
         Some(_) => return Ok(None),
     };
     if !ecs_exec && !matches!(name, "StartSession" | "ResumeSession" | "TerminateSession") {
@@ -646,6 +648,101 @@ pub fn cloudtrail_fact(rec: &Value) -> Result<Option<Fact>, String> {
         }
     };
     Ok(Some(fact))
+}
+
+/// The managed node a writer's role session names: EC2 instances (`i-...`) and hybrid nodes
+/// (`mi-...`) write with a role session named after themselves.
+fn node_of_writer(writer: &str) -> Option<String> {
+    let last = writer.rsplit([':', '/']).next()?;
+    let (prefix, hex) = last.split_once('-')?;
+    (matches!(prefix, "i" | "mi")
+        && (8..=17).contains(&hex.len())
+        && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+    .then(|| last.to_owned())
+}
+
+fn written_fact(
+    key: String,
+    bucket: &str,
+    object: &str,
+    time: String,
+    writer: String,
+) -> Option<Fact> {
+    let sid = session_id_from_s3_key(object)?;
+    Some(Fact {
+        key,
+        session_id: Some(sid),
+        kind: FactKind::Written {
+            location: format!("{bucket}/{object}"),
+            time,
+            node: node_of_writer(&writer),
+            writer,
+        },
+    })
+}
+
+/// A CloudTrail data event writing an object: a transcript's writer, when the key names a
+/// session (`<sessionId>.log`).
+fn transcript_write_data_event(rec: &Value, name: &str) -> Result<Option<Fact>, String> {
+    if !matches!(name, "PutObject" | "CopyObject" | "CompleteMultipartUpload")
+        || s(rec, "errorCode").is_some()
+    {
+        return Ok(None);
+    }
+    let req = rec.get("requestParameters").unwrap_or(&Value::Null);
+    let (Some(bucket), Some(object)) = (s(req, "bucketName"), s(req, "key")) else {
+        return Ok(None);
+    };
+    let call = call_context(rec).ok_or("no readable eventTime")?;
+    let event_id = s(rec, "eventID").ok_or("no eventID")?;
+    let ui = rec.get("userIdentity").unwrap_or(&Value::Null);
+    let writer = s(ui, "arn")
+        .or_else(|| s(ui, "principalId"))
+        .unwrap_or_default();
+    Ok(written_fact(
+        format!("cloudtrail:{event_id}"),
+        &bucket,
+        &object,
+        call.time,
+        writer,
+    ))
+}
+
+/// An S3 event notification record (`eventSource: aws:s3`): who created an object. Its key
+/// is URL-encoded.
+fn transcript_write_notification(rec: &Value, name: &str) -> Result<Option<Fact>, String> {
+    if !name.starts_with("ObjectCreated:") {
+        return Ok(None);
+    }
+    let (Some(bucket), Some(object)) = (
+        rec.pointer("/s3/bucket/name").and_then(Value::as_str),
+        rec.pointer("/s3/object/key").and_then(Value::as_str),
+    ) else {
+        return Err("an S3 notification without s3.bucket.name and s3.object.key".into());
+    };
+    let object = decode_s3_event_key(object);
+    let time = rec
+        .get("eventTime")
+        .and_then(Value::as_str)
+        .and_then(parse_time)
+        .map(rfc3339)
+        .ok_or("no readable eventTime")?;
+    let writer = rec
+        .pointer("/userIdentity/principalId")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let sequencer = rec
+        .pointer("/s3/object/sequencer")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    Ok(written_fact(
+        format!("s3write:{bucket}/{object}:{sequencer}:{writer}"),
+        bucket,
+        &object,
+        time,
+        writer,
+    ))
 }
 
 fn push_cloudtrail(out: &mut Decoded, source: &str, index: Option<usize>, rec: &Value) {

@@ -226,8 +226,12 @@ pub struct Fields {
     pub flag: Field,
     /// the session's time (its start, else its earliest evidence), for order and periods
     pub time: Field,
-    /// 0 for the session's text; n for the n-th alternate screen (a full-screen program's)
+    /// 0 for the session's text; n for the n-th alternate screen (a full-screen program's);
+    /// plus `c << 32` for the c-th other copy of the session's transcript ([`SCREEN_COPY_SHIFT`])
     pub screen: Field,
+    /// the other transcript copy a document comes from (`s3-<hash>`), absent for the text of
+    /// record
+    pub copy: Field,
     /// the full-screen program an alternate screen belongs to (`less`, `vim`, `tmux`)
     pub program: Field,
 }
@@ -261,6 +265,7 @@ pub fn schema() -> (Schema, Fields) {
         time: b.add_date_field("time", INDEXED | STORED | FAST),
         screen: b.add_u64_field("screen", NumericOptions::default().set_stored().set_fast()),
         program: b.add_text_field("program", STORED),
+        copy: b.add_text_field("copy", STORED),
     };
     (b.build(), f)
 }
@@ -392,6 +397,25 @@ pub struct SessionDoc<'a> {
     pub time: Option<&'a str>,
     /// what full-screen programs showed: searchable too
     pub screens: &'a [Screen<'a>],
+    /// the session's other transcript copies
+    pub copies: &'a [CopyDoc<'a>],
+}
+
+/// The `screen` value of a copy's documents: the copy's number shifted by this, plus its screen
+/// (so the sort key orders the text of record first, then each other copy).
+pub const SCREEN_COPY_SHIFT: u32 = 32;
+
+/// Another transcript copy of a session (a second S3 object, a CloudWatch upload): its lines
+/// that the text of record does not have, at their own line numbers (the others blank), so a
+/// copy that differs is searchable without doubling every hit.
+pub struct CopyDoc<'a> {
+    /// 1-based
+    pub number: u32,
+    /// `s3-<hash>`, `cwupload-<hash>`
+    pub name: &'a str,
+    pub lines: &'a Lines,
+    pub commands: &'a [u64],
+    pub screens: &'a [Screen<'a>],
 }
 
 /// One alternate screen of a session: what a full-screen program (less, vim, top, tmux)
@@ -404,7 +428,11 @@ pub struct Screen<'a> {
 }
 
 /// Add a session's text as chunk documents, then its alternate screens'.
-pub fn add_session(w: &IndexWriter, f: &Fields, d: &SessionDoc<'_>) -> Result<(), IndexError> {
+pub fn add_session<'a>(
+    w: &IndexWriter,
+    f: &Fields,
+    d: &'a SessionDoc<'a>,
+) -> Result<(), IndexError> {
     let time = d
         .time
         .and_then(parse_time)
@@ -425,13 +453,42 @@ pub fn add_session(w: &IndexWriter, f: &Fields, d: &SessionDoc<'_>) -> Result<()
             doc.add_date(f.time, t);
         }
     };
-    let texts = std::iter::once((0u32, None, d.lines, d.commands)).chain(
-        d.screens
-            .iter()
-            .map(|s| (s.index, s.program, s.lines, &[][..])),
+    // (screen value, program, lines, commands, program inputs, copy)
+    type Text<'b> = (
+        u64,
+        Option<&'b str>,
+        &'b Lines,
+        &'b [u64],
+        &'b [u64],
+        Option<&'b str>,
     );
-    for (screen, program, lines, commands) in texts {
-        let inputs = if screen == 0 { d.inputs } else { &[][..] };
+    let screens = |c: u64, copy: Option<&'a str>, screens: &'a [Screen<'a>]| {
+        screens.iter().map(move |s| -> Text<'a> {
+            (
+                c << SCREEN_COPY_SHIFT | s.index as u64,
+                s.program,
+                s.lines,
+                &[],
+                &[],
+                copy,
+            )
+        })
+    };
+    let texts = std::iter::once((0, None, d.lines, d.commands, d.inputs, None))
+        .chain(screens(0, None, d.screens))
+        .chain(d.copies.iter().flat_map(|c| {
+            let n = c.number as u64;
+            std::iter::once((
+                n << SCREEN_COPY_SHIFT,
+                None,
+                c.lines,
+                c.commands,
+                &[][..],
+                Some(c.name),
+            ))
+            .chain(screens(n, Some(c.name), c.screens))
+        }));
+    for (screen, program, lines, commands, inputs, copy) in texts {
         for from in (0..lines.len()).step_by(CHUNK_LINES) {
             let to = (from + CHUNK_LINES).min(lines.len());
             let chunk = lines.slice(from, to);
@@ -441,9 +498,12 @@ pub fn add_session(w: &IndexWriter, f: &Fields, d: &SessionDoc<'_>) -> Result<()
             let first = from as u64 + 1;
             let mut doc = TantivyDocument::default();
             doc.add_u64(f.line, first);
-            doc.add_u64(f.screen, screen as u64);
+            doc.add_u64(f.screen, screen);
             if let Some(p) = program {
                 doc.add_text(f.program, p);
+            }
+            if let Some(c) = copy {
+                doc.add_text(f.copy, c);
             }
             doc.add_text(f.text, chunk);
             // the chunk's command lines and program-input lines: their text in a field of
@@ -953,8 +1013,9 @@ fn chunk_hits(
             principal: s(f.principal),
             target: s(f.target),
             time: time.clone(),
-            screen: (*screen > 0).then_some(*screen as u32),
+            screen: (*screen as u32 > 0).then_some(*screen as u32),
             program: s(f.program),
+            copy: s(f.copy),
         });
         if flow != Flow::Continue {
             return flow;
@@ -997,6 +1058,10 @@ pub struct Hit {
     /// the full-screen program that showed it, when known
     #[serde(skip_serializing_if = "Option::is_none")]
     pub program: Option<String>,
+    /// set when the line is in another transcript copy than the text of record (`s3-<hash>`):
+    /// a line that copy has and the text of record does not
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub copy: Option<String>,
 }
 
 /// What a consumer of hits wants next.
@@ -1350,6 +1415,7 @@ mod tests {
             flags: &[],
             time: None,
             screens: &[],
+            copies: &[],
         };
         add_session(&w, &f, &doc).unwrap();
         w.commit().unwrap();

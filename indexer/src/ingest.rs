@@ -453,16 +453,66 @@ fn put_text(
     }
 }
 
-/// The key of a session's text of record: the S3 copy, else the CloudWatch upload, else the
-/// streamed lines.
-fn text_of_record_key(store: &dyn Store, session_id: &str) -> io::Result<Option<String>> {
+/// The keys of a session's texts, the text of record first: the S3 copies (in the store's
+/// order: by content hash), the CloudWatch uploads, the streamed lines.
+fn text_keys(store: &dyn Store, session_id: &str) -> io::Result<Vec<String>> {
     let mut keys = Vec::new();
     for k in session_keys_to_read(session_id) {
         keys.extend(store.list(&format!("text/{k}/"))?);
     }
-    Ok(["/s3-", "/cwupload-", "/stream."]
-        .iter()
-        .find_map(|p| keys.iter().find(|k| k.contains(p)).cloned()))
+    let rank = |k: &String| {
+        ["/s3-", "/cwupload-", "/stream."]
+            .iter()
+            .position(|p| k.contains(p))
+    };
+    keys.retain(|k| rank(k).is_some());
+    keys.sort_by_key(|k| rank(k));
+    Ok(keys)
+}
+
+/// The key of a session's text of record: the S3 copy, else the CloudWatch upload, else the
+/// streamed lines.
+fn text_of_record_key(store: &dyn Store, session_id: &str) -> io::Result<Option<String>> {
+    Ok(text_keys(store, session_id)?.into_iter().next())
+}
+
+/// The copy name of a text key (`text/<session>/s3-<hash>.json` -> `s3-<hash>`).
+fn copy_of_key(key: &str) -> &str {
+    let name = key.rsplit('/').next().unwrap_or(key);
+    name.strip_suffix(".json").unwrap_or(name)
+}
+
+/// The rendered text of one copy of a session's transcript (`s3-<hash>`, `cwupload-<hash>`),
+/// as `show` and `search -C` read another copy than the text of record.
+pub fn load_copy_text(
+    store: &dyn Store,
+    session_id: &str,
+    copy: &str,
+) -> io::Result<Option<SessionText>> {
+    for key in text_keys(store, session_id)? {
+        if copy_of_key(&key) == copy {
+            return get_json(store, &key);
+        }
+    }
+    Ok(None)
+}
+
+/// Every other copy's text of a session (not the text of record), as (copy name, text), one
+/// read at a time.
+pub fn for_each_other_copy(
+    store: &dyn Store,
+    session_id: &str,
+    each: &mut dyn FnMut(&str, SessionText) -> io::Result<()>,
+) -> io::Result<()> {
+    for key in text_keys(store, session_id)?.iter().skip(1) {
+        if key.contains("/stream.") {
+            continue;
+        }
+        if let Some(t) = get_json::<SessionText>(store, key)? {
+            each(copy_of_key(key), t)?;
+        }
+    }
+    Ok(())
 }
 
 /// Times for commands, from streamed messages: each command is matched, in order, to the first
@@ -875,6 +925,27 @@ struct ScreenForIndex {
 }
 
 impl TextForIndex {
+    /// What a chunk document needs: the command and input line numbers, ascending, and the
+    /// alternate screens.
+    fn for_doc(&self) -> (Vec<u64>, Vec<u64>, Vec<index::Screen<'_>>) {
+        let mut commands: Vec<u64> = self.commands.iter().map(|c| c.0).collect();
+        commands.sort_unstable();
+        commands.dedup();
+        let mut inputs: Vec<u64> = self.inputs.iter().map(|i| i.line).collect();
+        inputs.sort_unstable();
+        inputs.dedup();
+        let screens = self
+            .alternate_screens
+            .iter()
+            .map(|a| index::Screen {
+                index: a.index,
+                program: self.program_of(a.after_line),
+                lines: &a.lines,
+            })
+            .collect();
+        (commands, inputs, screens)
+    }
+
     /// The program each alternate screen belongs to: the one the command on its line ran.
     fn program_of(&self, after_line: u64) -> Option<&str> {
         let (_, cmd) = self.commands.iter().find(|c| c.0 == after_line)?;
@@ -945,9 +1016,118 @@ mod key_tests {
     }
 }
 
+/// A session's texts, to index: the text of record, the streamed text when it was made here
+/// (to be stored), and the other copies, each less the lines the text of record has.
+struct TextsForIndex {
+    text: TextForIndex,
+    streamed: Option<SessionText>,
+    /// (copy name, its text with the lines the text of record has blanked)
+    others: Vec<(String, TextForIndex)>,
+    /// other copies past [`MAX_TEXT_BYTES`] of their own lines: listed, not indexed
+    others_not_indexed: u64,
+}
+
+/// Another copy's text less the lines `known` has (blank, so every line keeps its number):
+/// what only this copy shows. `None` when nothing is left.
+fn only_in_copy(known: &std::collections::HashSet<&str>, t: &TextForIndex) -> Option<TextForIndex> {
+    let keep = |lines: &index::Lines| -> index::Lines {
+        (0..lines.len())
+            .map(|i| {
+                let l = lines.slice(i, i + 1);
+                if known.contains(l) {
+                    ""
+                } else {
+                    l
+                }
+            })
+            .collect()
+    };
+    let lines = keep(&t.lines);
+    let blank = |l: &index::Lines| (0..l.len()).all(|i| l.slice(i, i + 1).trim().is_empty());
+    let screens: Vec<ScreenForIndex> = t
+        .alternate_screens
+        .iter()
+        .map(|a| ScreenForIndex {
+            index: a.index,
+            after_line: a.after_line,
+            lines: keep(&a.lines),
+        })
+        .filter(|a| !blank(&a.lines))
+        .collect();
+    if blank(&lines) && screens.is_empty() {
+        return None;
+    }
+    let commands = t
+        .commands
+        .iter()
+        .filter(|(n, _)| {
+            let i = *n as usize;
+            i >= 1 && !lines.slice(i - 1, i).is_empty()
+        })
+        .cloned()
+        .collect();
+    Some(TextForIndex {
+        source: t.source.clone(),
+        lines,
+        commands,
+        inputs: Vec::new(),
+        alternate_screens: screens,
+        lines_dropped: 0,
+        commands_dropped: 0,
+    })
+}
+
+/// The other copies of a session, less what `primary` has (see [`TextsForIndex`]).
+fn other_copies(
+    store: &dyn Store,
+    id: &str,
+    primary: &TextForIndex,
+) -> io::Result<(Vec<(String, TextForIndex)>, u64)> {
+    let mut known: std::collections::HashSet<&str> = Default::default();
+    for l in [&primary.lines]
+        .into_iter()
+        .chain(primary.alternate_screens.iter().map(|a| &a.lines))
+    {
+        known.extend((0..l.len()).map(|i| l.slice(i, i + 1)));
+    }
+    let (mut others, mut bytes, mut not_indexed) = (Vec::new(), 0usize, 0u64);
+    for key in text_keys(store, id)?.iter().skip(1) {
+        if key.contains("/stream.") {
+            continue;
+        }
+        if bytes > MAX_TEXT_BYTES {
+            not_indexed += 1;
+            continue;
+        }
+        let Some(t) = get_json::<TextForIndex>(store, key)? else {
+            continue;
+        };
+        if let Some(only) = only_in_copy(&known, &t) {
+            bytes += only.lines.slice(0, only.lines.len()).len();
+            others.push((copy_of_key(key).to_owned(), only));
+        }
+    }
+    Ok((others, not_indexed))
+}
+
 /// The text of record of one session, to index: the S3 copy, else the CloudWatch upload, else
-/// the streamed lines rendered in time order (returned whole as well: it is stored here).
-fn session_text(
+/// the streamed lines rendered in time order (returned whole as well: it is stored here); and
+/// the other copies.
+fn session_text(store: &dyn Store, id: &str, facts: &[&Fact]) -> io::Result<TextsForIndex> {
+    let (text, streamed) = record_text(store, id, facts)?;
+    let (others, others_not_indexed) = match text.source {
+        Some(_) => other_copies(store, id, &text)?,
+        None => (Vec::new(), 0),
+    };
+    Ok(TextsForIndex {
+        text,
+        streamed,
+        others,
+        others_not_indexed,
+    })
+}
+
+fn record_text(
     store: &dyn Store,
     id: &str,
     facts: &[&Fact],
@@ -1029,6 +1209,8 @@ fn index_digest(r: &SessionRecord) -> String {
     r.transcript.lines = 0;
     r.transcript.commands = 0;
     r.transcript.text_of_record = None;
+    r.transcript.lines_dropped = 0;
+    r.transcript.copies_not_indexed = 0;
     serde_json::to_string(&r).expect("records serialise")
 }
 
@@ -1126,6 +1308,8 @@ pub fn rebuild_from(
                 rec.transcript.lines = prev.transcript.lines;
                 rec.transcript.commands = prev.transcript.commands;
                 rec.transcript.text_of_record = prev.transcript.text_of_record.clone();
+                rec.transcript.lines_dropped = prev.transcript.lines_dropped;
+                rec.transcript.copies_not_indexed = prev.transcript.copies_not_indexed;
                 continue;
             }
             writer.delete_term(tantivy::Term::from_field_text(fields.session_id, &id));
@@ -1140,7 +1324,12 @@ pub fn rebuild_from(
         store.parallel_reads(),
         |k| session_text(store, &todo[k].1, facts_of(&todo[k].1)),
         |k, text| -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-            let (text, streamed) = text?;
+            let TextsForIndex {
+                text,
+                streamed,
+                others,
+                others_not_indexed,
+            } = text?;
             let (rec, id) = (&mut records[todo[k].0], &todo[k].1);
             // the text of record decides the counts (S3 first)
             if text.source.is_some() {
@@ -1149,21 +1338,21 @@ pub fn rebuild_from(
                 rec.transcript.commands = text.commands.len() as u64 + text.commands_dropped;
                 rec.transcript.text_of_record = text.source.clone();
             }
+            rec.transcript.copies_not_indexed = others_not_indexed;
             let flags: Vec<String> = rec.flags.iter().map(crate::correlate::enum_name).collect();
             let kind = crate::correlate::enum_name(&rec.kind);
-            let mut commands: Vec<u64> = text.commands.iter().map(|c| c.0).collect();
-            commands.sort_unstable();
-            commands.dedup();
-            let mut inputs: Vec<u64> = text.inputs.iter().map(|i| i.line).collect();
-            inputs.sort_unstable();
-            inputs.dedup();
-            let screens: Vec<index::Screen<'_>> = text
-                .alternate_screens
+            let (commands, inputs, screens) = text.for_doc();
+            let parts: Vec<_> = others.iter().map(|(_, t)| t.for_doc()).collect();
+            let copies: Vec<index::CopyDoc<'_>> = others
                 .iter()
-                .map(|a| index::Screen {
-                    index: a.index,
-                    program: text.program_of(a.after_line),
-                    lines: &a.lines,
+                .zip(&parts)
+                .enumerate()
+                .map(|(i, ((name, t), (commands, _, screens)))| index::CopyDoc {
+                    number: i as u32 + 1,
+                    name,
+                    lines: &t.lines,
+                    commands,
+                    screens,
                 })
                 .collect();
             index::add_session(
@@ -1180,6 +1369,7 @@ pub fn rebuild_from(
                     flags: &flags,
                     time: rec.time.as_deref(),
                     screens: &screens,
+                    copies: &copies,
                 },
             )?;
             // streamed text is made here, from the facts: keep it for `show` and `search -C`

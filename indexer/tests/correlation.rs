@@ -507,6 +507,24 @@ fn scenario() -> Vec<Fact> {
         ))
         .unwrap(),
     );
+    // a second, different copy of it under another prefix: both kept, flagged
+    add(
+        "bucket/elsewhere/master-console-admin-ogucubv3f8zp6xxkdxv25lb3re.log",
+        b"$ echo another copy\nanother copy\n".to_vec(),
+    );
+    // alice's transcript written (a CloudTrail data event says) by another node than her
+    // session's target
+    add(
+        "t-data.json",
+        trail(&[json!({
+            "eventVersion": "1.09", "eventSource": "s3.amazonaws.com", "eventName": "PutObject",
+            "eventTime": "2026-11-23T09:30:00Z", "eventID": "scn-put", "awsRegion": "us-east-1",
+            "userIdentity": {"type": "AssumedRole",
+                "arn": "arn:aws:sts::123456789012:assumed-role/SSMInstanceRole/i-0badbadbadbadbad0"},
+            "requestParameters": {"bucketName": "bucket",
+                "key": "sessions/alice@example.com-0jtk0707txjyxr972nskibo3ej.log"}
+        })]),
+    );
     // tunnels (port forwarding, remote host, ssh), a command, other document, a resume
     for (i, (doc, params)) in [
         (
@@ -571,6 +589,16 @@ fn scenario_covers_every_kind_and_flag() {
     }
     let alice = record(&recs, "alice@example.com-0jtk0707txjyxr972nskibo3ej");
     assert_eq!(alice.transcript.sources, [TranscriptSource::S3]);
+    assert!(alice.flags.contains(&Flag::WrittenByOtherNode));
+    assert!(!alice.flags.contains(&Flag::MultipleCopies));
+    assert_eq!(
+        alice.transcript.copies[0].written_by,
+        ["arn:aws:sts::123456789012:assumed-role/SSMInstanceRole/i-0badbadbadbadbad0"]
+    );
+    let two = record(&recs, "master-console-admin-ogucubv3f8zp6xxkdxv25lb3re");
+    assert!(two.flags.contains(&Flag::MultipleCopies));
+    assert!(!two.flags.contains(&Flag::WrittenByOtherNode));
+    assert_eq!(two.transcript.copies.len(), 2);
     assert_eq!(alice.end_source, EndSource::TranscriptUpload);
     assert_eq!(
         alice.principal.as_deref(),
@@ -582,9 +610,12 @@ fn scenario_covers_every_kind_and_flag() {
         alice.session_id_principal.as_deref(),
         Some("alice@example.com")
     );
-    assert_eq!(alice.flags, [Flag::PrincipalMismatch]);
+    assert_eq!(
+        alice.flags,
+        [Flag::PrincipalMismatch, Flag::WrittenByOtherNode]
+    );
     let master = record(&recs, "master-console-admin-ogucubv3f8zp6xxkdxv25lb3re");
-    assert_eq!(master.flags, [Flag::NoStartEvent]);
+    assert_eq!(master.flags, [Flag::NoStartEvent, Flag::MultipleCopies]);
     assert_eq!(master.principal.as_deref(), Some("master-console-admin"));
     assert_eq!(
         master.target.as_deref(),

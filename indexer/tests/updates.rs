@@ -276,7 +276,14 @@ fn a_gzipped_transcript_ingests_as_the_plain_one() {
             // the unzipped file was temporary
             let left = std::fs::read_dir(dir.path().join(".tmp")).map_or(0, |d| d.count());
             assert_eq!(left, 0);
-            (serde_json::to_value(&records).unwrap(), text)
+            let mut records = serde_json::to_value(&records).unwrap();
+            // where the copy was read is the one difference
+            for r in records.as_array_mut().unwrap() {
+                for c in r["transcript"]["copies"].as_array_mut().unwrap() {
+                    c.as_object_mut().unwrap().remove("locations");
+                }
+            }
+            (records, text)
         })
         .collect();
     assert_eq!(results[0].1, results[1].1);
