@@ -1,5 +1,5 @@
 # Everyday commands. `make help` lists them.
-.PHONY: help demo render test aws bench bench-index memory lambdas fuzz record fmt lint
+.PHONY: help demo render test aws bench bench-index memory hostile lambdas fuzz record fmt lint
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 demo: ## ingest the bundled demo evidence into a new folder and query it
@@ -17,6 +17,8 @@ bench-index: ## index benchmark: 10,000 generated sessions beside ripgrep (10000
 	cargo run --release -p ssm-audit-indexer --example index_bench -- 10000 /tmp/ssm-audit-bench
 memory: ## peak RSS of render on 256 MiB, 1 GiB and 4 GiB transcripts, and of ingesting 1 GiB
 	./scripts/measure_memory.sh
+hostile: ## peak RSS and CPU of render and ingest on 16 MiB hostile inputs, beside a plain transcript
+	./scripts/measure_hostile.sh
 lambdas: ## bootstrap zip sizes, and init time and peak memory of each function
 	./scripts/measure_lambdas.sh
 fuzz: ## two minutes of each fuzz target (nightly, cargo-fuzz)

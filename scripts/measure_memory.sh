@@ -24,7 +24,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 log="$tmp/alice-0123456789abcdefghijklmnop.log"
 python3 scripts/gen_transcript.py $((1 << 30)) > "$log"
-/usr/bin/time -f "%M KiB peak RSS, %e s" target/release/examples/ingest_file "$log" "$tmp/store" \
+/usr/bin/time -f "%M KiB peak RSS, %e s" target/release/examples/ingest_file "$tmp/store" "$log" \
   2>&1 >/dev/null | sed "s/^/ingest only, 1 GiB: /"
 /usr/bin/time -f "%M KiB peak RSS, %e s" target/release/ssm-audit --data-dir "$tmp/data" \
   ingest "$log" 2>&1 >/dev/null | sed "s/^/CLI ingest and index, 1 GiB: /"
@@ -32,5 +32,5 @@ python3 scripts/gen_transcript.py $((1 << 30)) > "$log"
 # a 100 MB trail file of StartSession records only: decoded one record at a time, its facts
 # written in files of 10,000 (memory follows the largest record, not the file)
 python3 scripts/gen_trail.py $((100 << 20)) > "$tmp/trail.json"
-/usr/bin/time -f "%M KiB peak RSS, %e s" target/release/examples/ingest_file "$tmp/trail.json" \
-  "$tmp/store-trail" 2>&1 >/dev/null | sed "s/^/ingest only, 100 MiB trail file: /"
+/usr/bin/time -f "%M KiB peak RSS, %e s" target/release/examples/ingest_file "$tmp/store-trail" \
+  "$tmp/trail.json" 2>&1 >/dev/null | sed "s/^/ingest only, 100 MiB trail file: /"

@@ -1158,6 +1158,17 @@ pub fn run_show(data: &DataArgs, args: &ShowArgs, out: &mut dyn Write) -> Result
                 ingest::MAX_TEXT_BYTES >> 20
             )?;
         }
+        if t.long_lines_split > 0 || t.repeats_capped > 0 {
+            writeln!(
+                out,
+                "{:>10}: {} lines longer than {} MiB given as several; {} characters repeated \
+                 (CSI n b) past one screen width not drawn",
+                "note",
+                t.long_lines_split,
+                ssm_audit_indexer::render::MAX_LINE_BYTES >> 20,
+                t.repeats_capped
+            )?;
+        }
         writeln!(out)?;
         // the first command of a line: the one that started what followed on it (the
         // commands typed inside a multiplexer stand at the line that started it)

@@ -204,6 +204,19 @@ fn say_dropped(r: &Rendered) {
             r.summary.commands_dropped
         );
     }
+    if r.summary.long_lines_split > 0 {
+        eprintln!(
+            "ssm-audit: {} lines longer than {} MiB were given as several lines",
+            r.summary.long_lines_split,
+            ssm_audit_indexer::render::MAX_LINE_BYTES >> 20
+        );
+    }
+    if r.summary.repeats_capped > 0 {
+        eprintln!(
+            "ssm-audit: {} characters repeated (CSI n b) past one screen width were not drawn",
+            r.summary.repeats_capped
+        );
+    }
 }
 
 fn write_json(out: &mut dyn Write, r: &Rendered, spool: JsonSpool) -> Result<()> {
@@ -225,8 +238,14 @@ fn write_json(out: &mut dyn Write, r: &Rendered, spool: JsonSpool) -> Result<()>
     write_commands(&mut out, &r.summary.cancelled)?;
     out.write_all(b",\"inputs\":")?;
     out.write_all(json_safe(&serde_json::to_string(&r.summary.inputs)?).as_bytes())?;
-    if r.summary.commands_dropped > 0 {
-        write!(out, ",\"commands_dropped\":{}", r.summary.commands_dropped)?;
+    for (name, n) in [
+        ("commands_dropped", r.summary.commands_dropped),
+        ("long_lines_split", r.summary.long_lines_split),
+        ("repeats_capped", r.summary.repeats_capped),
+    ] {
+        if n > 0 {
+            write!(out, ",\"{name}\":{n}")?;
+        }
     }
     out.write_all(b",\"alternate_screens\":[")?;
     copy_spool(spool.alt, &mut out)?;

@@ -178,8 +178,161 @@ impl Format {
     }
 }
 
+// ---- text encodings ------------------------------------------------------------------------
+
+/// How a text input is encoded, told from its first bytes: a byte order mark, or JSON's
+/// first character with a NUL beside it (UTF-16 without a mark).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Encoding {
+    Utf8,
+    /// UTF-8 behind a byte order mark (Windows tools write one)
+    Utf8Bom,
+    Utf16Le,
+    Utf16Be,
+}
+
+pub fn encoding(head: &[u8]) -> Encoding {
+    match head {
+        [0xef, 0xbb, 0xbf, ..] => Encoding::Utf8Bom,
+        [0xff, 0xfe, ..] => Encoding::Utf16Le,
+        [0xfe, 0xff, ..] => Encoding::Utf16Be,
+        [b, 0, ..] if b.is_ascii() && *b != 0 => Encoding::Utf16Le,
+        [0, b, ..] if b.is_ascii() && *b != 0 => Encoding::Utf16Be,
+        _ => Encoding::Utf8,
+    }
+}
+
+/// `bytes` as UTF-8: a byte order mark dropped, UTF-16 transcoded (unpaired surrogates and an
+/// odd last byte become U+FFFD). UTF-8 input is returned as it is.
+pub fn to_utf8(bytes: Vec<u8>) -> Vec<u8> {
+    let units = |le: bool, body: &[u8]| -> Vec<u8> {
+        let u16s = body.chunks(2).map(|c| match (c, le) {
+            ([a, b], true) => u16::from_le_bytes([*a, *b]),
+            ([a, b], false) => u16::from_be_bytes([*a, *b]),
+            _ => 0xfffd,
+        });
+        char::decode_utf16(u16s)
+            .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+            .collect::<String>()
+            .into_bytes()
+    };
+    match encoding(&bytes) {
+        Encoding::Utf8 => bytes,
+        Encoding::Utf8Bom => bytes[3..].to_vec(),
+        Encoding::Utf16Le => {
+            let bom = bytes.starts_with(&[0xff, 0xfe]);
+            units(true, &bytes[if bom { 2 } else { 0 }..])
+        }
+        Encoding::Utf16Be => {
+            let bom = bytes.starts_with(&[0xfe, 0xff]);
+            units(false, &bytes[if bom { 2 } else { 0 }..])
+        }
+    }
+}
+
+/// A reader that passes valid UTF-8 through and replaces each invalid sequence with U+FFFD,
+/// as it streams (a sequence cut by a read is completed by the next), so one record's bad
+/// bytes do not end a JSON document.
+pub struct LossyUtf8<R> {
+    inner: R,
+    /// bytes read and not yet handed out: `buf[at..valid]`; `buf[valid..]` is a sequence cut
+    /// by the last read, completed by the next
+    buf: Vec<u8>,
+    at: usize,
+    valid: usize,
+    eof: bool,
+}
+
+impl<R: Read> LossyUtf8<R> {
+    pub fn new(inner: R) -> LossyUtf8<R> {
+        LossyUtf8 {
+            inner,
+            buf: Vec::new(),
+            at: 0,
+            valid: 0,
+            eof: false,
+        }
+    }
+
+    /// Read more and make `buf[at..]` valid UTF-8 up to a possible cut sequence at its end.
+    fn refill(&mut self) -> std::io::Result<()> {
+        let carried: Vec<u8> = self.buf[self.valid.max(self.at)..].to_vec();
+        let mut raw = carried;
+        let start = raw.len();
+        raw.resize(start + (64 << 10), 0);
+        let n = loop {
+            match self.inner.read(&mut raw[start..]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        };
+        raw.truncate(start + n);
+        self.eof = n == 0;
+        let mut out = Vec::with_capacity(raw.len());
+        let mut rest = &raw[..];
+        loop {
+            match std::str::from_utf8(rest) {
+                Ok(s) => {
+                    out.extend_from_slice(s.as_bytes());
+                    rest = &[];
+                    break;
+                }
+                Err(e) => {
+                    let good = e.valid_up_to();
+                    out.extend_from_slice(&rest[..good]);
+                    match e.error_len() {
+                        Some(bad) => {
+                            out.extend_from_slice("\u{fffd}".as_bytes());
+                            rest = &rest[good + bad..];
+                        }
+                        // cut at the end: wait for the rest, unless there is none
+                        None if !self.eof => {
+                            rest = &rest[good..];
+                            break;
+                        }
+                        None => {
+                            out.extend_from_slice("\u{fffd}".as_bytes());
+                            rest = &[];
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        // the cut sequence is kept at the end, behind the valid text, for the next refill
+        let valid = out.len();
+        out.extend_from_slice(rest);
+        self.buf = out;
+        self.at = 0;
+        self.valid = valid;
+        Ok(())
+    }
+}
+
+impl<R: Read> Read for LossyUtf8<R> {
+    fn read(&mut self, dst: &mut [u8]) -> std::io::Result<usize> {
+        while self.at >= self.valid {
+            if self.eof && self.at >= self.buf.len() {
+                return Ok(0);
+            }
+            self.refill()?;
+            if self.eof && self.valid == 0 && self.buf.is_empty() {
+                return Ok(0);
+            }
+        }
+        let n = dst.len().min(self.valid - self.at);
+        dst[..n].copy_from_slice(&self.buf[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
 /// Tell the format from the first bytes (gzip already undone).
 pub fn detect(head: &[u8]) -> Format {
+    if encoding(head) != Encoding::Utf8 {
+        return detect(&to_utf8(head.to_vec()));
+    }
     // most inputs are told by their first byte, before the head is made text (anything past
     // ASCII or a vertical tab is left to the text's own whitespace rules below)
     let first = head.iter().find(|b| !b.is_ascii_whitespace());
@@ -241,7 +394,7 @@ fn json_opens(t: &str) -> bool {
 /// input inflated whole in memory (JSON evidence), past [`MAX_INFLATED_IN_MEMORY`].
 pub const BOMB_RATIO: u64 = 100;
 pub const BOMB_MIN_BYTES: u64 = 256 << 20;
-pub const MAX_INFLATED_IN_MEMORY: u64 = 256 << 20;
+pub const MAX_INFLATED_IN_MEMORY: u64 = 64 << 20;
 
 fn bomb(inflated: u64, compressed: u64) -> std::io::Error {
     std::io::Error::new(
@@ -810,7 +963,8 @@ fn for_each_in<R: Read>(
             d.deserialize_seq(self.0)
         }
     }
-    let mut de = serde_json::Deserializer::from_reader(reader);
+    // invalid UTF-8 in one record's strings is replaced, not the end of the file
+    let mut de = serde_json::Deserializer::from_reader(LossyUtf8::new(reader));
     let res = match field {
         None => de.deserialize_seq(Each { f }),
         Some(name) => {

@@ -190,6 +190,10 @@ impl Tokenizer for AuditTokenizer {
 /// to 0.51 times the raw transcripts, with the same query latency (`examples/index_bench`).
 pub const CHUNK_LINES: usize = 256;
 
+/// Bytes of text a document holds at most (past one line): a chunk of 256 lines of a
+/// megabyte each would be one 256 MB document in the writer's memory.
+pub const CHUNK_BYTES: usize = 1 << 20;
+
 /// The index writer's memory budget, shared by its threads. A larger one means fewer segments
 /// to merge on big rebuilds.
 pub const WRITER_BUDGET: usize = 256 << 20;
@@ -314,6 +318,11 @@ impl Lines {
 
     pub fn is_empty(&self) -> bool {
         self.ends.is_empty()
+    }
+
+    /// The size in bytes of [`Lines::slice`]`(from, to)`, without making it.
+    pub fn span(&self, from: usize, to: usize) -> usize {
+        self.slice(from, to).len()
     }
 
     /// Lines `from..to` (0-based, clamped), joined with `\n`.
@@ -489,8 +498,16 @@ pub fn add_session<'a>(
             .chain(screens(n, Some(c.name), c.screens))
         }));
     for (screen, program, lines, commands, inputs, copy) in texts {
-        for from in (0..lines.len()).step_by(CHUNK_LINES) {
-            let to = (from + CHUNK_LINES).min(lines.len());
+        let mut next = 0;
+        while next < lines.len() {
+            let from = next;
+            let mut to = (from + 1).min(lines.len());
+            while to < (from + CHUNK_LINES).min(lines.len())
+                && lines.span(from, to + 1) <= CHUNK_BYTES
+            {
+                to += 1;
+            }
+            next = to;
             let chunk = lines.slice(from, to);
             if chunk.trim().is_empty() {
                 continue;

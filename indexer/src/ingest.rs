@@ -62,6 +62,12 @@ pub struct SessionText {
     /// alternate-screen snapshots past [`MAX_ALT_TEXT_BYTES`]
     #[serde(default, skip_serializing_if = "crate::render::is_zero")]
     pub alternate_screens_dropped: u64,
+    /// see [`RenderSummary::long_lines_split`]
+    #[serde(default, skip_serializing_if = "crate::render::is_zero")]
+    pub long_lines_split: u64,
+    /// see [`RenderSummary::repeats_capped`]
+    #[serde(default, skip_serializing_if = "crate::render::is_zero")]
+    pub repeats_capped: u64,
 }
 
 /// How much rendered text of one transcript copy is kept for search and `show`; past it lines
@@ -76,10 +82,15 @@ fn line_cost(text: &str) -> usize {
     text.len() + std::mem::size_of::<String>()
 }
 
-/// What an alternate-screen snapshot costs against a text budget.
+/// What an alternate-screen snapshot costs against a text budget: its lines, and what it
+/// costs to hold and index one more (a document of its own), so a flood of tiny screens is
+/// bounded by count as well.
 fn screen_cost(screen: &AlternateScreen) -> usize {
-    screen.lines.iter().map(|l| line_cost(l)).sum()
+    SCREEN_OVERHEAD + screen.lines.iter().map(|l| line_cost(l)).sum::<usize>()
 }
+
+/// See [`screen_cost`].
+const SCREEN_OVERHEAD: usize = 1 << 10;
 
 /// How much of a copy's alternate-screen snapshots is kept (held in memory until the copy
 /// ends, when they are written after its lines).
@@ -172,8 +183,8 @@ impl TextFile {
             serde_json::to_writer(&mut *out, &screens)?;
             write!(
                 out,
-                ",\"lines_dropped\":{dropped},\"commands_dropped\":{},\"alternate_screens_dropped\":{alt_dropped}}}",
-                summary.commands_dropped
+                ",\"lines_dropped\":{dropped},\"commands_dropped\":{},\"alternate_screens_dropped\":{alt_dropped},\"long_lines_split\":{},\"repeats_capped\":{}}}",
+                summary.commands_dropped, summary.long_lines_split, summary.repeats_capped
             )?;
             out.flush()
         });
@@ -258,6 +269,8 @@ impl SessionText {
             lines_dropped: sink.dropped,
             commands_dropped: summary.commands_dropped,
             alternate_screens_dropped: 0,
+            long_lines_split: summary.long_lines_split,
+            repeats_capped: summary.repeats_capped,
         }
     }
 }
@@ -334,7 +347,19 @@ pub fn ingest_input(store: &dyn Store, name: &str, bytes: Vec<u8>, report: &mut 
     };
     let mut out = Decoded::default();
     let mut keep: Vec<(String, String, Vec<u8>)> = Vec::new(); // (session, file, bytes)
-    match detect(&bytes) {
+    let format = detect(&bytes);
+    let bytes = match format {
+        Format::Transcript => bytes,
+        // JSON: a byte order mark or UTF-16 undone; invalid UTF-8 replaced, so one bad
+        // string spoils its own record at most
+        _ => match String::from_utf8(formats::to_utf8(bytes)) {
+            Ok(s) => s.into_bytes(),
+            Err(e) => String::from_utf8_lossy(e.as_bytes())
+                .into_owned()
+                .into_bytes(),
+        },
+    };
+    match format {
         Format::Transcript => {
             if bytes.iter().all(|b| b.is_ascii_whitespace()) {
                 report
@@ -641,25 +666,40 @@ pub fn ingest_file_named(
     // one open: the first 64 KiB (unzipped if gzip) tell the format, then the file is read
     // again from its start
     let mut file = std::fs::File::open(path)?;
-    let mut head = vec![0; 64 << 10];
-    let n = read_up_to(&mut file, &mut head)?;
-    let gzip = head[..n].starts_with(&[0x1f, 0x8b]);
+    let mut magic = [0u8; 2];
+    let n = read_up_to(&mut file, &mut magic)?;
+    let gzip = magic[..n] == [0x1f, 0x8b];
     file.rewind()?;
-    if !gzip {
-        head.truncate(n);
-    } else {
-        let mut unzip = flate2::read::MultiGzDecoder::new(io::BufReader::new(&mut file));
-        match read_up_to(&mut unzip, &mut head) {
-            Ok(n) => head.truncate(n),
-            Err(e) => {
-                not_gzip(report, name, e);
-                return Ok(());
-            }
+    let head = {
+        let mut r: Box<dyn io::Read + '_> = if gzip {
+            Box::new(flate2::read::MultiGzDecoder::new(io::BufReader::new(
+                &mut file,
+            )))
+        } else {
+            Box::new(&mut file)
+        };
+        read_head(&mut r)
+    };
+    file.rewind()?;
+    let head = match head {
+        Ok(h) => h,
+        Err(e) if gzip => {
+            not_gzip(report, name, e);
+            return Ok(());
         }
-        file.rewind()?;
-    }
+        Err(e) => return Err(e),
+    };
+    // UTF-8 behind a byte order mark, or UTF-16: transcoded whole (below), not streamed
+    let utf8 = formats::encoding(&head) == formats::Encoding::Utf8;
     match detect(&head) {
-        Format::TrailFile => {
+        Format::Unknown => {
+            report.inputs_read += 1;
+            report.inputs_skipped.push((
+                name.to_owned(),
+                "not Session Manager evidence (unknown JSON)".into(),
+            ));
+        }
+        Format::TrailFile if utf8 => {
             report.inputs_read += 1;
             let mut out = Decoded::default();
             let mut parts = 0usize;
@@ -693,6 +733,20 @@ pub fn ingest_file_named(
             ingest_transcript_file(store, unzipped, plain.path(), name, report)?
         }
         _ => {
+            // JSON documents of other kinds are read whole: within the same bound as inflated
+            let size = file.metadata()?.len();
+            if size > formats::MAX_INFLATED_IN_MEMORY {
+                report.inputs_read += 1;
+                report.failed.push(io_bad(
+                    name,
+                    format!(
+                        "a JSON document of {size} bytes: past the {} MiB read whole (only trail \
+                         files and transcripts are streamed)",
+                        formats::MAX_INFLATED_IN_MEMORY >> 20
+                    ),
+                ));
+                return Ok(());
+            }
             let mut bytes = Vec::new();
             file.read_to_end(&mut bytes)?;
             ingest_input(store, name, bytes, report)
@@ -701,8 +755,38 @@ pub fn ingest_file_named(
     Ok(())
 }
 
+/// The first 64 KiB of an input that tell its format, from its first byte that is not ASCII
+/// whitespace (JSON may be behind any amount of it: up to [`formats::MAX_INFLATED_IN_MEMORY`]
+/// is looked through).
+fn read_head(r: &mut dyn io::Read) -> io::Result<Vec<u8>> {
+    let mut head = vec![0; 64 << 10];
+    let mut skipped = 0u64;
+    loop {
+        let n = read_up_to(r, &mut head)?;
+        head.truncate(n);
+        // UTF-16 text has NULs between: its whitespace is not skipped here
+        let blank = head.iter().take_while(|b| b.is_ascii_whitespace()).count();
+        if n == 0 || blank < n || head.get(1) == Some(&0) {
+            if blank > 0 && head.get(1) != Some(&0) {
+                // drop the blanks and fill the head up again
+                head.drain(..blank);
+                let kept = head.len();
+                head.resize(64 << 10, 0);
+                let more = read_up_to(r, &mut head[kept..])?;
+                head.truncate(kept + more);
+            }
+            return Ok(head);
+        }
+        skipped += n as u64;
+        if skipped > formats::MAX_INFLATED_IN_MEMORY {
+            return Ok(Vec::new());
+        }
+        head.resize(64 << 10, 0);
+    }
+}
+
 /// Fill `buf` from `r`, or as much of it as `r` holds: how much.
-fn read_up_to(r: &mut impl io::Read, buf: &mut [u8]) -> io::Result<usize> {
+fn read_up_to(r: &mut (impl io::Read + ?Sized), buf: &mut [u8]) -> io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {
         match r.read(&mut buf[n..]) {
@@ -881,6 +965,20 @@ pub fn load_facts(store: &dyn Store) -> io::Result<Vec<Fact>> {
 fn get_json<T: serde::de::DeserializeOwned>(store: &dyn Store, key: &str) -> io::Result<Option<T>> {
     match store.get(key)? {
         Some(b) => serde_json::from_slice(&b)
+            .map(Some)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{key}: {e}"))),
+        None => Ok(None),
+    }
+}
+
+/// [`get_json`] read as it streams from the store, where the store can (a text of up to
+/// [`MAX_TEXT_BYTES`] is not held twice, as bytes and as parsed).
+fn get_json_streamed<T: serde::de::DeserializeOwned>(
+    store: &dyn Store,
+    key: &str,
+) -> io::Result<Option<T>> {
+    match store.open_read(key)? {
+        Some(r) => serde_json::from_reader(io::BufReader::with_capacity(256 << 10, r))
             .map(Some)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{key}: {e}"))),
         None => Ok(None),
@@ -1099,7 +1197,7 @@ fn other_copies(
             not_indexed += 1;
             continue;
         }
-        let Some(t) = get_json::<TextForIndex>(store, key)? else {
+        let Some(t) = get_json_streamed::<TextForIndex>(store, key)? else {
             continue;
         };
         if let Some(only) = only_in_copy(&known, &t) {
@@ -1134,7 +1232,7 @@ fn record_text(
 ) -> io::Result<(TextForIndex, Option<SessionText>)> {
     if let Some(key) = text_of_record_key(store, id)? {
         if !key.contains("/stream.") {
-            return Ok((get_json(store, &key)?.unwrap_or_default(), None));
+            return Ok((get_json_streamed(store, &key)?.unwrap_or_default(), None));
         }
     }
     let mut streamed: Vec<(&str, &str, &Vec<String>)> = facts

@@ -32,6 +32,14 @@ pub trait Store: Send + Sync {
     /// when written; `None` when another writer got there first.
     fn put_if(&self, key: &str, bytes: &[u8], expect: Expect<'_>) -> io::Result<Option<String>>;
 
+    /// A reader of an object, `None` if there is none. A store that can stream says so by
+    /// overriding it; the default reads the object into memory.
+    fn open_read(&self, key: &str) -> io::Result<Option<Box<dyn io::Read + Send>>> {
+        Ok(self
+            .get(key)?
+            .map(|b| Box::new(io::Cursor::new(b)) as Box<dyn io::Read + Send>))
+    }
+
     /// Copy an object into a file (written whole or not at all); false if there is none.
     /// Large objects should stream: the default reads the object into memory.
     fn get_to_file(&self, key: &str, path: &Path) -> io::Result<bool> {
@@ -106,18 +114,43 @@ pub fn private_file(path: &Path) -> io::Result<()> {
 }
 
 fn write_atomic_with(path: &Path, write: impl FnOnce(&Path) -> io::Result<()>) -> io::Result<()> {
+    write_atomic_in(None, path, write)
+}
+
+/// [`write_atomic_with`], the temporary made in `temps` (a folder on the same file system)
+/// when given, else beside `path`.
+fn write_atomic_in(
+    temps: Option<&Path>,
+    path: &Path,
+    write: impl FnOnce(&Path) -> io::Result<()>,
+) -> io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     private_dirs(dir)?;
+    if let Some(t) = temps {
+        private_dirs(t)?;
+    }
     // unique per process and per write, so threads writing the same file never share one
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let tmp = dir.join(format!(".{name}.tmp{}-{n}", std::process::id()));
+    let tmp = temps
+        .unwrap_or(dir)
+        .join(format!(".{name}.tmp{}-{n}", std::process::id()));
     if let Err(e) = write(&tmp).and_then(|()| private_file(&tmp)) {
         let _ = std::fs::remove_file(&tmp);
         return Err(e);
     }
     std::fs::rename(&tmp, path)
+}
+
+/// Whether a process with this id is running (on Linux, its `/proc` entry; elsewhere every
+/// process is taken as running, so nothing of a live one is removed).
+fn process_alive(pid: u32) -> bool {
+    if cfg!(target_os = "linux") {
+        Path::new("/proc").join(pid.to_string()).exists()
+    } else {
+        true
+    }
 }
 
 /// A folder on disk.
@@ -136,7 +169,47 @@ impl LocalStore {
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o700))?;
         }
-        Ok(LocalStore { root })
+        let store = LocalStore { root };
+        store.clean_stale_temps()?;
+        Ok(store)
+    }
+
+    /// Remove the temporary files of processes that are gone (killed mid-write): each
+    /// process writes its temporaries in `.tmp/<pid>/` (see [`Store::temp_dir`]). How many
+    /// folders were removed.
+    pub fn clean_stale_temps(&self) -> io::Result<u64> {
+        let rd = match std::fs::read_dir(self.root.join(".tmp")) {
+            Ok(rd) => rd,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(e),
+        };
+        let mut removed = 0;
+        for e in rd {
+            let e = e?;
+            let stale = match e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) {
+                Some(pid) => pid != std::process::id() && !process_alive(pid),
+                // a file of an earlier version's, made straight in `.tmp/`: that version
+                // is not running now unless its files are fresh
+                None => e
+                    .metadata()?
+                    .modified()?
+                    .elapsed()
+                    .is_ok_and(|age| age > std::time::Duration::from_secs(24 * 3600)),
+            };
+            if stale {
+                let p = e.path();
+                let r = if e.file_type()?.is_dir() {
+                    std::fs::remove_dir_all(&p)
+                } else {
+                    std::fs::remove_file(&p)
+                };
+                match r {
+                    Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                    _ => removed += 1,
+                }
+            }
+        }
+        Ok(removed)
     }
 
     pub fn root(&self) -> &Path {
@@ -159,7 +232,9 @@ impl Store for LocalStore {
     }
 
     fn put(&self, key: &str, bytes: &[u8]) -> io::Result<()> {
-        write_atomic(&self.path(key)?, bytes)
+        write_atomic_in(Some(&self.temp_dir()), &self.path(key)?, |tmp| {
+            std::fs::write(tmp, bytes)
+        })
     }
 
     fn list(&self, prefix: &str) -> io::Result<Vec<String>> {
@@ -204,12 +279,15 @@ impl Store for LocalStore {
 
     // files are copied, never read whole into memory (a transcript can be gigabytes)
     fn put_file(&self, key: &str, path: &Path) -> io::Result<()> {
-        write_atomic_with(&self.path(key)?, |tmp| std::fs::copy(path, tmp).map(drop))
+        write_atomic_in(Some(&self.temp_dir()), &self.path(key)?, |tmp| {
+            std::fs::copy(path, tmp).map(drop)
+        })
     }
 
     fn temp_dir(&self) -> PathBuf {
-        // a dot folder: never listed as a key
-        self.root.join(".tmp")
+        // a dot folder (never listed as a key), one a process: what a killed process left
+        // is removed by the next open (`clean_stale_temps`)
+        self.root.join(".tmp").join(std::process::id().to_string())
     }
 
     fn put_temp_file(&self, key: &str, path: tempfile::TempPath) -> io::Result<()> {
@@ -222,6 +300,14 @@ impl Store for LocalStore {
             Ok(()) => Ok(()),
             // another file system: copied instead
             Err(e) => self.put_file(key, &e.path),
+        }
+    }
+
+    fn open_read(&self, key: &str) -> io::Result<Option<Box<dyn io::Read + Send>>> {
+        match std::fs::File::open(self.path(key)?) {
+            Ok(f) => Ok(Some(Box::new(f))),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
         }
     }
 
@@ -333,6 +419,32 @@ pub fn check_store(s: &dyn Store) {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn what_a_killed_process_left_is_removed_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = LocalStore::open(dir.path()).unwrap();
+        let mine = s.temp_dir();
+        std::fs::create_dir_all(&mine).unwrap();
+        std::fs::write(mine.join("busy"), b"in use").unwrap();
+        // a process id no process has (above Linux's pid_max)
+        let gone = dir.path().join(".tmp").join("4294967295");
+        std::fs::create_dir_all(&gone).unwrap();
+        std::fs::write(gone.join(".text.json.tmp4294967295-0"), b"half").unwrap();
+        s.put("a/b.json", b"{}").unwrap();
+        let s = LocalStore::open(dir.path()).unwrap();
+        assert!(!gone.exists());
+        assert!(
+            mine.join("busy").exists(),
+            "a live process's temporaries stay"
+        );
+        assert_eq!(s.get("a/b.json").unwrap().unwrap(), b"{}");
+        // the temporary of a write is not beside the file
+        let beside: Vec<_> = std::fs::read_dir(dir.path().join("a")).unwrap().collect();
+        assert_eq!(beside.len(), 1);
+    }
+
     #[cfg(unix)]
     #[test]
     fn stored_files_are_private_whatever_the_input_mode() {

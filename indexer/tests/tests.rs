@@ -2,6 +2,7 @@
 
 mod common;
 mod correlation;
+mod hostile;
 mod invisible;
 mod oracle;
 mod props;

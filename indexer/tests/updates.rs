@@ -274,7 +274,11 @@ fn a_gzipped_transcript_ingests_as_the_plain_one() {
             .unwrap();
             let text = ingest::load_text(&store, &sid).unwrap().unwrap();
             // the unzipped file was temporary
-            let left = std::fs::read_dir(dir.path().join(".tmp")).map_or(0, |d| d.count());
+            let left = std::fs::read_dir(dir.path().join(".tmp"))
+                .into_iter()
+                .flatten()
+                .flat_map(|d| std::fs::read_dir(d.unwrap().path()).unwrap())
+                .count();
             assert_eq!(left, 0);
             let mut records = serde_json::to_value(&records).unwrap();
             // where the copy was read is the one difference

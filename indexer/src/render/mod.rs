@@ -183,6 +183,13 @@ pub struct RenderSummary {
     /// that looks like a prompt and a command is).
     #[serde(skip_serializing_if = "is_zero")]
     pub commands_dropped: u64,
+    /// logical lines longer than [`MAX_LINE_BYTES`], given as several lines (nothing lost)
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub long_lines_split: u64,
+    /// characters a REP (`CSI n b`) asked for past one screen width: not drawn (a terminal
+    /// would repeat the same character on and on)
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub repeats_capped: u64,
 }
 
 pub(crate) fn is_zero(n: &u64) -> bool {
@@ -316,6 +323,10 @@ struct Output<S> {
     /// cut only between rows.
     pending: Vec<u8>,
     pending_open: bool,
+    /// see [`RenderSummary::long_lines_split`]
+    long_lines_split: u64,
+    /// see [`RenderSummary::repeats_capped`]
+    repeats_capped: u64,
     exit_code_line: Option<i32>,
     /// prompt-pattern candidates: the prompt's shape, the command, and the group of lines
     /// of one unmarked shell they are on (see [`regions::Region::group`])
@@ -335,6 +346,7 @@ impl<S: Sink> Output<S> {
         if row.wrapped {
             self.pending_open = true;
             if self.pending.len() > MAX_LINE_BYTES {
+                self.long_lines_split += 1;
                 self.end_line();
             }
         } else {
@@ -590,6 +602,8 @@ impl<S: Sink> Term<S> {
                 lines: 0,
                 pending: Vec::new(),
                 pending_open: false,
+                long_lines_split: 0,
+                repeats_capped: 0,
                 exit_code_line: None,
                 candidates: Vec::new(),
                 program_lines: Vec::new(),
@@ -1043,6 +1057,7 @@ impl<S: Sink> ground::Ground for Term<S> {
             'b' => {
                 // REP: bounded to one screen width, so a count of 65535 costs nothing
                 let c = self.last_char;
+                self.out.repeats_capped += n.saturating_sub(cols) as u64;
                 for _ in 0..n.min(cols) {
                     self.print_char(c);
                 }
@@ -1757,6 +1772,8 @@ impl<S: Sink> Term<S> {
             alternate_screens: self.alt_count,
             exit_code_line: self.out.exit_code_line,
             commands_dropped,
+            long_lines_split: self.out.long_lines_split,
+            repeats_capped: self.out.repeats_capped,
         };
         (summary, self.out.sink)
     }
