@@ -21,8 +21,8 @@ hostile: ## peak RSS and CPU of render and ingest on 16 MiB hostile inputs, besi
 	./scripts/measure_hostile.sh
 lambdas: ## bootstrap zip sizes, and init time and peak memory of each function
 	./scripts/measure_lambdas.sh
-fuzz: ## two minutes of each fuzz target (nightly, cargo-fuzz)
-	cd indexer && cargo +nightly fuzz run render -- -max_total_time=120 && cargo +nightly fuzz run fast_path -- -max_total_time=120 && cargo +nightly fuzz run decode -- -max_total_time=120
+fuzz: ## FUZZ_SECONDS (default 120) of each fuzz target: whole files through ingest, the renderer, the decoders (nightly, cargo-fuzz)
+	./scripts/fuzz.sh
 record: ## re-record the shell corpus (tmux, script; a few minutes)
 	python3 scripts/record_corpus.py
 fmt: ## format the code

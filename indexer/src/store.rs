@@ -143,6 +143,78 @@ fn write_atomic_in(
     std::fs::rename(&tmp, path)
 }
 
+/// A store in memory: for tests, fuzzing and fault injection. Objects are whole byte
+/// vectors; a tag is the content's hash, as in a folder.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    objects: std::sync::Mutex<std::collections::BTreeMap<String, Vec<u8>>>,
+}
+
+impl MemoryStore {
+    pub fn new() -> MemoryStore {
+        MemoryStore::default()
+    }
+
+    fn objects(&self) -> std::sync::MutexGuard<'_, std::collections::BTreeMap<String, Vec<u8>>> {
+        // a panic elsewhere with the lock held leaves the map whole: every change is one call
+        self.objects.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Store for MemoryStore {
+    fn get(&self, key: &str) -> io::Result<Option<Vec<u8>>> {
+        check_key(key)?;
+        Ok(self.objects().get(key).cloned())
+    }
+
+    fn put(&self, key: &str, bytes: &[u8]) -> io::Result<()> {
+        check_key(key)?;
+        self.objects().insert(key.to_owned(), bytes.to_vec());
+        Ok(())
+    }
+
+    fn list(&self, prefix: &str) -> io::Result<Vec<String>> {
+        Ok(self
+            .objects()
+            .range(prefix.to_owned()..)
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .map(|(k, _)| k.clone())
+            .collect())
+    }
+
+    fn delete(&self, key: &str) -> io::Result<()> {
+        check_key(key)?;
+        self.objects().remove(key);
+        Ok(())
+    }
+
+    fn describe(&self) -> String {
+        "memory".into()
+    }
+
+    fn get_tagged(&self, key: &str) -> io::Result<Option<(Vec<u8>, String)>> {
+        Ok(self.get(key)?.map(|b| {
+            let tag = crate::formats::fnv(&b);
+            (b, tag)
+        }))
+    }
+
+    fn put_if(&self, key: &str, bytes: &[u8], expect: Expect<'_>) -> io::Result<Option<String>> {
+        check_key(key)?;
+        let mut o = self.objects();
+        let now = o.get(key).map(|b| crate::formats::fnv(b));
+        let ok = match expect {
+            Expect::Absent => now.is_none(),
+            Expect::Tag(t) => now.as_deref() == Some(t),
+        };
+        if !ok {
+            return Ok(None);
+        }
+        o.insert(key.to_owned(), bytes.to_vec());
+        Ok(Some(crate::formats::fnv(bytes)))
+    }
+}
+
 /// Whether a process with this id is running (on Linux, its `/proc` entry; elsewhere every
 /// process is taken as running, so nothing of a live one is removed).
 fn process_alive(pid: u32) -> bool {
@@ -420,6 +492,11 @@ pub fn check_store(s: &dyn Store) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn memory_store_passes_the_shared_suite() {
+        check_store(&MemoryStore::new());
+    }
 
     #[test]
     fn what_a_killed_process_left_is_removed_on_open() {
