@@ -449,6 +449,9 @@ pub fn run_ingest(data: &DataArgs, args: &IngestArgs, out: &mut dyn Write) -> Re
         for b in &report.failed {
             writeln!(out, "failed {}", escape_text(&b.to_string()))?;
         }
+        for b in &report.store_failed {
+            writeln!(out, "not stored {}", escape_text(&b.to_string()))?;
+        }
         let denied = records.iter().filter(|r| r.session_id.is_none()).count();
         writeln!(
             out,
@@ -457,6 +460,14 @@ pub fn run_ingest(data: &DataArgs, args: &IngestArgs, out: &mut dyn Write) -> Re
             denied,
             store.describe()
         )?;
+    }
+    if !report.store_failed.is_empty() {
+        bail!(
+            "{} inputs could not be stored in {} (listed above): run the ingest again once the \
+             cause is fixed",
+            report.store_failed.len(),
+            store.describe()
+        );
     }
     if !report.failed.is_empty() {
         bail!(

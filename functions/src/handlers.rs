@@ -114,6 +114,19 @@ pub fn open_store(
     }
 }
 
+/// Fail the invocation when what was read could not be stored: the store, not the input,
+/// failed, and a retry may cure it (Lambda retries, then dead-letters the event with this
+/// error; `ssm-audit dead-letters --redrive` sends it back). Bad input never comes here.
+fn retry_if_not_stored(report: &IngestReport) -> Result<()> {
+    match report.store_failed.first() {
+        None => Ok(()),
+        Some(b) => Err(anyhow!(
+            "{} of the inputs read could not be stored (a retry may cure it): {b}",
+            report.store_failed.len()
+        )),
+    }
+}
+
 /// The report as a handler's result.
 fn summary(report: &IngestReport) -> Value {
     json!({
@@ -245,6 +258,7 @@ async fn ingest_objects(
             })
             .await?
             .with_context(|| format!("cannot ingest {name}"))?;
+        retry_if_not_stored(&one)?;
         report.merge(one);
     }
     Ok(())
@@ -272,13 +286,7 @@ async fn ingest_json(ctx: &Ctx, function: &'static str, what: &str, event: Value
         })
         .await?;
     // the store failing is worth a retry; a record that cannot be read is not
-    if let Some(bad) = report
-        .failed
-        .iter()
-        .find(|b| b.reason.starts_with("cannot write") || b.reason.starts_with("cannot keep"))
-    {
-        return Err(anyhow!("{}: {}", bad.input, bad.reason));
-    }
+    retry_if_not_stored(&report)?;
     ctx.dead_letter(function, &report).await?;
     Ok(summary(&report))
 }
@@ -403,6 +411,8 @@ pub async fn reconcile_with(
     let report = ctx
         .blocking(move |store| ingest_pages(store, pages))
         .await?;
+    // the window moves on only past what is stored: a failed run leaves it where it was
+    retry_if_not_stored(&report)?;
     ctx.dead_letter("ssm-audit-reconcile", &report).await?;
     let until = ssm_audit_indexer::time::rfc3339(now);
     let state = serde_json::to_vec(&json!({ "lookup_until": until }))?;

@@ -169,3 +169,73 @@ async fn lookup_events_and_session_history_are_backfilled_paginated_and_paced() 
         .unwrap();
     assert_eq!(again["since"], "2026-11-23T11:45:00Z", "{again}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fault_injection_a_store_failing_mid_window_loses_no_start_session() {
+    use ssm_audit_indexer::store::{FaultStore, LocalStore, Op};
+    // a StartSession at 11:30, returned to any lookup whose window holds it
+    let mut start: Value = serde_json::from_str(&sample(
+        "cloudtrail_StartSession_AssumedRole_SSO_panther_test.json",
+    ))
+    .unwrap();
+    start["eventTime"] = json!("2026-11-23T11:30:00Z");
+    let start = start.to_string();
+    let at = datetime!(2026-11-23 11:30 UTC).unix_timestamp();
+    let in_window = move |r: &aws_sdk_cloudtrail::operation::lookup_events::LookupEventsInput| {
+        r.lookup_attributes()[0].attribute_value() == "StartSession"
+            && r.start_time().is_some_and(|t| t.secs() <= at)
+            && r.end_time().is_some_and(|t| t.secs() >= at)
+    };
+    let found = mock!(aws_sdk_cloudtrail::Client::lookup_events)
+        .match_requests(in_window)
+        .then_output(move || LookupEventsOutput::builder().events(event(&start)).build());
+    let none = mock!(aws_sdk_cloudtrail::Client::lookup_events)
+        .match_requests(|_| true)
+        .then_output(|| LookupEventsOutput::builder().build());
+    let ct = mock_client!(aws_sdk_cloudtrail, RuleMode::MatchAny, [&found, &none]);
+    let history = mock!(aws_sdk_ssm::Client::describe_sessions)
+        .match_requests(|_| true)
+        .then_output(|| DescribeSessionsOutput::builder().build());
+    let ssm = mock_client!(aws_sdk_ssm, RuleMode::MatchAny, [&history]);
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut ctx = ctx(dir.path());
+    let faulty = std::sync::Arc::new(FaultStore::new(std::sync::Arc::new(
+        LocalStore::open(dir.path()).unwrap(),
+    )));
+    ctx.store = faulty.clone();
+    // the store is down when the window's facts are written: the run fails (Lambda retries),
+    // and the window does not move
+    faulty.arm(Op::Put, 1, false);
+    let err = handlers::reconcile_with(&ctx, &ct, &ssm, datetime!(2026-11-23 12:00 UTC))
+        .await
+        .unwrap_err();
+    assert!(format!("{err:#}").contains("injected fault"), "{err:#}");
+    faulty.heal();
+    let state = {
+        let s = ctx.store.clone();
+        tokio::task::spawn_blocking(move || s.get("state/reconcile.json"))
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    assert_eq!(state, None, "the window moved past what was not stored");
+    // an hour later, with the store back: the next run covers the gap
+    let out = handlers::reconcile_with(&ctx, &ct, &ssm, datetime!(2026-11-23 13:00 UTC))
+        .await
+        .unwrap();
+    assert!(
+        out["since"].as_str().unwrap() <= "2026-11-23T11:30:00Z",
+        "{out}"
+    );
+    let store = ctx.store.clone();
+    let facts = tokio::task::spawn_blocking(move || ingest::load_facts(&*store).unwrap())
+        .await
+        .unwrap();
+    assert!(
+        facts
+            .iter()
+            .any(|f| matches!(f.kind, ssm_audit_indexer::facts::FactKind::Started { .. })),
+        "{facts:?}"
+    );
+}

@@ -32,8 +32,23 @@ pub struct IngestReport {
     pub records_skipped: usize,
     /// (input, why) for whole inputs that were not evidence (digests, unknown formats)
     pub inputs_skipped: Vec<(String, String)>,
-    /// records or inputs that could not be read, with the cause
+    /// records or inputs that could not be read, with the cause: a retry cannot cure them
     pub failed: Vec<BadRecord>,
+    /// inputs read that could not be kept: the store (or its temporary space) failed. Never
+    /// the input's fault: a retry may cure it, so the functions fail the invocation (Lambda
+    /// retries it) and never dead-letter these as bad input
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub store_failed: Vec<BadRecord>,
+}
+
+impl IngestReport {
+    /// A store failure while keeping what `input` gave (see [`IngestReport::store_failed`]).
+    fn store_failure(&mut self, store: &dyn Store, input: &str, what: &str, e: io::Error) {
+        self.store_failed.push(io_bad(
+            input,
+            format!("cannot {what} in {}: {e}", store.describe()),
+        ));
+    }
 }
 
 /// The rendered text of record of one session.
@@ -369,7 +384,7 @@ pub fn ingest_input(store: &dyn Store, name: &str, bytes: Vec<u8>, report: &mut 
             }
             let (r, text) = match render_text(store, &TranscriptSource::S3, &bytes[..]) {
                 Ok(x) => x,
-                Err(e) => return report.failed.push(io_bad(name, text_error(e))),
+                Err(e) => return report.store_failure(store, name, TEMP, e),
             };
             let fact = formats::transcript_fact_from(TranscriptSource::S3, name, &bytes, None, &r);
             let Some(sid) = fact.session_id.clone() else {
@@ -398,7 +413,7 @@ pub fn ingest_input(store: &dyn Store, name: &str, bytes: Vec<u8>, report: &mut 
                 ) {
                     Ok(x) => x,
                     Err(e) => {
-                        report.failed.push(io_bad(name, text_error(e)));
+                        report.store_failure(store, name, TEMP, e);
                         continue;
                     }
                 };
@@ -411,13 +426,7 @@ pub fn ingest_input(store: &dyn Store, name: &str, bytes: Vec<u8>, report: &mut 
     }
     for (sid, file, bytes) in &keep {
         if let Err(e) = store.put(&format!("transcripts/{}/{file}", session_key(sid)), bytes) {
-            report.failed.push(io_bad(
-                name,
-                format!(
-                    "cannot keep the transcript copy in {}: {e}",
-                    store.describe()
-                ),
-            ));
+            report.store_failure(store, name, "keep the transcript copy", e);
         }
     }
     finish_decoded(store, name, out, report);
@@ -438,9 +447,8 @@ pub fn ingest_json(
 
 const NO_SESSION_ID: &str = "a transcript with no session id: neither named <sessionId>.log nor with a script header naming it";
 
-fn text_error(e: io::Error) -> String {
-    format!("cannot render it to a temporary file: {e}")
-}
+/// What failed when a transcript could not be rendered to a temporary file.
+const TEMP: &str = "render it to a temporary file";
 
 /// Render one transcript copy as it is read, its text written to a temporary file of the
 /// store's.
@@ -468,13 +476,7 @@ fn put_text(
 ) {
     let key = format!("text/{}/{copy}.json", session_key(sid));
     if let Err(e) = store.put_temp_file(&key, text) {
-        report.failed.push(io_bad(
-            name,
-            format!(
-                "cannot write its rendered text to {}: {e}",
-                store.describe()
-            ),
-        ));
+        report.store_failure(store, name, "write its rendered text", e);
     }
 }
 
@@ -601,6 +603,7 @@ impl IngestReport {
         self.records_skipped += other.records_skipped;
         self.inputs_skipped.extend(other.inputs_skipped);
         self.failed.extend(other.failed);
+        self.store_failed.extend(other.store_failed);
     }
 }
 
@@ -841,13 +844,7 @@ fn ingest_transcript_file(
     put_text(store, name, &sid, &copy, text, report);
     let key = format!("transcripts/{}/{copy}.log", session_key(&sid));
     if let Err(e) = store.put_file(&key, path) {
-        report.failed.push(io_bad(
-            name,
-            format!(
-                "cannot keep the transcript copy in {}: {e}",
-                store.describe()
-            ),
-        ));
+        report.store_failure(store, name, "keep the transcript copy", e);
     }
     let out = Decoded {
         facts: vec![fact],
@@ -901,10 +898,7 @@ fn put_facts(store: &dyn Store, name: &str, facts: &[Fact], report: &mut IngestR
     let json = serde_json::to_vec(facts).expect("facts serialise");
     let key = format!("facts/{}.json", sha256_hex(&json));
     if let Err(e) = store.put(&key, &json) {
-        report.failed.push(io_bad(
-            name,
-            format!("cannot write its facts to {}: {e}", store.describe()),
-        ));
+        report.store_failure(store, name, "write its facts", e);
     }
 }
 

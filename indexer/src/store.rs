@@ -215,6 +215,147 @@ impl Store for MemoryStore {
     }
 }
 
+/// The kinds of store operation a [`FaultStore`] counts and fails.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Op {
+    Get,
+    Put,
+    List,
+    /// a conditional put ([`Store::put_if`])
+    PutIf,
+}
+
+impl Op {
+    pub const ALL: [Op; 4] = [Op::Get, Op::Put, Op::List, Op::PutIf];
+}
+
+/// A store that fails on purpose, for fault-injection tests: the `n`-th operation of a kind
+/// (1-based, counted from when the fault is armed) fails with a timeout, as S3 does on a bad
+/// minute, and so does every one after it while `sticky` (a store down for a while) until
+/// [`FaultStore::heal`]. Reads of whole files, streams and temporary files count as the
+/// operation they are (`get_to_file` a get, `put_file` a put).
+pub struct FaultStore {
+    inner: std::sync::Arc<dyn Store>,
+    state: std::sync::Mutex<FaultState>,
+}
+
+#[derive(Debug, Default)]
+struct FaultState {
+    armed: Option<(Op, u64, bool)>,
+    counts: std::collections::BTreeMap<Op, u64>,
+    failed: u64,
+}
+
+impl FaultStore {
+    pub fn new(inner: std::sync::Arc<dyn Store>) -> FaultStore {
+        FaultStore {
+            inner,
+            state: Default::default(),
+        }
+    }
+
+    /// Fail the `n`-th `op` from now (and every operation after it, if `sticky`).
+    pub fn arm(&self, op: Op, n: u64, sticky: bool) {
+        let mut s = self.lock();
+        s.counts.clear();
+        s.armed = Some((op, n, sticky));
+    }
+
+    /// No more faults.
+    pub fn heal(&self) {
+        self.lock().armed = None;
+    }
+
+    /// How many operations of each kind were made since the last [`FaultStore::arm`] (or
+    /// since it was made).
+    pub fn counts(&self) -> std::collections::BTreeMap<Op, u64> {
+        self.lock().counts.clone()
+    }
+
+    /// How many operations failed on purpose.
+    pub fn failed(&self) -> u64 {
+        self.lock().failed
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, FaultState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn check(&self, op: Op, key: &str) -> io::Result<()> {
+        let mut s = self.lock();
+        let n = {
+            let c = s.counts.entry(op).or_default();
+            *c += 1;
+            *c
+        };
+        let fail = match s.armed {
+            Some((o, at, sticky)) if o == op => n == at || (sticky && n > at),
+            Some((_, _, true)) => s.failed > 0,
+            _ => false,
+        };
+        if fail {
+            s.failed += 1;
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("injected fault: {op:?} #{n} of {key}"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Store for FaultStore {
+    fn get(&self, key: &str) -> io::Result<Option<Vec<u8>>> {
+        self.check(Op::Get, key)?;
+        self.inner.get(key)
+    }
+    fn put(&self, key: &str, bytes: &[u8]) -> io::Result<()> {
+        self.check(Op::Put, key)?;
+        self.inner.put(key, bytes)
+    }
+    fn list(&self, prefix: &str) -> io::Result<Vec<String>> {
+        self.check(Op::List, prefix)?;
+        self.inner.list(prefix)
+    }
+    fn delete(&self, key: &str) -> io::Result<()> {
+        self.check(Op::Put, key)?;
+        self.inner.delete(key)
+    }
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+    fn get_tagged(&self, key: &str) -> io::Result<Option<(Vec<u8>, String)>> {
+        self.check(Op::Get, key)?;
+        self.inner.get_tagged(key)
+    }
+    fn put_if(&self, key: &str, bytes: &[u8], expect: Expect<'_>) -> io::Result<Option<String>> {
+        self.check(Op::PutIf, key)?;
+        self.inner.put_if(key, bytes, expect)
+    }
+    fn open_read(&self, key: &str) -> io::Result<Option<Box<dyn io::Read + Send>>> {
+        self.check(Op::Get, key)?;
+        self.inner.open_read(key)
+    }
+    fn get_to_file(&self, key: &str, path: &Path) -> io::Result<bool> {
+        self.check(Op::Get, key)?;
+        self.inner.get_to_file(key, path)
+    }
+    fn put_file(&self, key: &str, path: &Path) -> io::Result<()> {
+        self.check(Op::Put, key)?;
+        self.inner.put_file(key, path)
+    }
+    fn parallel_reads(&self) -> usize {
+        self.inner.parallel_reads()
+    }
+    fn temp_dir(&self) -> PathBuf {
+        self.inner.temp_dir()
+    }
+    fn put_temp_file(&self, key: &str, path: tempfile::TempPath) -> io::Result<()> {
+        self.check(Op::Put, key)?;
+        self.inner.put_temp_file(key, path)
+    }
+}
+
 /// Whether a process with this id is running (on Linux, its `/proc` entry; elsewhere every
 /// process is taken as running, so nothing of a live one is removed).
 fn process_alive(pid: u32) -> bool {
