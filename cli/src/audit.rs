@@ -406,6 +406,7 @@ fn bad(p: &Path, e: impl std::fmt::Display) -> ssm_audit_indexer::formats::BadRe
 
 pub fn run_ingest(data: &DataArgs, args: &IngestArgs, out: &mut dyn Write) -> Result<bool> {
     let mut d = data.open()?;
+    let _lock = d.lock_for_writing()?;
     let mut report = IngestReport::default();
     let mut files = Vec::new();
     let mut remote = Vec::new();
@@ -779,6 +780,7 @@ fn open_index(d: &Data) -> Result<(tantivy::Index, index::Fields)> {
                 "ssm-audit: the index in {} was made by another version; building it again",
                 escape_text(&store.describe())
             );
+            let _lock = d.lock_for_writing()?;
             d.rebuild()?;
             index::open_or_create(&d.index_dir)?
         }

@@ -1,7 +1,7 @@
 //! Where the CLI's data is: a local folder (the default), or the S3 store the Lambda functions
 //! write, with its published index cached locally.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{anyhow, bail, Context, Result};
@@ -144,9 +144,44 @@ impl DataArgs {
     }
 }
 
+/// The data folder's writer lock, held while it lives (released by the system when the
+/// process ends, however it ends).
+pub struct WriterLock {
+    _file: std::fs::File,
+}
+
 impl Data {
     pub fn describe(&self) -> String {
         self.store.describe()
+    }
+
+    /// Take the writer lock of the data folder (or, with an S3 store, of its cache): one
+    /// ingest or rebuild at a time, the others wait for it, so two runs at once end as one
+    /// after the other would.
+    pub fn lock_for_writing(&self) -> Result<WriterLock> {
+        use rustix::fs::{flock, FlockOperation};
+        let dir = self
+            .cache
+            .clone()
+            .or_else(|| self.index_dir.parent().map(Path::to_owned))
+            .context("no folder to lock")?;
+        ssm_audit_indexer::store::private_dirs(&dir)?;
+        let path = dir.join(".lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("cannot open the lock {}", path.display()))?;
+        if flock(&file, FlockOperation::NonBlockingLockExclusive).is_err() {
+            eprintln!(
+                "ssm-audit: waiting for another ingest into {} to finish",
+                escape_text(&dir.display().to_string())
+            );
+            flock(&file, FlockOperation::LockExclusive)
+                .with_context(|| format!("cannot lock {}", path.display()))?;
+        }
+        Ok(WriterLock { _file: file })
     }
 
     /// Pull the published index into the cache.

@@ -1364,6 +1364,12 @@ pub fn rebuild_from(
         }
         r => {
             let (idx, fields) = r?;
+            // the records the index was built from are those its last commit names: a
+            // process killed after the commit and before `records.json` leaves another one,
+            // and the index is then built afresh (never updated from records it does not hold)
+            let payload = idx.load_metas()?.payload;
+            let previous =
+                previous.filter(|p| payload.as_deref() == Some(records_digest(p).as_str()));
             (idx, fields, previous)
         }
     };
@@ -1472,11 +1478,23 @@ pub fn rebuild_from(
             Ok(())
         },
     )?;
-    writer.commit()?;
+    let json = serde_json::to_vec_pretty(&records)?;
+    let mut commit = writer.prepare_commit()?;
+    commit.set_payload(&records_digest_of(&json));
+    commit.commit()?;
     // merges finish, and the files they replaced are gone, before anyone copies the folder
     writer.wait_merging_threads()?;
-    store.put("records.json", &serde_json::to_vec_pretty(&records)?)?;
+    store.put("records.json", &json)?;
     Ok(records)
+}
+
+/// What an index commit names as the records it was built from: the SHA-256 of their JSON.
+fn records_digest(records: &[SessionRecord]) -> String {
+    records_digest_of(&serde_json::to_vec_pretty(records).expect("records serialise"))
+}
+
+fn records_digest_of(json: &[u8]) -> String {
+    format!("records-sha256:{}", sha256_hex(json))
 }
 
 #[cfg(test)]

@@ -96,6 +96,30 @@ fn an_index_updated_batch_by_batch_answers_as_one_built_afresh() {
 }
 
 #[test]
+fn a_rebuild_killed_between_the_index_commit_and_its_records_is_redone_not_doubled() {
+    use ssm_audit_indexer::store::Store;
+    let dir = tempfile::tempdir().unwrap();
+    let store = LocalStore::open(dir.path()).unwrap();
+    let index_dir = dir.path().join("index");
+    let opts = CorrelateOptions::default();
+    ingest_all(&store, &[input("recordings/dash-80x24/session.log")]);
+    ingest::rebuild(&store, &index_dir, &opts).unwrap();
+    let before = store.get("records.json").unwrap().unwrap();
+    ingest_all(
+        &store,
+        &[input("recordings/bash5-audit-100x30/session.log")],
+    );
+    ingest::rebuild(&store, &index_dir, &opts).unwrap();
+    let want = answers(dir.path());
+    // as a kill leaves it: the index committed, `records.json` still the one before
+    store.put("records.json", &before).unwrap();
+    ingest::rebuild(&store, &index_dir, &opts).unwrap();
+    let got = answers(dir.path());
+    assert_eq!(got[0].len(), 1, "{:?}", got[0]);
+    assert_eq!(got, want);
+}
+
+#[test]
 fn an_index_made_by_another_version_is_built_again() {
     let dir = tempfile::tempdir().unwrap();
     let store = LocalStore::open(dir.path()).unwrap();
