@@ -267,7 +267,7 @@ fn the_pipeline_in_aws_finds_what_the_local_pipeline_finds() {
     let watch = Watch::start(
         &[
             ("SSM_AUDIT_STORE", store_url.clone()),
-            ("SSM_AUDIT_DLQ_URL", dlq),
+            ("SSM_AUDIT_DLQ_URL", dlq.clone()),
         ],
         work.path().join("watch.log"),
     );
@@ -402,6 +402,94 @@ fn the_pipeline_in_aws_finds_what_the_local_pipeline_finds() {
     for m in measured(&watch.log) {
         eprintln!("measured: {m}");
     }
+
+    // ---- dead letters: listed, then redriven once the cause is fixed ----
+    // input that cannot be read: the function sends it to the queue itself
+    let broken = work.path().join("broken.log.gz");
+    std::fs::write(&broken, [0x1f, 0x8b, 8, 0, 1, 2, 3]).unwrap();
+    put(&logs, "AWSLogs/broken.log.gz", &broken);
+    let out = watch.invoke(
+        "ssm-audit-ingest-s3",
+        &object_created(&logs, "AWSLogs/broken.log.gz"),
+    );
+    assert_eq!(out["failed"].as_array().unwrap().len(), 1, "{out}");
+    // an invocation that failed three times (its object was not there yet): Lambda puts the
+    // event in the queue with the error
+    let late = root().join("indexer/tests/recordings/zsh-80x24/session.log");
+    let late_sid = session_of(&std::fs::read(&late).unwrap());
+    let late_key = format!("AWSLogs/{late_sid}.log");
+    let sqs = aws_sdk_sqs::Client::new(&conf);
+    rt.block_on(
+        sqs.send_message()
+            .queue_url(&dlq)
+            .message_body(s3_event(&logs, std::slice::from_ref(&late_key)).to_string())
+            .message_attributes(
+                "ErrorMessage",
+                aws_sdk_sqs::types::MessageAttributeValue::builder()
+                    .data_type("String")
+                    .string_value(format!("cannot read s3://{logs}/{late_key}: NoSuchKey"))
+                    .build()
+                    .unwrap(),
+            )
+            .send(),
+    )
+    .unwrap();
+    let dl = |args: &[&str]| {
+        let mut a = vec!["dead-letters", "--queue", dlq.as_str(), "--json"];
+        a.extend_from_slice(args);
+        Command::new(bin())
+            .args(&a)
+            .envs(moto().env())
+            .env(
+                "AWS_ENDPOINT_URL_LAMBDA",
+                format!("http://127.0.0.1:{}", watch.port),
+            )
+            .output()
+            .unwrap()
+    };
+    let listed = dl(&[]);
+    assert_eq!(listed.status.code(), Some(1), "the queue holds messages");
+    let listed: Value = serde_json::from_slice(&listed.stdout).unwrap();
+    let listed = listed.as_array().unwrap();
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert!(listed
+        .iter()
+        .all(|l| l["function"] == "ingest-s3" && l["redrivable"] == true));
+    assert!(listed
+        .iter()
+        .any(|l| l["input"] == "AWSLogs/broken.log.gz"
+            && l["reason"].as_str().unwrap().contains("gzip")));
+    assert!(listed
+        .iter()
+        .any(|l| l["reason"].as_str().unwrap().contains("NoSuchKey")));
+    // listing left them in the queue; the cause is fixed, then they are sent back
+    put(&logs, &late_key, &late);
+    let redriven: Value = serde_json::from_str(&ok(dl(&["--redrive"]), "redrive")).unwrap();
+    assert!(
+        redriven
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|l| l["redrive"] == "redriven"),
+        "{redriven}"
+    );
+    // the input still broken is back as a new message; the late object is in the index
+    let left: Value = serde_json::from_slice(&dl(&[]).stdout).unwrap();
+    assert_eq!(left.as_array().unwrap().len(), 1, "{left}");
+    assert_eq!(left[0]["input"], "AWSLogs/broken.log.gz");
+    watch.invoke("ssm-audit-indexer", &json!({}));
+    let o = ok(
+        cli(&[
+            "--store",
+            store_url.as_str(),
+            "--data-dir",
+            cache.to_str().unwrap(),
+            "sessions",
+            "--json",
+        ]),
+        "sessions after the redrive",
+    );
+    assert!(o.contains(&late_sid), "{o}");
 }
 
 #[test]

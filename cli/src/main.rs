@@ -4,6 +4,7 @@
 
 mod audit;
 mod data;
+mod dead_letters;
 mod quickstart;
 mod render_cmd;
 mod report_cmd;
@@ -48,6 +49,8 @@ enum Command {
     Render(render_cmd::RenderArgs),
     /// With --store: pull what is new of the published index into the local cache
     Sync(SyncArgs),
+    /// What the functions could not process (the dead-letter queue); --redrive sends it back
+    DeadLetters(dead_letters::DeadLettersArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -108,6 +111,7 @@ fn main() -> ExitCode {
         Command::Report(a) => report_cmd::run(&cli.data, a, &mut out),
         Command::Render(a) => render_cmd::run(a, &mut out),
         Command::Sync(a) => run_sync(&cli.data, a, &mut out),
+        Command::DeadLetters(a) => dead_letters::run(a, &mut out),
     };
     let _ = out.flush();
     match result {

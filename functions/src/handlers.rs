@@ -73,15 +73,28 @@ impl Ctx {
             .map_err(|e| anyhow!("a worker thread failed: {e}"))
     }
 
-    /// Send what could not be processed to the dead-letter queue, with the reason; logged
-    /// when there is no queue.
-    async fn dead_letter(&self, function: &str, report: &IngestReport) -> Result<()> {
+    /// Send what could not be processed to the dead-letter queue, with the reason, when, and
+    /// the event that sends the input to `function` again (`ssm-audit dead-letters
+    /// --redrive`, once the input is fixed); logged when there is no queue.
+    async fn dead_letter(
+        &self,
+        function: &str,
+        report: &IngestReport,
+        event_of: &(dyn Fn(&str) -> Value + Sync),
+    ) -> Result<()> {
+        let time = ssm_audit_indexer::time::rfc3339(time::OffsetDateTime::now_utc());
         for bad in &report.failed {
+            let mut event = event_of(&bad.input);
+            if event.to_string().len() > MAX_EVENT_IN_MESSAGE {
+                event = Value::Null;
+            }
             let body = json!({
                 "function": function,
                 "input": bad.input,
                 "record": bad.index,
                 "reason": bad.reason,
+                "time": time,
+                "event": event,
             });
             tracing::warn!(%body, "cannot process");
             if let Some((sqs, url)) = &self.dlq {
@@ -95,6 +108,18 @@ impl Ctx {
         }
         Ok(())
     }
+}
+
+/// A dead-letter message carries the event that redrives it up to this size (SQS takes
+/// 256 KiB a message); a larger one is left out (`event: null`) and redriven from its source.
+const MAX_EVENT_IN_MESSAGE: usize = 200 << 10;
+
+/// The event that sends one S3 object to `ssm-audit-ingest-s3` again.
+pub fn object_event(bucket: &str, key: &str) -> Value {
+    json!({
+        "version": "0", "id": "ssm-audit-redrive", "detail-type": "Object Created",
+        "source": "aws.s3", "detail": {"bucket": {"name": bucket}, "object": {"key": key}}
+    })
 }
 
 /// `s3://bucket/prefix` or a folder.
@@ -200,26 +225,42 @@ pub fn objects_of(event: &Value) -> Result<Vec<(String, String)>> {
 /// does not redeliver the others.
 pub async fn ingest_s3(ctx: &Ctx, event: LambdaEvent<Value>) -> Result<Value> {
     let mut report = IngestReport::default();
-    if let Some(messages) = sqs_messages(&event.payload) {
-        let mut failures = Vec::new();
+    // each input's bucket, for the event that redrives it
+    let mut buckets: std::collections::HashMap<String, String> = Default::default();
+    let mut named = |objects: Vec<(String, String)>| {
+        for (b, k) in &objects {
+            buckets.insert(k.clone(), b.clone());
+        }
+        objects
+    };
+    let mut failures = Vec::new();
+    let sqs = sqs_messages(&event.payload);
+    if let Some(messages) = &sqs {
         for (id, body) in messages {
             let done = async {
-                let v: Value = serde_json::from_str(&body).context("the message is not JSON")?;
-                ingest_objects(ctx, objects_of(&v)?, &mut report).await
+                let v: Value = serde_json::from_str(body).context("the message is not JSON")?;
+                ingest_objects(ctx, named(objects_of(&v)?), &mut report).await
             };
             if let Err(e) = done.await {
                 tracing::warn!(message = %id, error = %format!("{e:#}"), "will be retried");
                 failures.push(json!({ "itemIdentifier": id }));
             }
         }
-        ctx.dead_letter("ssm-audit-ingest-s3", &report).await?;
-        let mut out = summary(&report);
-        out["batchItemFailures"] = json!(failures);
-        return Ok(out);
+    } else {
+        ingest_objects(ctx, named(objects_of(&event.payload)?), &mut report).await?;
     }
-    ingest_objects(ctx, objects_of(&event.payload)?, &mut report).await?;
-    ctx.dead_letter("ssm-audit-ingest-s3", &report).await?;
-    Ok(summary(&report))
+    let event_of = |key: &str| {
+        buckets
+            .get(key)
+            .map_or(Value::Null, |b| object_event(b, key))
+    };
+    ctx.dead_letter("ssm-audit-ingest-s3", &report, &event_of)
+        .await?;
+    let mut out = summary(&report);
+    if sqs.is_some() {
+        out["batchItemFailures"] = json!(failures);
+    }
+    Ok(out)
 }
 
 /// (messageId, body) of an SQS event's records, if it is one.
@@ -278,6 +319,7 @@ async fn download(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, path: &Path)
 /// Ingest a JSON event as one input named by its content, so a redelivery is the same input.
 async fn ingest_json(ctx: &Ctx, function: &'static str, what: &str, event: Value) -> Result<Value> {
     let what = what.to_owned();
+    let again = event.clone();
     let report = ctx
         .blocking(move |store| {
             let mut r = IngestReport::default();
@@ -287,7 +329,8 @@ async fn ingest_json(ctx: &Ctx, function: &'static str, what: &str, event: Value
         .await?;
     // the store failing is worth a retry; a record that cannot be read is not
     retry_if_not_stored(&report)?;
-    ctx.dead_letter(function, &report).await?;
+    ctx.dead_letter(function, &report, &|_| again.clone())
+        .await?;
     Ok(summary(&report))
 }
 
@@ -413,7 +456,9 @@ pub async fn reconcile_with(
         .await?;
     // the window moves on only past what is stored: a failed run leaves it where it was
     retry_if_not_stored(&report)?;
-    ctx.dead_letter("ssm-audit-reconcile", &report).await?;
+    // reconcile looks back over its window again when run again
+    ctx.dead_letter("ssm-audit-reconcile", &report, &|_| json!({}))
+        .await?;
     let until = ssm_audit_indexer::time::rfc3339(now);
     let state = serde_json::to_vec(&json!({ "lookup_until": until }))?;
     ctx.blocking(move |s| s.put(RECONCILE_STATE, &state))
