@@ -32,13 +32,17 @@ enum Step {
     IngestCloudwatch,
     IngestCloudtrail,
     Indexer,
+    /// the indexer again, over a published index: its faults land between a publish's
+    /// uploads, its manifest and its garbage collection
+    Republish,
 }
 
-const STEPS: [Step; 4] = [
+const STEPS: [Step; 5] = [
     Step::IngestS3,
     Step::IngestCloudwatch,
-    Step::IngestCloudtrail,
     Step::Indexer,
+    Step::IngestCloudtrail,
+    Step::Republish,
 ];
 
 struct Fixture {
@@ -107,7 +111,7 @@ async fn invoke(ctx: &Ctx, f: &Fixture, step: Step) -> anyhow::Result<Value> {
         Step::IngestS3 => handlers::ingest_s3(ctx, ev(&f.s3_event)).await,
         Step::IngestCloudwatch => handlers::ingest_cloudwatch(ctx, ev(&f.cw)).await,
         Step::IngestCloudtrail => handlers::ingest_cloudtrail(ctx, ev(&f.eb)).await,
-        Step::Indexer => handlers::indexer(ctx, ev(&json!({}))).await,
+        Step::Indexer | Step::Republish => handlers::indexer(ctx, ev(&json!({}))).await,
     }
 }
 
@@ -125,14 +129,32 @@ enum Outcome {
 
 struct Run {
     dir: tempfile::TempDir,
+    inner: Arc<LocalStore>,
     store: Arc<FaultStore>,
     ctx: Ctx,
+}
+
+/// What a reader sees while a publish failed half-way: the last published index, whole
+/// (every file it names is there, it opens, it answers), or none yet.
+fn reader_sees_a_whole_index(store: &LocalStore, dir: &Path) -> Result<(), String> {
+    let cache = dir.join("reader");
+    let _ = std::fs::remove_dir_all(&cache);
+    match ssm_audit_indexer::publish::sync(store, &cache).map_err(|e| e.to_string())? {
+        None => Ok(()),
+        Some(_) => {
+            let (idx, f) = ssm_audit_indexer::index::open_or_create(&cache.join("index"))
+                .map_err(|e| e.to_string())?;
+            ssm_audit_indexer::index::search(&idx, &f, "shadow", &Default::default(), 10)
+                .map(drop)
+                .map_err(|e| e.to_string())
+        }
+    }
 }
 
 fn new_run(f: &Fixture) -> Run {
     let dir = tempfile::tempdir().unwrap();
     let inner = Arc::new(LocalStore::open(dir.path().join("store")).unwrap());
-    let store = Arc::new(FaultStore::new(inner));
+    let store = Arc::new(FaultStore::new(inner.clone()));
     let mut ctx = Ctx::new(
         dir.path().join("store").to_str().unwrap(),
         f.conf.clone(),
@@ -142,7 +164,12 @@ fn new_run(f: &Fixture) -> Run {
     ctx.store = store.clone();
     ctx.work = dir.path().join("work");
     std::fs::create_dir_all(&ctx.work).unwrap();
-    Run { dir, store, ctx }
+    Run {
+        dir,
+        inner,
+        store,
+        ctx,
+    }
 }
 
 /// Every step in order, the fault armed during `faulty` only; the published records.
@@ -150,7 +177,7 @@ async fn pipeline(
     f: &Fixture,
     faulty: Option<(Step, Op, u64, bool)>,
 ) -> (Value, Option<Outcome>, BTreeMap<Step, BTreeMap<Op, u64>>) {
-    let run = new_run(f);
+    let mut run = new_run(f);
     let mut outcome = None;
     let mut counts = BTreeMap::new();
     for step in STEPS {
@@ -163,7 +190,16 @@ async fn pipeline(
         let mut ok = false;
         while attempts < 3 && !ok {
             attempts += 1;
+            // a retry may run in a new container: nothing of the last attempt's work folder
+            run.ctx.work = run.dir.path().join(format!("work-{attempts}"));
             ok = invoke(&run.ctx, f, step).await.is_ok();
+            if !ok {
+                let (inner, dir) = (run.inner.clone(), run.dir.path().to_owned());
+                tokio::task::spawn_blocking(move || reader_sees_a_whole_index(&inner, &dir))
+                    .await
+                    .unwrap()
+                    .unwrap_or_else(|e| panic!("{step:?} failed half-way; a reader: {e}"));
+            }
         }
         counts.insert(step, run.store.counts());
         run.store.heal();

@@ -186,3 +186,19 @@ fn json_behind_much_whitespace_is_still_json() {
     assert!(ids.is_empty());
     assert_eq!(report.inputs_skipped.len(), 1, "{report:?}");
 }
+
+#[test]
+fn a_repeat_draws_what_the_character_typed_again_draws() {
+    for (rep, typed) in [
+        (&b"x\x1b[5b\r\n"[..], &b"xxxxxx\r\n"[..]),
+        // across the margin, under the line-drawing set, after a wide character
+        (b"\x1b[1;77Hab\x1b[6b\r\n", b"\x1b[1;77Habbbbbbb\r\n"),
+        (b"\x1b(0q\x1b[3b\x1b(B\r\n", b"\x1b(0qqqq\x1b(B\r\n"),
+        ("日\x1b[2b\r\n".as_bytes(), "日日日\r\n".as_bytes()),
+        (b"\x1b[4h ab\x1b[1D\x1b[2b\r\n", b"\x1b[4h ab\x1b[1Dbb\r\n"),
+    ] {
+        let (_, a) = render_bytes(rep, at_80x24());
+        let (_, b) = render_bytes(typed, at_80x24());
+        assert_eq!(a.lines, b.lines, "{:?}", String::from_utf8_lossy(rep));
+    }
+}

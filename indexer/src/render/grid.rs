@@ -228,11 +228,8 @@ impl Grid {
         }
         if top == 0 && bottom + 1 == self.rows.len() {
             // the whole screen: the cleared rows move from the front of the ring to its back
-            for _ in 0..n {
-                if let Some(row) = self.rows.pop_front() {
-                    self.rows.push_back(row);
-                }
-            }
+            // (the whole screen at once is no move at all)
+            self.rows.rotate_left(n % self.rows.len());
         } else {
             rotate(&mut self.rows, top, bottom, n);
         }

@@ -341,6 +341,13 @@ struct Output<S> {
 
 impl<S: Sink> Output<S> {
     fn push_row(&mut self, row: &Row) {
+        if row.len == 0 && !row.wrapped && self.pending.is_empty() {
+            // a blank row on its own: a blank line, without the text path
+            self.pending_open = false;
+            self.lines += 1;
+            self.sink.line(self.lines, "");
+            return;
+        }
         // untrimmed: a command line keeps the blanks that were typed at its end
         row.push_utf8(&mut self.pending);
         if row.wrapped {
@@ -372,6 +379,12 @@ impl<S: Sink> Output<S> {
     fn emit(&mut self, text: &str) {
         self.lines += 1;
         let trimmed = grid::trim_blanks(text);
+        if trimmed.is_empty() {
+            // a blank line is no prompt, command or exit code, and changes no region (a
+            // screen scrolled by `CSI n S` again and again gives little else)
+            self.sink.line(self.lines, trimmed);
+            return;
+        }
         if let Some(code) = trimmed.strip_prefix("EXIT_CODE: ") {
             self.exit_code_line = code.trim().parse().ok();
         } else if trimmed.ends_with(|c: char| !c.is_whitespace()) || !trimmed.trim_end().is_empty()
@@ -1058,8 +1071,19 @@ impl<S: Sink> ground::Ground for Term<S> {
                 // REP: bounded to one screen width, so a count of 65535 costs nothing
                 let c = self.last_char;
                 self.out.repeats_capped += n.saturating_sub(cols) as u64;
-                for _ in 0..n.min(cols) {
-                    self.print_char(c);
+                let mut left = n.min(cols) as usize;
+                if c.is_ascii_graphic() || c == ' ' {
+                    // as a run of text: written to the row at once where it can be
+                    let run = [c as u8; 256];
+                    while left > 0 {
+                        let k = left.min(run.len());
+                        self.print_ascii(&run[..k]);
+                        left -= k;
+                    }
+                } else {
+                    for _ in 0..left {
+                        self.print_char(c);
+                    }
                 }
             }
             'r' => {
@@ -1284,9 +1308,16 @@ impl<S: Sink> Term<S> {
         self.origin = false;
         let cols = self.grid().cols as usize;
         for row in self.grid().rows.iter_mut() {
-            row.clear();
+            // one pass: what was past the margin is blanked, the rest overwritten
+            let len = row.len as usize;
+            if len > cols {
+                row.cells[cols..len].fill(grid::BLANK);
+            }
             row.cells[..cols].fill('E');
+            row.marks.clear();
             row.len = cols as u16;
+            row.wrapped = false;
+            row.spacers = false;
         }
         // the cursor stays where it was, as alacritty and tmux leave it (VT510 homes it)
         self.cur.pending_wrap = false;
@@ -2096,10 +2127,22 @@ fn prompt_end(line: &str) -> Option<usize> {
         .map(|i| i + 2)
 }
 
+/// [`prompt_end`] for [`prompt_pattern`], which takes a prompt of one word only (or a
+/// bracketed or PowerShell one): its mark stands right before the line's first space, so only
+/// that is looked at (a line of output costs one `memchr`, not a scan of 256 bytes).
+fn one_word_prompt_end(line: &str) -> Option<usize> {
+    let bytes = line.as_bytes();
+    if bytes.starts_with(b"[") || bytes.starts_with(b"PS ") {
+        return prompt_end(line);
+    }
+    let space = memchr::memchr(b' ', &bytes[..bytes.len().min(256)])?;
+    (space > 0 && matches!(bytes[space - 1], b'$' | b'#' | b'%' | b'>')).then_some(space + 1)
+}
+
 /// A rendered line that starts with something shaped like a shell prompt: the prompt's shape
 /// (so `user@host:~$ ` and `user@host:/tmp$ ` count as one), the command and a confidence.
 fn prompt_pattern(line: &str) -> Option<(String, &str, f32)> {
-    let end = prompt_end(line)?;
+    let end = one_word_prompt_end(line)?;
     let prompt = &line[..end];
     // a prompt is one word, or a bracketed `[user@host dir]$ `
     // PowerShell's `PS C:\Windows\system32> ` (Windows) and `PS /home/ssm-user> ` (pwsh)
