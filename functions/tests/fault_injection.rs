@@ -192,6 +192,7 @@ async fn pipeline(
             attempts += 1;
             // a retry may run in a new container: nothing of the last attempt's work folder
             run.ctx.work = run.dir.path().join(format!("work-{attempts}"));
+            std::fs::create_dir_all(&run.ctx.work).unwrap();
             ok = invoke(&run.ctx, f, step).await.is_ok();
             if !ok {
                 let (inner, dir) = (run.inner.clone(), run.dir.path().to_owned());
