@@ -6,7 +6,8 @@
 //!
 //! Inputs, made from the real recordings in tests/recordings (at least 50 MB each):
 //! - `shell`: the bash sessions' PTY output, repeated;
-//! - `fullscreen`: only what vim, less and top drew (alternate screen and top's frames), repeated.
+//! - `fullscreen`: only what vim, less and top drew (alternate screen and top's frames), repeated;
+//! - `tmux`: a bash session that runs tmux and works inside it (bash5-tmux-80x24), repeated.
 //!
 //! Run: `cargo bench -p ssm-audit-indexer --bench render` (criterion prints MiB/s).
 
@@ -83,9 +84,16 @@ fn bench(c: &mut Criterion) {
         .flat_map(|(_, b)| b.clone())
         .collect();
     let full: Vec<u8> = recs.iter().flat_map(|(_, b)| fullscreen_parts(b)).collect();
+    // a session spent inside tmux: its screen, panes' output scrolled with `CSI n S`
+    let tmux: Vec<u8> = recs
+        .iter()
+        .filter(|(n, _)| n.contains("tmux"))
+        .flat_map(|(_, b)| b.clone())
+        .collect();
     let inputs = [
         ("shell", repeat_to(&shell, TARGET)),
         ("fullscreen", repeat_to(&full, TARGET)),
+        ("tmux", repeat_to(&tmux, TARGET)),
     ];
     let (cols, rows) = (80usize, 24usize);
 
