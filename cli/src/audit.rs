@@ -190,7 +190,7 @@ pub struct IngestArgs {
 /// Where evidence comes from.
 enum Source {
     Files(PathBuf),
-    S3(ssm_audit_functions::s3::S3Url),
+    S3(ssm_audit_aws::s3::S3Url),
     LogGroup(String),
     CloudTrail,
 }
@@ -243,14 +243,14 @@ fn ingest_remote(
     since: OffsetDateTime,
     report: &mut IngestReport,
 ) -> Result<()> {
-    use ssm_audit_functions::backfill;
+    use ssm_audit_aws::backfill;
     let store = d.store.clone();
     let aws = d.aws()?;
     let bar = progress(None);
     let store = &*store;
     match src {
         Source::S3(url) => {
-            let s3 = ssm_audit_functions::s3::s3_client(&aws.conf);
+            let s3 = ssm_audit_aws::s3::s3_client(&aws.conf);
             let keys = aws
                 .rt
                 .block_on(backfill::list_objects(&s3, &url.bucket, &url.prefix))?;

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{anyhow, bail, Context, Result};
-use ssm_audit_functions::s3::{aws_config, s3_client, S3Store, S3Url};
+use ssm_audit_aws::s3::{aws_config, s3_client, S3Store, S3Url};
 use ssm_audit_indexer::correlate::{CorrelateOptions, SessionRecord};
 use ssm_audit_indexer::escape::escape_text;
 use ssm_audit_indexer::ingest;

@@ -1,8 +1,9 @@
-//! ssm-audit in AWS: the [`s3::S3Store`], and the Lambda handlers that the binaries in
-//! `src/bin/` wrap.
+//! ssm-audit in AWS: the Lambda handlers that the binaries in `src/bin/` wrap. The S3 store
+//! and the API readers are in `ssm-audit-aws` (`functions/aws/`), which the CLI shares.
+
+pub use ssm_audit_aws::{backfill, s3};
 
 pub mod handlers;
-pub mod s3;
 #[doc(hidden)]
 pub mod testing;
 
@@ -40,7 +41,6 @@ macro_rules! lambda_main {
         }
     };
 }
-pub mod backfill;
 
 /// The process's peak resident memory (Linux `VmHWM`), as Lambda reports "Max Memory Used".
 pub fn max_rss_kb() -> u64 {
