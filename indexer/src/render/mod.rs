@@ -663,10 +663,6 @@ impl<S: Sink> Term<S> {
         }
     }
 
-    fn cols(&self) -> u16 {
-        self.margin
-    }
-
     fn height(&self) -> u16 {
         self.primary.height()
     }
@@ -940,7 +936,7 @@ impl<S: Sink> ground::Ground for Term<S> {
         let p0 = params.first().copied().unwrap_or(0);
         let p1 = params.get(1).copied().unwrap_or(0);
         let n = p0.max(1);
-        let cols = self.cols();
+        let cols = self.margin;
         let height = self.height();
         if private {
             match action {
@@ -1118,7 +1114,7 @@ impl<S: Sink> ground::Ground for Term<S> {
         if !self.scrolls_plain_lines() {
             return 0;
         }
-        let cols = self.cols() as usize;
+        let cols = self.margin as usize;
         let keep = self.bottom as usize;
         let mut spans = std::mem::take(&mut self.plain_spans);
         spans.clear();
@@ -1197,7 +1193,7 @@ impl<S: Sink> Term<S> {
             return;
         }
         self.last_char = c;
-        let cols = self.cols();
+        let cols = self.margin;
         if self.cur.pending_wrap {
             if self.autowrap {
                 self.wrap();
@@ -1253,7 +1249,7 @@ impl<S: Sink> Term<S> {
 
     fn wrap(&mut self) {
         let r = self.cur.row as usize;
-        let margin = self.cols();
+        let margin = self.margin;
         let row = &mut self.grid().rows[r];
         row.wrapped = true;
         // the row runs to the margin, blanks too (a row erased with the wrap pending): the
@@ -1286,7 +1282,7 @@ impl<S: Sink> Term<S> {
 
     /// To the next tab stop, or the last column.
     fn tab_forward(&mut self) {
-        let last = self.cols() - 1;
+        let last = self.margin - 1;
         let from = self.cur.col as usize + 1;
         let next = (from..=last as usize).find(|&c| self.tabs.get(c).copied().unwrap_or(false));
         self.cur.col = next.map_or(last, |c| c as u16);
@@ -1339,7 +1335,7 @@ impl<S: Sink> Term<S> {
         self.charsets = s.charsets;
         self.origin = s.origin;
         self.cur.row = self.cur.row.min(self.height() - 1);
-        self.cur.col = self.cur.col.min(self.cols() - 1);
+        self.cur.col = self.cur.col.min(self.margin - 1);
         self.sync_modes();
     }
 
@@ -1823,7 +1819,7 @@ impl<S: Sink> Term<S> {
             row
         };
         self.cur.row = row.clamp(min_row, max_row);
-        self.cur.col = col.min(self.cols() - 1);
+        self.cur.col = col.min(self.margin - 1);
         self.cur.pending_wrap = false;
     }
 
@@ -1832,7 +1828,7 @@ impl<S: Sink> Term<S> {
         match mode {
             0 if r == 0 && c == 0 => self.clear_screen(),
             0 => {
-                let cols = self.cols();
+                let cols = self.margin;
                 let c = if self.cur.pending_wrap { cols } else { c };
                 let g = self.grid();
                 g.rows[r].erase(c, cols);
@@ -1857,7 +1853,7 @@ impl<S: Sink> Term<S> {
 
     fn erase_in_line(&mut self, mode: u16) {
         let (r, c) = (self.cur.row as usize, self.cur.col);
-        let cols = self.cols();
+        let cols = self.margin;
         // With the wrap pending, tmux's cursor stands past the last column: erasing to the
         // end erases nothing, and the character just written stays (xterm would erase it).
         // No mode cancels the pending wrap (as in alacritty and tmux): the next character
@@ -1957,7 +1953,7 @@ impl<S: Sink> vte::Perform for Term<S> {
                     let r = self.cur.row as usize - 1;
                     if self.grid().rows[r].wrapped {
                         self.cur.row -= 1;
-                        self.cur.col = self.cols() - 1;
+                        self.cur.col = self.margin - 1;
                     }
                 }
             }
