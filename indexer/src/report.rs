@@ -1306,20 +1306,11 @@ impl Zone {
     }
 }
 
-/// A time zone as a UTC offset: `UTC`, `Z`, `+02:00`, `-05:30`, `+2`.
+/// A time zone as a UTC offset: `UTC`, `Z`, `+02:00`, `-05:30`, `+2` ([`crate::time::parse_offset`]).
 pub fn parse_offset(s: &str) -> Result<UtcOffset, String> {
-    let bad = || format!("{s:?}: use UTC or an offset like +02:00");
-    if s.eq_ignore_ascii_case("utc") || s == "Z" {
-        return Ok(UtcOffset::UTC);
-    }
-    let (sign, rest) = match s.as_bytes().first() {
-        Some(b'+') => (1, &s[1..]),
-        Some(b'-') => (-1, &s[1..]),
-        _ => return Err(bad()),
-    };
-    let (h, m) = rest.split_once(':').unwrap_or((rest, "0"));
-    let (h, m): (i8, i8) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
-    UtcOffset::from_hms(sign * h, sign * m, 0).map_err(|e| format!("{s:?}: {e}"))
+    crate::time::parse_offset(s)
+        .filter(|_| !s.is_empty())
+        .ok_or_else(|| format!("{s:?}: use UTC or an offset like +02:00"))
 }
 
 fn weekday(s: &str) -> Result<Weekday, String> {

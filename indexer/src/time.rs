@@ -46,8 +46,10 @@ pub fn normalize_script_time(s: &str) -> Option<String> {
     Some(rfc3339(t))
 }
 
-fn parse_offset(s: &str) -> Option<UtcOffset> {
-    if s.is_empty() || s == "Z" || s == "UTC" {
+/// A UTC offset as people and tools write one: `Z`, `UTC` (any case), `+02:00`, `+0200`,
+/// `+02`, `+2`; empty is UTC. The one parser of offsets (script headers, exports, `--tz`).
+pub fn parse_offset(s: &str) -> Option<UtcOffset> {
+    if s.is_empty() || s == "Z" || s.eq_ignore_ascii_case("utc") {
         return Some(UtcOffset::UTC);
     }
     let sign = match s.as_bytes()[0] {
@@ -55,12 +57,17 @@ fn parse_offset(s: &str) -> Option<UtcOffset> {
         b'-' => -1,
         _ => return None,
     };
-    let digits: String = s[1..].chars().filter(|c| *c != ':').collect();
-    if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+    let rest = &s[1..];
+    let (h, m) = match rest.split_once(':') {
+        Some((h, m)) => (h, m),
+        None if rest.len() == 4 => rest.split_at(2),
+        None => (rest, "0"),
+    };
+    let digits = |d: &str| !d.is_empty() && d.len() <= 2 && d.bytes().all(|b| b.is_ascii_digit());
+    if !digits(h) || !digits(m) {
         return None;
     }
-    let h: i8 = digits[..2].parse().ok()?;
-    let m: i8 = digits[2..].parse().ok()?;
+    let (h, m): (i8, i8) = (h.parse().ok()?, m.parse().ok()?);
     UtcOffset::from_hms(sign * h, sign * m, 0).ok()
 }
 
@@ -89,6 +96,29 @@ pub fn parse_time(s: &str) -> Option<OffsetDateTime> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn offsets_in_every_form_people_and_tools_write() {
+        let two = UtcOffset::from_hms(2, 0, 0).unwrap();
+        for s in ["+02:00", "+0200", "+02", "+2"] {
+            assert_eq!(parse_offset(s), Some(two), "{s}");
+        }
+        assert_eq!(parse_offset("-05:30"), UtcOffset::from_hms(-5, -30, 0).ok());
+        for s in ["", "Z", "UTC", "utc"] {
+            assert_eq!(parse_offset(s), Some(UtcOffset::UTC), "{s}");
+        }
+        for s in [
+            "Europe/Paris",
+            "+",
+            "+2:",
+            "+123:00",
+            "+26:00",
+            "02:00",
+            "+a",
+        ] {
+            assert_eq!(parse_offset(s), None, "{s}");
+        }
+    }
 
     #[test]
     fn script_times() {
