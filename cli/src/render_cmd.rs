@@ -44,7 +44,13 @@ struct TextSink<W: Write> {
 impl<W: Write> Sink for TextSink<W> {
     fn line(&mut self, _n: u64, text: &str) {
         if self.err.is_none() {
-            if let Err(e) = writeln!(self.out, "{}", escape_text(text)) {
+            // written, not formatted: a screen scrolled over and over gives millions of lines
+            let t = escape_text(text);
+            let r = self
+                .out
+                .write_all(t.as_bytes())
+                .and_then(|()| self.out.write_all(b"\n"));
+            if let Err(e) = r {
                 self.err = Some(e);
             }
         }

@@ -143,7 +143,13 @@ impl TokenStream for AuditTokenStream<'_> {
             }
             self.at = end;
             self.emit(start, end);
-            let word = &self.text[start..end];
+            // a word is its first MAX_TOKEN_BYTES (queries are cut alike): a megabyte of one
+            // letter is one short term, not a megabyte in the index writer's memory
+            let mut cut = end.min(start + MAX_TOKEN_BYTES);
+            while !self.text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            let word = &self.text[start..cut];
             if ascii {
                 self.token.text.push_str(word);
                 self.token.text.make_ascii_lowercase();
@@ -161,6 +167,9 @@ impl TokenStream for AuditTokenStream<'_> {
         &mut self.token
     }
 }
+
+/// How much of a word is a term: longer words are taken by their first this many bytes.
+pub const MAX_TOKEN_BYTES: usize = 255;
 
 /// Every token of `text`.
 pub fn tokenize(text: &str) -> Vec<Token> {

@@ -89,7 +89,7 @@ pub struct SessionText {
 /// are only counted, so a huge transcript ingests in bounded memory. The copy itself is kept
 /// whole; commands are kept whatever their line, up to the renderer's
 /// [`crate::render::MAX_COMMAND_BYTES`].
-pub const MAX_TEXT_BYTES: usize = 64 << 20;
+pub const MAX_TEXT_BYTES: usize = 32 << 20;
 
 /// What a line of text costs against [`MAX_TEXT_BYTES`]: its size once loaded (`show`,
 /// `search -C` and the indexer hold a copy's text in memory), so blank lines count too.
