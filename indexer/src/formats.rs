@@ -1444,34 +1444,7 @@ pub fn transcript_fact_sized(
     }
 }
 
-/// FNV-1a: a stable content hash for idempotency keys (not for security).
-pub fn fnv(bytes: &[u8]) -> String {
-    let mut h = Fnv::default();
-    h.update(bytes);
-    h.hex()
-}
-
-/// FNV-1a 64, fed in pieces (for content read as a stream).
-#[derive(Clone, Copy, Debug)]
-pub struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Fnv {
-        Fnv(0xcbf29ce484222325)
-    }
-}
-
-impl Fnv {
-    pub fn update(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 ^= b as u64;
-            self.0 = self.0.wrapping_mul(0x100000001b3);
-        }
-    }
-    pub fn hex(&self) -> String {
-        format!("{:016x}", self.0)
-    }
-}
+pub use crate::hash::{fnv, Fnv};
 
 /// Decode one JSON input whose format is known.
 pub fn decode_json(

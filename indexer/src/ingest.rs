@@ -18,7 +18,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::correlate::{correlate, CorrelateOptions, SessionRecord};
 use crate::facts::{Fact, FactKind, TranscriptSource};
-use crate::formats::{self, detect, fnv, split_session_id, BadRecord, Decoded, Format};
+use crate::formats::{self, detect, split_session_id, BadRecord, Decoded, Format};
+use crate::hash::{fnv, sha256_hex, Fnv};
 use crate::index::{self, SessionDoc};
 use crate::render::{AlternateScreen, RenderOptions, RenderSummary, Renderer, VecSink};
 use crate::store::Store;
@@ -301,15 +302,6 @@ pub fn session_key(id: &str) -> String {
     } else {
         format!("x{}", &sha256_hex(id.as_bytes())[..32])
     }
-}
-
-/// SHA-256, in hex: names that content chooses and no input can make collide.
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 fn is_plain_session_id(id: &str) -> bool {
@@ -823,7 +815,7 @@ fn ingest_transcript_file(
     // one pass: the bytes are hashed (the copy's name) as the renderer reads them
     let mut input = Hashing {
         inner: file,
-        hash: formats::Fnv::default(),
+        hash: Fnv::default(),
         size: 0,
         blank: true,
     };
@@ -857,7 +849,7 @@ fn ingest_transcript_file(
 /// A reader that hashes what passes through it.
 struct Hashing<R> {
     inner: R,
-    hash: formats::Fnv,
+    hash: Fnv,
     size: u64,
     /// nothing but whitespace so far
     blank: bool,

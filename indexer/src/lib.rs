@@ -20,6 +20,7 @@ pub mod correlate;
 pub mod escape;
 pub mod facts;
 pub mod formats;
+pub mod hash;
 pub mod index;
 pub mod ingest;
 pub mod publish;

@@ -19,7 +19,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::correlate::SessionRecord;
-use crate::formats::fnv;
+use crate::hash::fnv;
 use crate::store::{write_atomic, Expect, Store};
 
 pub const MANIFEST: &str = "index/manifest.json";

@@ -194,7 +194,7 @@ impl Store for MemoryStore {
 
     fn get_tagged(&self, key: &str) -> io::Result<Option<(Vec<u8>, String)>> {
         Ok(self.get(key)?.map(|b| {
-            let tag = crate::formats::fnv(&b);
+            let tag = crate::hash::fnv(&b);
             (b, tag)
         }))
     }
@@ -202,7 +202,7 @@ impl Store for MemoryStore {
     fn put_if(&self, key: &str, bytes: &[u8], expect: Expect<'_>) -> io::Result<Option<String>> {
         check_key(key)?;
         let mut o = self.objects();
-        let now = o.get(key).map(|b| crate::formats::fnv(b));
+        let now = o.get(key).map(|b| crate::hash::fnv(b));
         let ok = match expect {
             Expect::Absent => now.is_none(),
             Expect::Tag(t) => now.as_deref() == Some(t),
@@ -211,7 +211,7 @@ impl Store for MemoryStore {
             return Ok(None);
         }
         o.insert(key.to_owned(), bytes.to_vec());
-        Ok(Some(crate::formats::fnv(bytes)))
+        Ok(Some(crate::hash::fnv(bytes)))
     }
 }
 
@@ -535,7 +535,7 @@ impl Store for LocalStore {
 
     fn get_tagged(&self, key: &str) -> io::Result<Option<(Vec<u8>, String)>> {
         Ok(self.get(key)?.map(|b| {
-            let tag = crate::formats::fnv(&b);
+            let tag = crate::hash::fnv(&b);
             (b, tag)
         }))
     }
@@ -558,7 +558,7 @@ impl Store for LocalStore {
             return Ok(None);
         }
         self.put(key, bytes)?;
-        Ok(Some(crate::formats::fnv(bytes)))
+        Ok(Some(crate::hash::fnv(bytes)))
     }
 }
 
