@@ -1164,7 +1164,7 @@ fn only_in_copy(known: &std::collections::HashSet<&str>, t: &TextForIndex) -> Op
 /// The other copies of a session, less what `primary` has (see [`TextsForIndex`]).
 fn other_copies(
     store: &dyn Store,
-    id: &str,
+    keys: &[String],
     primary: &TextForIndex,
 ) -> io::Result<(Vec<(String, TextForIndex)>, u64)> {
     let mut known: std::collections::HashSet<&str> = Default::default();
@@ -1175,7 +1175,7 @@ fn other_copies(
         known.extend((0..l.len()).map(|i| l.slice(i, i + 1)));
     }
     let (mut others, mut bytes, mut not_indexed) = (Vec::new(), 0usize, 0u64);
-    for key in text_keys(store, id)?.iter().skip(1) {
+    for key in keys.iter().skip(1) {
         if key.contains("/stream.") {
             continue;
         }
@@ -1198,9 +1198,11 @@ fn other_copies(
 /// the streamed lines rendered in time order (returned whole as well: it is stored here); and
 /// the other copies.
 fn session_text(store: &dyn Store, id: &str, facts: &[&Fact]) -> io::Result<TextsForIndex> {
-    let (text, streamed) = record_text(store, id, facts)?;
+    // listed once: the text of record is the first key, the other copies the rest
+    let keys = text_keys(store, id)?;
+    let (text, streamed) = record_text(store, keys.first(), facts)?;
     let (others, others_not_indexed) = match text.source {
-        Some(_) => other_copies(store, id, &text)?,
+        Some(_) => other_copies(store, &keys, &text)?,
         None => (Vec::new(), 0),
     };
     Ok(TextsForIndex {
@@ -1213,12 +1215,12 @@ fn session_text(store: &dyn Store, id: &str, facts: &[&Fact]) -> io::Result<Text
 
 fn record_text(
     store: &dyn Store,
-    id: &str,
+    record_key: Option<&String>,
     facts: &[&Fact],
 ) -> io::Result<(TextForIndex, Option<SessionText>)> {
-    if let Some(key) = text_of_record_key(store, id)? {
+    if let Some(key) = record_key {
         if !key.contains("/stream.") {
-            return Ok((get_json_streamed(store, &key)?.unwrap_or_default(), None));
+            return Ok((get_json_streamed(store, key)?.unwrap_or_default(), None));
         }
     }
     let mut streamed: Vec<(&str, &str, &Vec<String>)> = facts
