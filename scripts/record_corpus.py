@@ -321,6 +321,106 @@ def tmux_session(d, width):
     return inner
 
 
+def tmux_split_session(d, width):
+    """tmux with its window split in two side by side: output that scrolls inside a half-width
+    pane (tmux redraws the pane's rows in place), then a detach and a reattach, whose redraw
+    shows the same commands again. The key is every command as typed, in order."""
+    typed, run = keyed(d)
+
+    run("echo before tmux")
+    run("tmux -f /dev/null -L ssmrec-inner", wait=2.0)
+    run("echo left-pane-marker")
+    d.keys("C-b", "%", wait=1.5)
+    run("echo right-pane-marker")
+    run("seq 101 160", wait=1.2)
+    run("exit", wait=1.5)
+    run("seq 201 230", wait=1.2)
+    d.keys("C-b", "d", wait=1.5)
+    run("echo detached-from-tmux")
+    run("tmux -L ssmrec-inner attach", wait=2.0)
+    run("echo after-attach-marker")
+    run("exit", wait=1.5)
+    run("echo after tmux " + " ".join(f"w{i:03d}" for i in range(width // 4 + 5)))
+    run("exit", wait=1.0)
+    return typed
+
+
+def tmux_prompt_session(d, width):
+    """tmux whose shell has another prompt than the shell that started it: the inner commands
+    are found by the prompt's shape. The key is every command as typed, in order."""
+    typed, run = keyed(d)
+
+    run("echo before tmux")
+    run("tmux -f /dev/null -L ssmrec-inner new-session \"env PS1='[inner \\\\W]\\\\$ ' bash --norc\"",
+        wait=2.0)
+    run("echo inner-prompt-marker")
+    run("cat /etc/hostname")
+    run("exit", wait=1.5)
+    run("echo after tmux " + " ".join(f"w{i:03d}" for i in range(width // 4 + 5)))
+    run("exit", wait=1.0)
+    return typed
+
+
+def screen_session(d, width):
+    """GNU screen started from bash: work inside it, output that scrolls inside the window,
+    then its shell's exit. Both shells append to one history file, the inner one first: the
+    key is every command as typed, in order."""
+    typed, run = keyed(d)
+
+    run("echo before screen")
+    run("screen -c $HOME/screenrc", wait=2.0)
+    run("echo inside-screen-marker")
+    run("cat /etc/hostname")
+    run("seq 1 60", wait=1.2)
+    run("exit", wait=1.5)
+    run("echo after screen")
+    run("echo after screen " + " ".join(f"w{i:03d}" for i in range(width // 4 + 5)))
+    run("exit", wait=1.0)
+    return typed
+
+
+PG_DIR = "/tmp/ssmrec-pg"
+
+
+def start_postgres():
+    """A PostgreSQL server of its own on a Unix socket in PG_DIR, run as the postgres user."""
+    stop_postgres()
+    os.makedirs(PG_DIR)
+    shutil.chown(PG_DIR, "postgres", "postgres")
+    as_pg = ["runuser", "-u", "postgres", "--"]
+    subprocess.run([*as_pg, "initdb", "-A", "trust", "-U", "postgres", "-D", f"{PG_DIR}/data"],
+                   check=True, capture_output=True)
+    subprocess.run([*as_pg, "pg_ctl", "-D", f"{PG_DIR}/data", "-l", f"{PG_DIR}/log", "-w",
+                    "-o", f"-k {PG_DIR} -c listen_addresses=''", "start"],
+                   check=True, capture_output=True)
+
+
+def stop_postgres():
+    if os.path.exists(f"{PG_DIR}/data"):
+        subprocess.run(["runuser", "-u", "postgres", "--", "pg_ctl", "-D", f"{PG_DIR}/data",
+                        "-m", "fast", "stop"], capture_output=True)
+    shutil.rmtree(PG_DIR, ignore_errors=True)
+
+
+def psql_session(d, width):
+    """psql (readline) against a real server: what is typed into it is its input."""
+    inputs = []
+
+    def feed(text, wait=0.8):
+        inputs.append(f"psql\t{text}")
+        d.run(text, wait=wait)
+
+    d.run(f"psql -h {PG_DIR} -U postgres", wait=1.5)
+    feed("create table audit_t(x int);")
+    feed("insert into audit_t values (21);")
+    feed("select x * 2 as doubled from audit_t;")
+    feed("drop table audit_t;")
+    feed("\\q", wait=1.0)
+    d.run("echo back in bash " + " ".join(f"w{i:03d}" for i in range(width // 4 + 5)))
+    d.run("exit", wait=1.0)
+    return inputs
+
+
 def vi_session(d, width):
     """bash in vi mode: editing in command mode (Escape, motions, x, i, A), history with k."""
     d.run("echo hello world")
@@ -402,6 +502,10 @@ SCENARIOS = {
     "bash5-vi-80x24": ("vi", 80, 24),
     "bash5-repl-80x24": ("repl", 80, 24),
     "bash5-tmux-80x24": ("tmux", 80, 24),
+    "bash5-tmux-split-80x24": ("tmux-split", 80, 24),
+    "bash5-tmux-prompt-80x24": ("tmux-prompt", 80, 24),
+    "bash5-screen-80x24": ("screen", 80, 24),
+    "bash5-psql-80x24": ("psql", 80, 24),
     "zsh-80x24": ("zsh", 80, 24),
     "zsh-omz-90x30": ("zsh-omz", 90, 30),
     "fish-100x30": ("fish", 100, 30),
@@ -410,8 +514,13 @@ SCENARIOS = {
 
 def shell_command(kind, home):
     env = f"env -i HOME={home} USER=ssm-user LOGNAME=ssm-user TERM=xterm-256color LANG=C.UTF-8 PATH=/usr/bin:/bin"
-    if kind in ("bash", "audit", "resize", "repl", "tmux"):
+    if kind in ("bash", "audit", "resize", "repl", "tmux", "tmux-split", "tmux-prompt", "psql"):
         rc = ubuntu_rc(home)
+        return f"{env} bash --noprofile --rcfile {rc} -i"
+    if kind == "screen":
+        rc = ubuntu_rc(home)
+        with open(os.path.join(home, "screenrc"), "w") as f:
+            f.write("startup_message off\nshell /bin/bash\n")
         return f"{env} bash --noprofile --rcfile {rc} -i"
     if kind == "vi":
         rc = ubuntu_rc(home)
@@ -505,6 +614,18 @@ def record(name, kind, width, height, pause):
         inputs = repl_session(d, width)
     elif kind == "tmux":
         inner = tmux_session(d, width)
+    elif kind == "tmux-split":
+        typed = tmux_split_session(d, width)
+    elif kind == "tmux-prompt":
+        typed = tmux_prompt_session(d, width)
+    elif kind == "screen":
+        typed = screen_session(d, width)
+    elif kind == "psql":
+        start_postgres()
+        try:
+            inputs = psql_session(d, width)
+        finally:
+            stop_postgres()
     elif kind == "audit":
         audit_session(d, width)
     elif kind == "resize":
@@ -560,7 +681,7 @@ def record(name, kind, width, height, pause):
         "shell": kind, "width": width, "height": height, "session_id": session_id,
         "target": TARGET,
         "provenance": "recorded on this machine by scripts/record_corpus.py: real "
-                      f"{ {'bash': 'bash 5.2', 'audit': 'bash 5.2', 'posix': 'bash 5.2 --posix as sh', 'nomarker': 'bash 5.2, bracketed paste off', 'dash': 'dash 0.5.12', 'nested': 'dash 0.5.12, then bash 5.2 started from it', 'resize': 'bash 5.2, its window resized from 80 to 120 to 70 columns', 'al2': 'bash 5.2 --posix as sh, then bash 5.2 started from it, both with bracketed paste off (as bash 4.2 on Amazon Linux 2)', 'vi': 'bash 5.2 in vi mode', 'repl': 'bash 5.2 running sqlite3 3.40 and python 3.11 (readline)', 'tmux': 'bash 5.2 running tmux 3.3a, a bash 5.2 inside it', 'zsh': 'zsh 5.9', 'zsh-omz': 'zsh 5.9 with an oh-my-zsh-style prompt and a right prompt', 'fish': 'fish 3.6.0'}[kind] } "
+                      f"{ {'bash': 'bash 5.2', 'audit': 'bash 5.2', 'posix': 'bash 5.2 --posix as sh', 'nomarker': 'bash 5.2, bracketed paste off', 'dash': 'dash 0.5.12', 'nested': 'dash 0.5.12, then bash 5.2 started from it', 'resize': 'bash 5.2, its window resized from 80 to 120 to 70 columns', 'al2': 'bash 5.2 --posix as sh, then bash 5.2 started from it, both with bracketed paste off (as bash 4.2 on Amazon Linux 2)', 'vi': 'bash 5.2 in vi mode', 'repl': 'bash 5.2 running sqlite3 3.40 and python 3.11 (readline)', 'tmux': 'bash 5.2 running tmux 3.3a, a bash 5.2 inside it', 'tmux-split': 'bash 5.2 running tmux 3.3a split in two panes, a bash 5.2 in each, detached and reattached', 'tmux-prompt': 'bash 5.2 running tmux 3.3a, a bash 5.2 with another prompt inside it', 'screen': 'bash 5.2 running GNU screen 4.9.0, a bash 5.2 inside it', 'psql': 'bash 5.2 running psql 15 against a PostgreSQL 15 server', 'zsh': 'zsh 5.9', 'zsh-omz': 'zsh 5.9 with an oh-my-zsh-style prompt and a right prompt', 'fish': 'fish 3.6.0'}[kind] } "
                       f"in tmux {width}x{height}, util-linux script 2.38.1",
     }
     if kind == "resize":

@@ -1505,18 +1505,24 @@ fn ingest_recording(rec: &str) -> (tempfile::TempDir, PathBuf, String) {
     (tmp, data, sid)
 }
 
-#[test]
-fn what_is_typed_into_a_program_is_its_input_not_a_shell_command() {
-    // a real recording: bash, then sqlite3 (readline's markers) and python's REPL
-    let rec = "indexer/tests/recordings/bash5-repl-80x24";
+/// `render --commands` of a recording prints its answer key `key` exactly.
+fn assert_commands_are(rec: &str, key: &str) {
     let out = run(
         &["render", "--commands", &format!("{rec}/session.log")],
         None,
     );
     assert_eq!(
         stdout(&out),
-        std::fs::read_to_string(root().join(rec).join("history.txt")).unwrap()
+        std::fs::read_to_string(root().join(rec).join(key)).unwrap(),
+        "{rec}"
     );
+}
+
+#[test]
+fn what_is_typed_into_a_program_is_its_input_not_a_shell_command() {
+    // a real recording: bash, then sqlite3 (readline's markers) and python's REPL
+    let rec = "indexer/tests/recordings/bash5-repl-80x24";
+    assert_commands_are(rec, "history.txt");
     let (_tmp, data, sid) = ingest_recording(rec);
     let sid = sid.as_str();
     // `input:` finds what was typed into the programs; `command:` does not
@@ -1592,6 +1598,73 @@ fn work_done_inside_tmux_is_listed_searchable_and_shown() {
     assert!(t[..at]
         .trim_end()
         .ends_with("tmux -f /dev/null -L ssmrec-inner"));
+}
+
+/// Every line an alternate screen's search hits whose text is `text`, by program.
+fn screen_hits(data: &std::path::Path, text: &str) -> Vec<String> {
+    let o = audit(data, &["search", text, "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_default();
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|h| h["text"] == text)
+                .map(|h| h["program"].as_str().unwrap_or("").to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn split_panes_a_reattach_and_screen_lose_nothing_and_repeat_nothing() {
+    // real recordings: tmux split in two panes, output scrolled inside the right (half-width)
+    // pane, a detach and a reattach; then GNU screen; then tmux whose shell has its own prompt
+    for (rec, commands) in [
+        ("indexer/tests/recordings/bash5-tmux-split-80x24", 13),
+        ("indexer/tests/recordings/bash5-screen-80x24", 9),
+        ("indexer/tests/recordings/bash5-tmux-prompt-80x24", 7),
+    ] {
+        // every command typed, inside and outside, once, in order
+        assert_commands_are(rec, "expected_commands.txt");
+        let (_tmp, data, _sid) = ingest_recording(rec);
+        let v: serde_json::Value =
+            serde_json::from_slice(&audit(&data, &["sessions", "--json"]).stdout).unwrap();
+        assert_eq!(v[0]["transcript"]["commands"], commands, "{rec}");
+        if rec.ends_with("split-80x24") {
+            // the right pane redrew its rows in place as seq scrolled it: each number tmux
+            // drew is found once (it never drew 113 to 137: it jumped over them)
+            for n in (101..=112).chain(138..=160).chain(209..=230) {
+                assert_eq!(screen_hits(&data, &n.to_string()), ["tmux"], "{n}");
+            }
+            // the marker typed in the right pane, and the one after the reattach, whose
+            // redraw of the same screen added no line twice
+            assert_eq!(screen_hits(&data, "right-pane-marker"), ["tmux"]);
+            assert_eq!(screen_hits(&data, "after-attach-marker"), ["tmux"]);
+        } else if rec.contains("screen") {
+            for n in 1..=60 {
+                assert_eq!(screen_hits(&data, &n.to_string()), ["screen"], "{n}");
+            }
+            let t = stdout(&audit(&data, &["search", "inside-screen-marker"]));
+            assert!(t.contains(":screen#1:"), "{t}");
+        } else {
+            let t = stdout(&audit(&data, &["search", "inner-prompt-marker"]));
+            assert!(t.contains(":tmux#1:"), "{t}");
+        }
+    }
+}
+
+#[test]
+fn what_is_typed_into_psql_is_its_input() {
+    // a real recording: psql (readline) against a real PostgreSQL server
+    let rec = "indexer/tests/recordings/bash5-psql-80x24";
+    assert_commands_are(rec, "history.txt");
+    let (_tmp, data, _sid) = ingest_recording(rec);
+    let v: serde_json::Value =
+        serde_json::from_slice(&audit(&data, &["search", "input:\"drop table\"", "--json"]).stdout)
+            .unwrap();
+    assert_eq!(v[0]["text"], "postgres=# drop table audit_t;");
+    assert_eq!(v[0]["is_command"], false);
+    let o = audit(&data, &["search", "command:audit_t"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
 }
 
 #[test]

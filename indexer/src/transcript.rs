@@ -126,6 +126,7 @@ pub fn render_transcript<R: Read, S: Sink>(
         .unwrap_or(inferred.rows)
         .clamp(2, render::MAX_ROWS);
 
+    let mut onlcr = Onlcr::detect(header.framing, &head[start..]);
     let filter = Framed::new(sink, header.framing != Framing::Script);
     let lf_is_newline =
         !head[start..].is_empty() && memchr::memchr(b'\r', &head[start..]).is_none();
@@ -147,7 +148,7 @@ pub fn render_transcript<R: Read, S: Sink>(
     loop {
         if held.len() - from > TAIL {
             let cut = held.len() - TAIL;
-            renderer.advance(&held[from..cut]);
+            onlcr.advance(&mut renderer, &held[from..cut]);
             held.drain(..cut);
             from = 0;
         }
@@ -161,7 +162,8 @@ pub fn render_transcript<R: Read, S: Sink>(
         parse_done(&String::from_utf8_lossy(&held[p + 1..]), &mut header);
         held.truncate(p);
     }
-    renderer.advance(&held);
+    onlcr.advance(&mut renderer, &held);
+    onlcr.finish(&mut renderer);
     let (mut summary, framed) = renderer.finish();
     let sink = framed.finish(&mut summary, &mut header);
     header.exit_code = summary.exit_code_line;
@@ -173,6 +175,81 @@ pub fn render_transcript<R: Read, S: Sink>(
         summary,
     };
     Ok((rendered, sink))
+}
+
+/// The agent makes the S3 transcript by replaying the PTY output through `script` with no
+/// terminal on stdin (DESIGN.md 2.2): the tty's `onlcr` turned every `\n` into `\r\n`. A
+/// shell's line end (`\r\n`) became `\r\r\n`; a bare `\n`, which full-screen programs (tmux,
+/// vim, less) use to move the cursor down in its column, became `\r\n` and would move it to
+/// column 0 as well: tmux's `ESC[K \n ESC[K` then erases a split pane's border and the pane
+/// beside it. Undone: the `\r` written before each `\n` is dropped.
+///
+/// Only when the transcript shows it: a script-framed transcript whose head has no `\n`
+/// without a `\r` before it, and `\r\r\n` at a quarter of its line ends or more.
+struct Onlcr {
+    on: bool,
+    /// the last chunk ended in `\r`: dropped if the next starts with `\n`
+    cr_held: bool,
+    buf: Vec<u8>,
+}
+
+impl Onlcr {
+    fn detect(framing: Framing, head: &[u8]) -> Onlcr {
+        let script = matches!(framing, Framing::Script | Framing::ScriptLegacy);
+        // `script`'s own trailer (`\nScript done on ...\n`) is not PTY output
+        let head = &head[..memchr::memmem::rfind(head, DONE).unwrap_or(head.len())];
+        // CloudWatch's copy turned `\r\r\n` back into `\r\n`: its `\r\r\n` are rare (a line
+        // that ended in `\r` before its line end), not a quarter of the line ends
+        let line_ends = memchr::memchr_iter(b'\n', head).count();
+        let doubled = memchr::memmem::find_iter(head, b"\r\r\n").count();
+        let on = script
+            && doubled > 0
+            && doubled * 4 >= line_ends
+            && memchr::memchr_iter(b'\n', head).all(|i| i > 0 && head[i - 1] == b'\r');
+        Onlcr {
+            on,
+            cr_held: false,
+            buf: Vec::new(),
+        }
+    }
+
+    fn advance<S: Sink>(&mut self, renderer: &mut Renderer<S>, bytes: &[u8]) {
+        if !self.on {
+            renderer.advance(bytes);
+            return;
+        }
+        if bytes.is_empty() {
+            return;
+        }
+        let buf = &mut self.buf;
+        buf.clear();
+        if std::mem::take(&mut self.cr_held) && bytes[0] != b'\n' {
+            buf.push(b'\r');
+        }
+        let mut last = 0;
+        for i in memchr::memchr_iter(b'\n', bytes) {
+            let end = if i > last && bytes[i - 1] == b'\r' {
+                i - 1
+            } else {
+                i
+            };
+            buf.extend_from_slice(&bytes[last..end]);
+            last = i;
+        }
+        let mut end = bytes.len();
+        if bytes[end - 1] == b'\r' {
+            self.cr_held = true;
+            end -= 1;
+        }
+        buf.extend_from_slice(&bytes[last..end]);
+        renderer.advance(buf);
+    }
+
+    fn finish<S: Sink>(&mut self, renderer: &mut Renderer<S>) {
+        if std::mem::take(&mut self.cr_held) {
+            renderer.advance(b"\r");
+        }
+    }
 }
 
 /// The header a transcript's first line gives (`Script started on ...`), if it has one.
@@ -377,5 +454,35 @@ mod tests {
         assert_eq!(h.framing, Framing::ScriptLegacy);
         assert_eq!(h.started.as_deref(), Some("2020-05-27T23:00:48Z"));
         assert_eq!(h.target, None);
+    }
+
+    #[test]
+    fn onlcr_is_undone_wherever_the_input_is_cut() {
+        use crate::render::VecSink;
+        // tmux's "erase, line feed, erase" down a pane, as `script` wrote it (each \n after a
+        // \r it added), and shell lines (\r\r\n)
+        let raw = b"$ ls\r\r\nab\r\r\n\x1b[?1049h\x1b[1;5Hx\x1b[2;5H|\r\n|\x1b[?1049l$ \r\r\n";
+        let mut on = Onlcr::detect(Framing::Script, raw);
+        assert!(on.on);
+        let render = |cut: usize, on: &mut Onlcr| {
+            let mut r = Renderer::new(RenderOptions::default(), VecSink::default());
+            on.advance(&mut r, &raw[..cut]);
+            on.advance(&mut r, &raw[cut..]);
+            on.finish(&mut r);
+            let (_, sink) = r.finish();
+            (sink.lines, sink.alternate_screens[0].lines.clone())
+        };
+        let whole = render(raw.len(), &mut on);
+        // the bare \n kept its column (the second bar follows the first, a row down), where
+        // the \r before it would have put it at column 0
+        assert_eq!(whole.1, ["    x", "    |", "     |"]);
+        assert_eq!(whole.0[..2], ["$ ls", "ab"]);
+        for cut in 0..raw.len() {
+            assert_eq!(render(cut, &mut on), whole, "cut at {cut}");
+        }
+        // CloudWatch's copy (\r\r\n made \r\n again) is left alone
+        let cw = String::from_utf8_lossy(raw).replace("\r\r\n", "\r\n");
+        assert!(!Onlcr::detect(Framing::Script, cw.as_bytes()).on);
+        assert!(!Onlcr::detect(Framing::Raw, raw).on);
     }
 }

@@ -51,7 +51,7 @@ fn every_command_of_the_history_is_recovered_exactly_in_order() {
         }
         assert_eq!(got, expected, "{}", dir.display());
         let method = if [
-            "bash", "posix", "audit", "vi", "zsh", "zsh-omz", "fish", "resize", "repl",
+            "bash", "posix", "audit", "vi", "zsh", "zsh-omz", "fish", "resize", "repl", "psql",
         ]
         .contains(&m.shell.as_str())
         {
@@ -60,10 +60,17 @@ fn every_command_of_the_history_is_recovered_exactly_in_order() {
             Method::PromptPattern
         };
         let methods: Vec<Method> = rendered.summary.commands.iter().map(|c| c.method).collect();
-        if m.shell == "tmux" {
-            // the outer bash's by its markers, those inside tmux by its prompt on tmux's screen
-            let (p, b) = (Method::PromptPattern, Method::BracketedPaste);
+        let (p, b) = (Method::PromptPattern, Method::BracketedPaste);
+        if m.shell == "tmux" || m.shell == "screen" {
+            // the outer bash's by its markers, those inside the multiplexer by its prompt on
+            // the multiplexer's screen
             assert_eq!(methods, [b, b, p, p, p, p, b, b, b]);
+        } else if m.shell == "tmux-split" {
+            // two panes, a detach and a reattach: 5 commands inside before, 2 after
+            assert_eq!(methods, [b, b, p, p, p, p, p, b, b, p, p, b, b]);
+        } else if m.shell == "tmux-prompt" {
+            // the shell inside has another prompt: found by its shape
+            assert_eq!(methods, [b, b, p, p, p, b, b]);
         } else if m.shell == "nested" {
             // dash's commands by its prompt, those of the bash started from it by its markers
             let (d, b) = (Method::PromptPattern, Method::BracketedPaste);
@@ -158,7 +165,9 @@ fn header_and_trailer_are_metadata_not_text() {
         // a multiplexer, at the line that started it: its own line is on tmux's screen)
         for c in &rendered.summary.commands {
             let line = &sink.lines[c.line as usize - 1];
-            let in_mux = m.shell == "tmux" && line.contains("# tmux ");
+            let in_mux = ["tmux", "tmux-split", "tmux-prompt", "screen"]
+                .contains(&m.shell.as_str())
+                && (line.contains("# tmux ") || line.contains("# screen "));
             assert!(
                 line.contains(c.text.trim_end()) || in_mux,
                 "{}: line {} {:?} lacks {:?}",

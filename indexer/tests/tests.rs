@@ -4,6 +4,7 @@ mod common;
 mod correlation;
 mod hostile;
 mod invisible;
+mod multiplexer;
 mod oracle;
 mod props;
 mod recordings;

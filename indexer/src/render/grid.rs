@@ -128,6 +128,25 @@ impl Row {
             .all(|&c| c == BLANK || c == SPACER)
     }
 
+    /// Append the text of the columns `from..to` (a pane of a split screen) to `out`,
+    /// without trailing blanks.
+    pub fn push_range(&self, from: u16, to: u16, out: &mut String) {
+        let start = out.len();
+        let to = (to as usize).min(self.len as usize);
+        let from = (from as usize).min(to);
+        for (i, &c) in self.cells[from..to].iter().enumerate() {
+            if c == SPACER {
+                continue;
+            }
+            out.push(c);
+            if !self.marks.is_empty() {
+                let col = (from + i) as u16;
+                out.extend(self.marks.iter().filter(|m| m.0 == col).map(|m| m.1));
+            }
+        }
+        out.truncate(start + trim_blanks(&out[start..]).len());
+    }
+
     /// Append the row's text from column `from` to `out`, without trailing blanks when
     /// `trim` is set (a command keeps the blanks that were typed).
     pub fn push_text(&self, from: u16, out: &mut String, trim: bool) {

@@ -10,6 +10,7 @@
 
 mod grid;
 mod ground;
+mod mux;
 pub mod programs;
 mod regions;
 pub mod width;
@@ -596,8 +597,12 @@ struct Term<S: Sink> {
     /// the alternate screen is a terminal multiplexer's (tmux, screen ...) started at this
     /// shell prompt: the shell inside draws the same prompt, so its commands are found there
     multiplexer: Option<String>,
-    /// the commands already found on this multiplexer's screens (its redraws show them again)
-    mux_seen: std::collections::HashSet<String>,
+    /// the multiplexer's screen read as the lines it showed (see [`mux`])
+    mux: Option<mux::History>,
+    /// a detached multiplexer's: its reattach draws the same lines again
+    mux_detached: Option<mux::History>,
+    /// the last command, when it started a multiplexer (whether the budget kept it or not)
+    last_multiplexer: Option<Command>,
     // plain lines taken at once (see `plain_lines`)
     plain_spans: Vec<(usize, usize)>,
     /// line feeds still to come over lines already found too few to take at once
@@ -657,7 +662,9 @@ impl<S: Sink> Term<S> {
             alt_count: 0,
             last_snapshot: None,
             multiplexer: None,
-            mux_seen: Default::default(),
+            mux: None,
+            mux_detached: None,
+            last_multiplexer: None,
             plain_spans: Vec::new(),
             plain_skip: 0,
         }
@@ -702,7 +709,13 @@ impl<S: Sink> Term<S> {
 
     fn scroll_up(&mut self, top: u16, bottom: u16, n: u16) {
         let (top, bottom, n) = (top as usize, bottom as usize, n as usize);
-        if self.on_alt {
+        if let (true, Some(m)) = (self.on_alt, &mut self.mux) {
+            self.alt.scroll_up(top, bottom, n, |row| {
+                let mut s = String::new();
+                row.push_text(0, &mut s, true);
+                m.scrolled_off(top, s, MAX_ALT_SCROLLBACK);
+            });
+        } else if self.on_alt {
             let scrolled = &mut self.alt_scrolled;
             let truncated = &mut self.alt_truncated;
             self.alt.scroll_up(top, bottom, n, |row| {
@@ -1361,12 +1374,16 @@ impl<S: Sink> Term<S> {
         self.alt_truncated = false;
         self.last_snapshot = None;
         // a multiplexer started by the last command, at the prompt that command was read at
-        self.multiplexer = self
-            .commands
-            .last()
-            .filter(|c| programs::is_multiplexer(&c.text) && !c.prompt.trim().is_empty())
+        let started = self.last_multiplexer.as_ref();
+        self.multiplexer = started
+            .filter(|c| !c.prompt.trim().is_empty())
             .map(|c| c.prompt.clone());
-        self.mux_seen.clear();
+        self.mux = started.map(|c| {
+            // reattached: the redraw shows what the detached one had shown
+            let attach = programs::is_multiplexer_attach(&c.text);
+            let kept = self.mux_detached.take().filter(|_| attach);
+            kept.unwrap_or_default()
+        });
     }
 
     fn leave_alt(&mut self, restore_cursor: bool) {
@@ -1374,6 +1391,9 @@ impl<S: Sink> Term<S> {
             return;
         }
         self.snapshot_alt();
+        if let Some(m) = self.mux.take() {
+            self.mux_detached = Some(m);
+        }
         self.on_alt = false;
         if restore_cursor {
             self.restore_cursor();
@@ -1381,7 +1401,23 @@ impl<S: Sink> Term<S> {
         self.cur.row = self.cur.row.min(self.height() - 1);
     }
 
+    /// A frame of the multiplexer's screen is complete: read what it shows.
+    fn capture_mux(&mut self) {
+        if let (true, Some(m)) = (self.on_alt, &mut self.mux) {
+            let cursor = (self.cur.row as usize, self.cur.col);
+            m.capture(&self.alt, self.margin, cursor, MAX_ALT_SCROLLBACK);
+        }
+    }
+
     fn snapshot_alt(&mut self) {
+        if self.mux.is_some() {
+            self.capture_mux();
+            if let Some(m) = &mut self.mux {
+                let (lines, truncated) = m.take();
+                self.emit_alt(lines, truncated);
+            }
+            return;
+        }
         let mut lines = std::mem::take(&mut self.alt_scrolled);
         let last = self.alt.last_used_row();
         if let Some(last) = last {
@@ -1392,6 +1428,11 @@ impl<S: Sink> Term<S> {
             }
         }
         let truncated = std::mem::take(&mut self.alt_truncated);
+        self.emit_alt(lines, truncated);
+    }
+
+    /// Give out an alternate screen's lines (and the commands typed on a multiplexer's).
+    fn emit_alt(&mut self, mut lines: Vec<String>, truncated: bool) {
         // rows never written (a program that starts drawing at the bottom) are not content
         let first = lines.iter().position(|l| !l.trim_end().is_empty());
         let Some(first) = first else { return };
@@ -1419,14 +1460,39 @@ impl<S: Sink> Term<S> {
     /// The commands of the shell inside a multiplexer: its screen's lines at the prompt the
     /// multiplexer was started at (the shell inside draws the same one), each once, in order,
     /// placed at the line that started the multiplexer.
+    ///
+    /// A shell inside with another prompt (its own rc file, another user) is found by the
+    /// prompt's shape instead, as [`prompt_pattern`] reads shells without markers: the most
+    /// common shape among the lines not at the outer prompt.
     fn multiplexer_commands(&mut self, prompt: &str, lines: &[String]) {
         let prompt = prompt.trim_end();
+        let mut shapes: std::collections::HashMap<String, usize> = Default::default();
         for l in lines {
-            let Some(rest) = l.strip_prefix(prompt) else {
+            if l.starts_with(prompt) {
                 continue;
+            }
+            if let Some((shape, rest, _)) = prompt_pattern(l) {
+                if !rest.trim().is_empty() {
+                    *shapes.entry(shape).or_default() += 1;
+                }
+            }
+        }
+        let inner = shapes
+            .into_iter()
+            .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(&a.0)))
+            .map(|(k, _)| k);
+        for l in lines {
+            let (text, at) = if let Some(rest) = l.strip_prefix(prompt) {
+                (rest.trim(), format!("{prompt} "))
+            } else {
+                match prompt_pattern(l) {
+                    Some((shape, rest, _)) if Some(&shape) == inner.as_ref() => {
+                        (rest.trim(), l[..l.len() - rest.len()].to_owned())
+                    }
+                    _ => continue,
+                }
             };
-            let text = rest.trim();
-            if text.is_empty() || !self.mux_seen.insert(l.clone()) {
+            if text.is_empty() {
                 continue;
             }
             // the shell inside is not the one whose lines the regions follow: no region event
@@ -1435,7 +1501,7 @@ impl<S: Sink> Term<S> {
                 line: self.alt_after_line,
                 method: Method::PromptPattern,
                 confidence: 0.8,
-                prompt: format!("{prompt} "),
+                prompt: at,
             });
         }
     }
@@ -1618,6 +1684,8 @@ impl<S: Sink> Term<S> {
 
     /// Keep a command within the budget, or count it.
     fn keep_command(&mut self, c: Command) {
+        // what a full-screen program started next was started by, kept or not
+        self.last_multiplexer = programs::is_multiplexer(&c.text).then(|| c.clone());
         if self.out.sink.keep_commands() {
             if self.out.budget.admit(c.text.len(), 0) {
                 self.commands.push(c);
@@ -1898,6 +1966,11 @@ impl<S: Sink> Term<S> {
                 }
             }
             (true, 2004) => self.bracketed_paste(on),
+            // the cursor shown again, a synchronized update ended: a frame is drawn
+            // the cursor hidden (a redraw begins: what it draws over is read first) or shown
+            // again (a frame is drawn), a synchronized update ended
+            (true, 25) => self.capture_mux(),
+            (true, 2026) if !on => self.capture_mux(),
             (true, 1) => {
                 self.app_cursor = on;
                 if let Some(st) = &mut self.reading {

@@ -118,6 +118,34 @@ pub fn is_multiplexer(cmd: &str) -> bool {
     program_name(cmd).is_some_and(|p| MULTIPLEXERS.contains(&p))
 }
 
+/// Whether a multiplexer command attaches to a session that was already running (`tmux
+/// attach`, `tmux a -t 0`, `screen -r`, `screen -x`, `zellij attach`, `byobu attach`).
+pub fn is_multiplexer_attach(cmd: &str) -> bool {
+    let Some(p) = program_name(cmd).filter(|p| MULTIPLEXERS.contains(p)) else {
+        return false;
+    };
+    let mut args = cmd
+        .split_whitespace()
+        .skip_while(|w| !w.ends_with(p))
+        .skip(1);
+    if p == "screen" {
+        return args.any(|w| {
+            w.starts_with('-') && !w.starts_with("--") && w[1..].contains(['r', 'R', 'x'])
+        });
+    }
+    // the first word that is not an option (nor an option's value) is the subcommand
+    while let Some(w) = args.next() {
+        if p == "tmux" && matches!(w, "-L" | "-S" | "-f" | "-c" | "-T") {
+            args.next();
+        } else if w == "-r" && p == "dtach" {
+            return true;
+        } else if !w.starts_with('-') {
+            return matches!(w, "attach" | "attach-session" | "a" | "at" | "att");
+        }
+    }
+    false
+}
+
 /// What a program is told to quit with: its input ends there.
 fn quits(text: &str) -> bool {
     matches!(
@@ -254,6 +282,30 @@ fn split_marked(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn attaching_is_told_from_starting() {
+        for c in [
+            "tmux attach",
+            "tmux a -t 0",
+            "tmux -L x attach-session",
+            "screen -r",
+            "screen -dr work",
+            "sudo screen -x",
+            "zellij attach",
+        ] {
+            assert!(is_multiplexer_attach(c), "{c}");
+        }
+        for c in [
+            "tmux",
+            "tmux new -s a",
+            "screen",
+            "screen -S work",
+            "ls attach",
+        ] {
+            assert!(!is_multiplexer_attach(c), "{c}");
+        }
+    }
     use crate::render::Method;
 
     fn cmd(line: u64, prompt: &str, text: &str) -> Command {
