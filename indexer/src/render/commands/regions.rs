@@ -17,7 +17,7 @@ use std::collections::VecDeque;
 
 /// Who reads the lines after an event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Event {
+pub(in crate::render) enum Event {
     /// a marked shell showed its prompt, or ran a command of its own
     Marked,
     /// a marked shell accepted `exit` or `logout`
@@ -31,7 +31,7 @@ pub(super) enum Event {
 
 /// Which prompt-pattern candidates a line may give.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Region {
+pub(in crate::render) enum Region {
     /// the unmarked shell the session began in (before any marker, or after a marked shell
     /// exited): group 0
     Outer,
@@ -43,7 +43,7 @@ pub(super) enum Region {
 
 impl Region {
     /// Candidates of one group share a shell, hence a prompt shape.
-    pub(super) fn group(self) -> Option<u64> {
+    pub(in crate::render) fn group(self) -> Option<u64> {
         match self {
             Region::Outer => Some(0),
             Region::Nested(line) => Some(line),
@@ -54,16 +54,16 @@ impl Region {
 
 /// The events of the marked shells by line, as far back as the lines not yet emitted need.
 #[derive(Debug, Default)]
-pub(super) struct Regions {
+pub(in crate::render) struct Regions {
     /// the last event on a line before the last line asked about
     last: Option<(u64, Event)>,
     /// the events since, in line order
     events: VecDeque<(u64, Event)>,
     /// a line of the shell the session began in ran a command that starts a shell: it is a
     /// shell, and its lines are read (see [`Region::Outer`])
-    pub(super) outer_launched: bool,
+    pub(in crate::render) outer_launched: bool,
     /// a marked shell started another shell
-    pub(super) nested: bool,
+    pub(in crate::render) nested: bool,
 }
 
 /// Events kept at most, whatever happens: older ones are forgotten (lines are emitted long
@@ -71,7 +71,7 @@ pub(super) struct Regions {
 const MAX_EVENTS: usize = 4096;
 
 impl Regions {
-    pub(super) fn push(&mut self, line: u64, event: Event) {
+    pub(in crate::render) fn push(&mut self, line: u64, event: Event) {
         if self.events.len() == MAX_EVENTS {
             self.events.pop_front();
         }
@@ -82,7 +82,7 @@ impl Regions {
     /// The region of line `n`. Lines are asked about in increasing order (a line for each
     /// line of text: this is on the renderer's hot path).
     #[inline]
-    pub(super) fn of(&mut self, n: u64) -> Region {
+    pub(in crate::render) fn of(&mut self, n: u64) -> Region {
         match self.events.front() {
             Some(&(line, _)) if line < n => return self.past(n),
             Some(&(line, _)) if line == n => return self.at(n),
@@ -126,7 +126,7 @@ impl Regions {
     /// Line `n`, of text `text`, is in a marked shell's region: if it is the `exit` bash
     /// writes on Ctrl-D (right after an empty line), the shell ended there.
     #[inline]
-    pub(super) fn marked_line(&mut self, n: u64, text: &str) {
+    pub(in crate::render) fn marked_line(&mut self, n: u64, text: &str) {
         if matches!(self.last, Some((l, Event::Empty)) if l + 1 == n)
             && matches!(text.trim_end(), "exit" | "logout")
         {
@@ -136,7 +136,7 @@ impl Regions {
 }
 
 /// What an accepted command does to the shell reading the lines after it.
-pub(super) fn event_of(command: &str) -> Event {
+pub(in crate::render) fn event_of(command: &str) -> Event {
     let mut words = command.split_whitespace();
     match (words.next(), words.next(), words.next()) {
         (Some("exit" | "logout"), None, _) | (Some("exit"), Some(_), None) => Event::Exited,
@@ -146,7 +146,7 @@ pub(super) fn event_of(command: &str) -> Event {
 }
 
 /// [`launches_shell`] for a command line.
-pub(super) fn starts_shell(command: &str) -> bool {
+pub(in crate::render) fn starts_shell(command: &str) -> bool {
     // most commands start with none of these: told at once, with no allocation
     let first = command.split_whitespace().next().unwrap_or_default();
     let name = first.rsplit('/').next().unwrap_or(first);
@@ -185,7 +185,7 @@ const SSH_VALUE_OPTIONS: &str = "BbcDEeFIiJLlmOopQRSWw";
 /// `sudo -s`, `sudo su -`, `su - alice`, `sudo -u bob bash`, `busybox sh`, `ssh host`,
 /// `docker exec -it web bash`. A shell given a script or `-c`, or ssh given a command, is
 /// not one.
-pub(super) fn launches_shell(words: &[&str]) -> bool {
+pub(in crate::render) fn launches_shell(words: &[&str]) -> bool {
     let mut w = words;
     if w.first() == Some(&"exec") {
         w = &w[1..];
