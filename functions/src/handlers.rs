@@ -164,7 +164,7 @@ fn summary(report: &IngestReport) -> Value {
 }
 
 /// An S3 object key as S3 notifications give it: URL-encoded, with `+` for a space.
-pub use ssm_audit_indexer::formats::decode_s3_event_key as decode_s3_key;
+pub use ssm_audit_indexer::ids::decode_s3_event_key as decode_s3_key;
 
 /// The objects an event names: S3 notifications (`Records[].s3`, keys URL-encoded), the same
 /// wrapped in SNS or SQS bodies, and EventBridge `Object Created` events (keys plain).

@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use time::Duration;
 
 use crate::facts::{CallContext, Fact, FactKind, TranscriptSource};
-use crate::formats::{identity_from_arn, principal_of_session_id};
+use crate::formats::identity_from_arn;
+use crate::ids::principal_of_session_id;
 use crate::time::parse_time;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -609,7 +610,7 @@ fn fold(id: &str, facts: &[&Fact], opts: &CorrelateOptions) -> SessionRecord {
             if copy
                 .locations
                 .iter()
-                .any(|l| same(l) || same(&crate::formats::decode_s3_event_key(l)))
+                .any(|l| same(l) || same(&crate::ids::decode_s3_event_key(l)))
             {
                 copy.written_by.push((*writer).clone());
             }

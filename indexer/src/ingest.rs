@@ -18,8 +18,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::correlate::{correlate, CorrelateOptions, SessionRecord};
 use crate::facts::{Fact, FactKind, TranscriptSource};
-use crate::formats::{self, detect, split_session_id, BadRecord, Decoded, Format};
+use crate::formats::{self, detect, BadRecord, Decoded, Format};
 use crate::hash::{fnv, sha256_hex, Fnv};
+use crate::ids::split_session_id;
 use crate::index::{self, SessionDoc};
 use crate::render::{AlternateScreen, RenderOptions, RenderSummary, Renderer, VecSink};
 use crate::store::Store;
@@ -344,77 +345,41 @@ fn io_bad(input: &str, e: impl std::fmt::Display) -> BadRecord {
 /// input in messages, and an S3-style `<sessionId>.log` name gives a transcript its session.
 pub fn ingest_input(store: &dyn Store, name: &str, bytes: Vec<u8>, report: &mut IngestReport) {
     report.inputs_read += 1;
-    let bytes = match formats::maybe_gunzip(bytes) {
-        Ok(b) => b,
-        Err(e) => {
-            return report
-                .failed
-                .push(io_bad(name, format!("not readable gzip: {e}")))
-        }
+    let input = match formats::decode(name, bytes) {
+        Ok(i) => i,
+        Err(bad) => return report.failed.push(bad),
     };
-    let mut out = Decoded::default();
+    if let Some(why) = input.not_evidence {
+        return report.inputs_skipped.push((name.to_owned(), why));
+    }
+    let mut out = input.decoded;
     let mut keep: Vec<(String, String, Vec<u8>)> = Vec::new(); // (session, file, bytes)
-    let format = detect(&bytes);
-    let bytes = match format {
-        Format::Transcript => bytes,
-        // JSON: a byte order mark or UTF-16 undone; invalid UTF-8 replaced, so one bad
-        // string spoils its own record at most
-        _ => match String::from_utf8(formats::to_utf8(bytes)) {
-            Ok(s) => s.into_bytes(),
-            Err(e) => String::from_utf8_lossy(e.as_bytes())
-                .into_owned()
-                .into_bytes(),
-        },
-    };
-    match format {
-        Format::Transcript => {
-            if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-                report
-                    .inputs_skipped
-                    .push((name.to_owned(), "empty".into()));
-                return;
+    for t in input.transcripts {
+        let source = t.source();
+        let (r, text) = match render_text(store, &source, t.bytes()) {
+            Ok(x) => x,
+            Err(e) => {
+                report.store_failure(store, name, TEMP, e);
+                continue;
             }
-            let (r, text) = match render_text(store, &TranscriptSource::S3, &bytes[..]) {
-                Ok(x) => x,
-                Err(e) => return report.store_failure(store, name, TEMP, e),
-            };
-            let fact = formats::transcript_fact_from(TranscriptSource::S3, name, &bytes, None, &r);
-            let Some(sid) = fact.session_id.clone() else {
-                return report.failed.push(io_bad(name, NO_SESSION_ID));
-            };
-            let copy = format!("s3-{}", fnv(&bytes));
-            put_text(store, name, &sid, &copy, text, report);
-            keep.push((sid, format!("{copy}.log"), bytes));
-            out.facts.push(fact);
-        }
-        Format::Unknown => {
-            report.inputs_skipped.push((
-                name.to_owned(),
-                "not Session Manager evidence (unknown JSON)".into(),
-            ));
-            return;
-        }
-        f => {
-            let mut chunks = Vec::new();
-            formats::decode_json(f, name, &bytes, &mut out, &mut chunks);
-            for u in formats::group_uploads(chunks) {
-                let (r, text) = match render_text(
-                    store,
-                    &TranscriptSource::CloudwatchUpload,
-                    u.text.as_bytes(),
-                ) {
-                    Ok(x) => x,
-                    Err(e) => {
-                        report.store_failure(store, name, TEMP, e);
-                        continue;
-                    }
-                };
-                out.facts.push(formats::upload_fact(&u, &r));
-                let copy = format!("cwupload-{}", fnv(u.text.as_bytes()));
-                put_text(store, name, &u.session_id, &copy, text, report);
-                keep.push((u.session_id, format!("{copy}.log"), u.text.into_bytes()));
-            }
-        }
+        };
+        let fact = t.fact(name, &r);
+        let Some(sid) = fact.session_id.clone() else {
+            report.failed.push(io_bad(name, NO_SESSION_ID));
+            continue;
+        };
+        let prefix = match source {
+            TranscriptSource::S3 => "s3",
+            _ => "cwupload",
+        };
+        let copy = format!("{prefix}-{}", fnv(t.bytes()));
+        put_text(store, name, &sid, &copy, text, report);
+        let bytes = match t {
+            formats::TranscriptBody::S3(b) => b,
+            formats::TranscriptBody::Upload(u) => u.text.into_bytes(),
+        };
+        keep.push((sid, format!("{copy}.log"), bytes));
+        out.facts.push(fact);
     }
     for (sid, file, bytes) in &keep {
         if let Err(e) = store.put(&format!("transcripts/{}/{file}", session_key(sid)), bytes) {

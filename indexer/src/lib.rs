@@ -21,6 +21,7 @@ pub mod escape;
 pub mod facts;
 pub mod formats;
 pub mod hash;
+pub mod ids;
 pub mod index;
 pub mod ingest;
 pub mod publish;

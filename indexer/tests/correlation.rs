@@ -16,20 +16,9 @@ fn sample(name: &str) -> Value {
 }
 
 fn decode(name: &str, bytes: &[u8]) -> Decoded {
-    let mut out = Decoded::default();
-    let mut chunks = Vec::new();
-    let bytes = formats::maybe_gunzip(bytes.to_vec()).unwrap();
-    match detect(&bytes) {
-        Format::Transcript => out.facts.push(formats::transcript_fact(
-            TranscriptSource::S3,
-            name,
-            &bytes,
-            None,
-        )),
-        f => formats::decode_json(f, name, &bytes, &mut out, &mut chunks),
-    }
-    formats::assemble_uploads(chunks, &mut out);
-    out
+    formats::decode(name, bytes.to_vec())
+        .expect("readable")
+        .into_decoded(name)
 }
 
 fn opts() -> CorrelateOptions {

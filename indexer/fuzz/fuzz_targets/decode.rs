@@ -3,16 +3,10 @@
 
 use libfuzzer_sys::fuzz_target;
 use ssm_audit_indexer::correlate::{correlate, CorrelateOptions};
-use ssm_audit_indexer::formats::{self, detect, Decoded, Format};
+use ssm_audit_indexer::formats;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(bytes) = formats::maybe_gunzip(data.to_vec()) else { return };
-    let mut out = Decoded::default();
-    let mut chunks = Vec::new();
-    match detect(&bytes) {
-        Format::Transcript => {}
-        f => formats::decode_json(f, "fuzz", &bytes, &mut out, &mut chunks),
-    }
-    formats::assemble_uploads(chunks, &mut out);
+    let Ok(input) = formats::decode("fuzz", data.to_vec()) else { return };
+    let out = input.into_decoded("fuzz");
     let _ = correlate(&out.facts, &CorrelateOptions::default());
 });
