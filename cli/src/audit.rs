@@ -1,5 +1,6 @@
 //! The compliance commands: ingest evidence into a data folder, then ask it questions.
 
+use ssm_audit_indexer::{keys, text};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -799,7 +800,7 @@ struct HitPrinter<'a> {
     colour: bool,
     words: Vec<String>,
     /// the text of the session (and copy) being printed, for context lines (one at a time)
-    text: Option<(TextOf, Option<ingest::SessionText>)>,
+    text: Option<(TextOf, Option<text::SessionText>)>,
     /// the last line printed: (session, copy, screen, line)
     last: Option<(String, Option<String>, Option<u32>, u64)>,
 }
@@ -847,8 +848,8 @@ impl HitPrinter<'_> {
         let which = (h.session_id.clone(), h.copy.clone());
         if self.text.as_ref().is_none_or(|(w, _)| *w != which) {
             let t = match &h.copy {
-                None => ingest::load_text(self.store, &h.session_id)?,
-                Some(c) => ingest::load_copy_text(self.store, &h.session_id, c)?,
+                None => text::load_text(self.store, &h.session_id)?,
+                Some(c) => text::load_copy_text(self.store, &h.session_id, c)?,
             };
             self.text = Some((which, t));
         }
@@ -902,7 +903,7 @@ pub fn run_search(data: &DataArgs, args: &SearchArgs, out: &mut dyn Write) -> Re
         eprintln!(
             "ssm-audit: {capped} sessions have text past the {} MiB a session keeps: those lines \
              are counted in their records but not searchable",
-            ingest::MAX_TEXT_BYTES >> 20
+            text::MAX_TEXT_BYTES >> 20
         );
     }
     let filters = if f.is_set() {
@@ -1003,7 +1004,7 @@ pub struct ShowArgs {
 fn show_other_copies(
     store: &dyn Store,
     session_id: &str,
-    record: &ingest::SessionText,
+    record: &text::SessionText,
     out: &mut dyn Write,
 ) -> Result<()> {
     let known: std::collections::HashSet<&str> = record
@@ -1012,7 +1013,7 @@ fn show_other_copies(
         .chain(record.alternate_screens.iter().flat_map(|a| &a.lines))
         .map(String::as_str)
         .collect();
-    ingest::for_each_other_copy(store, session_id, &mut |copy, t| {
+    text::for_each_other_copy(store, session_id, &mut |copy, t| {
         let cmds: std::collections::HashSet<u64> = t.commands.iter().map(|c| c.0).collect();
         let only: Vec<(usize, &String)> = t
             .lines
@@ -1054,10 +1055,10 @@ pub fn run_show(data: &DataArgs, args: &ShowArgs, out: &mut dyn Write) -> Result
             store.describe()
         );
     };
-    let text = ingest::load_text(store, &args.session_id)?;
+    let text = text::load_text(store, &args.session_id)?;
     if args.raw {
         let mut copies = Vec::new();
-        for k in ingest::session_keys_to_read(&args.session_id) {
+        for k in keys::session_keys_to_read(&args.session_id) {
             copies.extend(store.list(&format!("transcripts/{k}/"))?);
         }
         if copies.is_empty() {
@@ -1168,7 +1169,7 @@ pub fn run_show(data: &DataArgs, args: &ShowArgs, out: &mut dyn Write) -> Result
                 "note",
                 t.lines_dropped,
                 t.commands_dropped,
-                ingest::MAX_TEXT_BYTES >> 20
+                text::MAX_TEXT_BYTES >> 20
             )?;
         }
         if t.long_lines_split > 0 || t.repeats_capped > 0 {
@@ -1236,7 +1237,7 @@ pub fn run_show(data: &DataArgs, args: &ShowArgs, out: &mut dyn Write) -> Result
                 out,
                 "{} more alternate screens past the {} MiB a session keeps: counted, not shown",
                 t.alternate_screens_dropped,
-                ingest::MAX_ALT_TEXT_BYTES >> 20
+                text::MAX_ALT_TEXT_BYTES >> 20
             )?;
         }
         show_other_copies(store, &args.session_id, &t, out)?;

@@ -1,6 +1,7 @@
 //! Where the CLI's data is: a local folder (the default), or the S3 store the Lambda functions
 //! write, with its published index cached locally.
 
+use ssm_audit_indexer::rebuild;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -8,7 +9,6 @@ use anyhow::{anyhow, bail, Context, Result};
 use ssm_audit_aws::s3::{aws_config, s3_client, S3Store, S3Url};
 use ssm_audit_indexer::correlate::{CorrelateOptions, SessionRecord};
 use ssm_audit_indexer::escape::escape_text;
-use ssm_audit_indexer::ingest;
 use ssm_audit_indexer::publish::{self, SyncStats};
 use ssm_audit_indexer::store::{LocalStore, Store};
 
@@ -202,7 +202,7 @@ impl Data {
     pub fn records(&self) -> Result<Vec<SessionRecord>> {
         let what = || format!("cannot read the records of {}", self.describe());
         match &self.cache {
-            None => ingest::load_records(&*self.store).with_context(what),
+            None => rebuild::load_records(&*self.store).with_context(what),
             Some(cache) => match std::fs::read(cache.join("records.json")) {
                 Ok(b) => serde_json::from_slice(&b).with_context(what),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
@@ -216,7 +216,7 @@ impl Data {
     pub fn rebuild(&self) -> Result<Vec<SessionRecord>> {
         let opts = CorrelateOptions::default();
         let Some(cache) = &self.cache else {
-            return ingest::rebuild(&*self.store, &self.index_dir, &opts)
+            return rebuild::rebuild(&*self.store, &self.index_dir, &opts)
                 .map_err(|e| anyhow!("{e}"))
                 .with_context(|| {
                     format!("cannot rebuild the index in {}", self.index_dir.display())
@@ -226,7 +226,7 @@ impl Data {
         let work = cache.join("writer");
         let store = &*self.store;
         publish::publish(store, &work, &now, &mut |dir| {
-            ingest::rebuild_synced(store, dir, &opts).map_err(|e| e.to_string())
+            rebuild::rebuild_synced(store, dir, &opts).map_err(|e| e.to_string())
         })
         .with_context(|| format!("cannot publish the index to {}", self.describe()))?;
         self.sync()?;

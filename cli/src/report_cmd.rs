@@ -1,11 +1,11 @@
 //! `ssm-audit report`: the audit report of a period, as HTML, Markdown, CSV or JSON.
 
+use ssm_audit_indexer::text;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
 use ssm_audit_indexer::escape::escape_text;
-use ssm_audit_indexer::ingest;
 use ssm_audit_indexer::report::{self, ReportOptions, Rules};
 use time::OffsetDateTime;
 
@@ -141,7 +141,7 @@ pub fn run(data: &DataArgs, args: &ReportArgs, out: &mut dyn Write) -> Result<bo
     // a text that cannot be read would drop its risky commands from the report: an error,
     // never a quieter report
     let unread = std::cell::RefCell::new(Vec::new());
-    let text = |id: &str| match ingest::load_text(&*d.store, id) {
+    let text = |id: &str| match text::load_text(&*d.store, id) {
         Ok(t) => t,
         Err(e) => {
             unread

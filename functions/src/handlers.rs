@@ -9,6 +9,7 @@
 //! invocation, so Lambda retries it and, in the end, sends the event to the function's own
 //! dead-letter queue with the error.
 
+use ssm_audit_indexer::{rebuild, text};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -385,7 +386,7 @@ pub async fn indexer(ctx: &Ctx, _event: LambdaEvent<Value>) -> Result<Value> {
             };
             let stamp = ssm_audit_indexer::time::rfc3339(now);
             let mut update =
-                |dir: &Path| ingest::rebuild_synced(store, dir, &opts).map_err(|e| e.to_string());
+                |dir: &Path| rebuild::rebuild_synced(store, dir, &opts).map_err(|e| e.to_string());
             Ok(publish::publish(store, &work, &stamp, &mut update)?)
         })
         .await??;
@@ -482,7 +483,7 @@ pub fn published_records(
             .with_context(|| format!("{} is gone", m.records))?;
         return serde_json::from_slice(&bytes).with_context(|| m.records.clone());
     }
-    Ok(ingest::load_records(store)?)
+    Ok(rebuild::load_records(store)?)
 }
 
 /// `ssm-audit-report`: on a schedule, the report of the last whole period in every format,
@@ -532,7 +533,7 @@ pub async fn report(ctx: &Ctx, event: LambdaEvent<Value>) -> Result<Value> {
             let rules = Rules::load(None).map_err(|e| anyhow!("{e}"))?;
             // a text that cannot be read fails the run (retried), never a quieter report
             let unread = std::cell::RefCell::new(Vec::new());
-            let text = |id: &str| match ingest::load_text(store, id) {
+            let text = |id: &str| match text::load_text(store, id) {
                 Ok(t) => t,
                 Err(e) => {
                     unread.borrow_mut().push(format!("{id}: {e}"));

@@ -1,5 +1,6 @@
 //! The S3 store and the published index against a real local S3 (moto).
 
+use ssm_audit_indexer::rebuild;
 use std::path::Path;
 use std::sync::{Arc, Barrier};
 
@@ -164,8 +165,8 @@ fn an_index_built_from_s3_is_the_one_built_from_a_folder() {
         }
     }
     let opts = CorrelateOptions::default();
-    let from_s3 = ingest::rebuild(&s3, &dir.path().join("index-s3"), &opts).unwrap();
-    let from_folder = ingest::rebuild(&local, &dir.path().join("index-folder"), &opts).unwrap();
+    let from_s3 = rebuild::rebuild(&s3, &dir.path().join("index-s3"), &opts).unwrap();
+    let from_folder = rebuild::rebuild(&local, &dir.path().join("index-folder"), &opts).unwrap();
     assert_eq!(from_s3.len(), sessions);
     assert!(from_s3.iter().all(|r| r.transcript.lines > 0));
     assert_eq!(from_s3, from_folder);

@@ -9,7 +9,7 @@ use aws_sdk_ssm::types::{Session, SessionStatus};
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
 use serde_json::{json, Value};
 use ssm_audit_functions::handlers::{self, Ctx};
-use ssm_audit_indexer::ingest;
+use ssm_audit_indexer::rebuild;
 use time::macros::datetime;
 
 fn sample(name: &str) -> String {
@@ -137,7 +137,7 @@ async fn lookup_events_and_session_history_are_backfilled_paginated_and_paced() 
 
     let store = ctx.store.clone();
     let records = tokio::task::spawn_blocking(move || {
-        let facts = ingest::load_facts(&*store).unwrap();
+        let facts = rebuild::load_facts(&*store).unwrap();
         ssm_audit_indexer::correlate::correlate(&facts, &Default::default())
     })
     .await
@@ -229,7 +229,7 @@ async fn fault_injection_a_store_failing_mid_window_loses_no_start_session() {
         "{out}"
     );
     let store = ctx.store.clone();
-    let facts = tokio::task::spawn_blocking(move || ingest::load_facts(&*store).unwrap())
+    let facts = tokio::task::spawn_blocking(move || rebuild::load_facts(&*store).unwrap())
         .await
         .unwrap();
     assert!(

@@ -14,6 +14,7 @@
 //! nowhere, with ripgrep's p50 for the same words over the rendered text (`rg` must be on
 //! PATH).
 
+use ssm_audit_indexer::{rebuild, text};
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -151,7 +152,7 @@ fn main() {
     let decode = t0.elapsed();
     let cpu1 = cpu_seconds();
     let index_dir = dir.join("data/index");
-    let recs_out = ingest::rebuild(&store, &index_dir, &CorrelateOptions::default()).unwrap();
+    let recs_out = rebuild::rebuild(&store, &index_dir, &CorrelateOptions::default()).unwrap();
     let total = t0.elapsed();
     let cpu2 = cpu_seconds();
     assert!(
@@ -190,7 +191,7 @@ fn main() {
     std::fs::create_dir_all(&text_dir).unwrap();
     for r in &recs_out {
         let Some(id) = &r.session_id else { continue };
-        if let Some(t) = ingest::load_text(&store, id).unwrap() {
+        if let Some(t) = text::load_text(&store, id).unwrap() {
             std::fs::write(text_dir.join(format!("{id}.txt")), t.lines.join("\n")).unwrap();
         }
     }

@@ -1,7 +1,7 @@
 //! Correlate a store folder's facts and build its index afresh, nothing else: for profiling
 //! the indexer. `cargo run --release -p ssm-audit-indexer --example rebuild -- DATA_DIR`
 use ssm_audit_indexer::correlate::CorrelateOptions;
-use ssm_audit_indexer::ingest;
+use ssm_audit_indexer::rebuild;
 use ssm_audit_indexer::store::LocalStore;
 
 /// As the `ssm-audit` binary does.
@@ -14,7 +14,7 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let index = dir.join("index");
     let _ = std::fs::remove_dir_all(&index);
     let t = std::time::Instant::now();
-    let records = ingest::rebuild_from(&store, &index, &CorrelateOptions::default(), None)?;
+    let records = rebuild::rebuild_from(&store, &index, &CorrelateOptions::default(), None)?;
     println!(
         "{} records indexed in {:.1}s",
         records.len(),

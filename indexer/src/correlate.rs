@@ -149,7 +149,7 @@ pub struct TranscriptSummary {
     pub commands: u64,
     /// the copy the text and commands come from (S3 is the text of record)
     pub text_of_record: Option<TranscriptSource>,
-    /// lines of the text of record past the text cap (`ingest::MAX_TEXT_BYTES`): counted in
+    /// lines of the text of record past the text cap (`text::MAX_TEXT_BYTES`): counted in
     /// `lines`, not kept, so neither shown nor searchable
     #[serde(default)]
     pub lines_dropped: u64,
@@ -157,7 +157,7 @@ pub struct TranscriptSummary {
     /// are kept, rendered and indexed (a second copy never hides the first)
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub copies: Vec<TranscriptCopy>,
-    /// other copies not indexed: past `ingest::MAX_TEXT_BYTES` of lines only they have
+    /// other copies not indexed: past `text::MAX_TEXT_BYTES` of lines only they have
     /// (kept in the store, listed in `copies`, shown by `show`)
     #[serde(default, skip_serializing_if = "crate::render::is_zero")]
     pub copies_not_indexed: u64,

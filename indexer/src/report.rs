@@ -12,8 +12,8 @@ use time::{OffsetDateTime, UtcOffset, Weekday};
 
 use crate::correlate::{enum_name as name, Flag, SessionRecord, TimeSource};
 use crate::facts::TranscriptSource;
-use crate::ingest::SessionText;
 use crate::select::time_of;
+use crate::text::SessionText;
 use crate::time::{parse_time, rfc3339};
 
 /// The default rules, shipped with the tool.

@@ -630,6 +630,33 @@ pub fn check_store(s: &dyn Store) {
     assert!(s.list("").unwrap().is_empty());
 }
 
+/// The JSON object at `key`, if there is one; one that cannot be read is an error naming it.
+pub fn get_json<T: serde::de::DeserializeOwned>(
+    store: &dyn Store,
+    key: &str,
+) -> io::Result<Option<T>> {
+    match store.get(key)? {
+        Some(b) => serde_json::from_slice(&b)
+            .map(Some)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{key}: {e}"))),
+        None => Ok(None),
+    }
+}
+
+/// [`get_json`] read as it streams from the store, where the store can (a text of up to
+/// [`MAX_TEXT_BYTES`] is not held twice, as bytes and as parsed).
+pub fn get_json_streamed<T: serde::de::DeserializeOwned>(
+    store: &dyn Store,
+    key: &str,
+) -> io::Result<Option<T>> {
+    match store.open_read(key)? {
+        Some(r) => serde_json::from_reader(io::BufReader::with_capacity(256 << 10, r))
+            .map(Some)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{key}: {e}"))),
+        None => Ok(None),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -760,7 +760,7 @@ fn commands_carry_the_time_of_the_streamed_tick_that_showed_them() {
     let a = mk("e1", "2026-01-02T03:04:05Z", &lines[..4]);
     let b = mk("e2", "2026-01-02T03:05:05Z", &lines[4..]);
     let facts = vec![&s3_fact, &b, &a];
-    let times = ssm_audit_indexer::ingest::command_times(&commands, &facts);
+    let times = ssm_audit_indexer::rebuild::command_times(&commands, &facts);
     let by_cmd: Vec<(&str, Option<&str>)> = commands
         .iter()
         .map(|(l, c)| (c.as_str(), times.get(l).map(String::as_str)))

@@ -1,5 +1,6 @@
 //! Hostile sequences: what the renderer bounds it says it bounded, and loses no text doing it.
 
+use ssm_audit_indexer::rebuild;
 use ssm_audit_indexer::render::MAX_LINE_BYTES;
 use ssm_audit_indexer::transcript::SizeChoice;
 
@@ -76,7 +77,7 @@ fn ingest(files: &[(&str, Vec<u8>)]) -> (ssm_audit_indexer::ingest::IngestReport
         std::fs::write(&p, bytes).unwrap();
         ingest::ingest_file(&store, &p, &mut report).unwrap();
     }
-    let mut ids: Vec<String> = ingest::load_facts(&store)
+    let mut ids: Vec<String> = rebuild::load_facts(&store)
         .unwrap()
         .into_iter()
         .filter_map(|f| f.session_id)

@@ -286,7 +286,7 @@ fn commands_past_the_memory_budget_are_counted_not_kept() {
 
 #[test]
 fn the_text_file_written_as_rendered_reads_back_as_the_text() {
-    use ssm_audit_indexer::ingest::{SessionText, TextFile};
+    use ssm_audit_indexer::text::{SessionText, TextFile};
     for dir in cases("recordings") {
         let log = dir.join("session.log");
         let (rendered, sink) = render_file(&log, SizeChoice::default());

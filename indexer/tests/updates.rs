@@ -6,6 +6,7 @@ use ssm_audit_indexer::correlate::CorrelateOptions;
 use ssm_audit_indexer::index::{self, Filters};
 use ssm_audit_indexer::ingest::{self, IngestReport};
 use ssm_audit_indexer::store::{LocalStore, Store};
+use ssm_audit_indexer::{keys, rebuild, text};
 
 use crate::common::data;
 
@@ -74,7 +75,7 @@ fn an_index_updated_batch_by_batch_answers_as_one_built_afresh() {
     let mut segs = Vec::new();
     for b in &batches {
         ingest_all(&step_store, b);
-        let records = ingest::rebuild(&step_store, &step.path().join("index"), &opts).unwrap();
+        let records = rebuild::rebuild(&step_store, &step.path().join("index"), &opts).unwrap();
         sizes.push(records.len());
         segs.push(segments());
     }
@@ -85,9 +86,9 @@ fn an_index_updated_batch_by_batch_answers_as_one_built_afresh() {
     let fresh = tempfile::tempdir().unwrap();
     let fresh_store = LocalStore::open(fresh.path()).unwrap();
     ingest_all(&fresh_store, &batches.concat());
-    let records = ingest::rebuild(&fresh_store, &fresh.path().join("index"), &opts).unwrap();
+    let records = rebuild::rebuild(&fresh_store, &fresh.path().join("index"), &opts).unwrap();
 
-    assert_eq!(ingest::load_records(&step_store).unwrap(), records);
+    assert_eq!(rebuild::load_records(&step_store).unwrap(), records);
     let (a, b) = (answers(step.path()), answers(fresh.path()));
     assert_eq!(a, b);
     // the audit session, indexed once without its transcript and again with it: found once
@@ -103,17 +104,17 @@ fn a_rebuild_killed_between_the_index_commit_and_its_records_is_redone_not_doubl
     let index_dir = dir.path().join("index");
     let opts = CorrelateOptions::default();
     ingest_all(&store, &[input("recordings/dash-80x24/session.log")]);
-    ingest::rebuild(&store, &index_dir, &opts).unwrap();
+    rebuild::rebuild(&store, &index_dir, &opts).unwrap();
     let before = store.get("records.json").unwrap().unwrap();
     ingest_all(
         &store,
         &[input("recordings/bash5-audit-100x30/session.log")],
     );
-    ingest::rebuild(&store, &index_dir, &opts).unwrap();
+    rebuild::rebuild(&store, &index_dir, &opts).unwrap();
     let want = answers(dir.path());
     // as a kill leaves it: the index committed, `records.json` still the one before
     store.put("records.json", &before).unwrap();
-    ingest::rebuild(&store, &index_dir, &opts).unwrap();
+    rebuild::rebuild(&store, &index_dir, &opts).unwrap();
     let got = answers(dir.path());
     assert_eq!(got[0].len(), 1, "{:?}", got[0]);
     assert_eq!(got, want);
@@ -143,7 +144,7 @@ fn an_index_made_by_another_version_is_built_again() {
     };
     assert_eq!(at, index_dir);
 
-    let records = ingest::rebuild(&store, &index_dir, &CorrelateOptions::default()).unwrap();
+    let records = rebuild::rebuild(&store, &index_dir, &CorrelateOptions::default()).unwrap();
     assert_eq!(records.len(), 1);
     let hits = &answers(dir.path())[0];
     assert_eq!(hits.len(), 1, "{hits:?}");
@@ -193,7 +194,7 @@ impl ssm_audit_indexer::store::Store for Counting {
 }
 
 fn sorted_facts(store: &dyn ssm_audit_indexer::store::Store) -> Vec<String> {
-    let mut v: Vec<String> = ingest::load_facts(store)
+    let mut v: Vec<String> = rebuild::load_facts(store)
         .unwrap()
         .iter()
         .map(|f| serde_json::to_string(f).unwrap())
@@ -219,7 +220,7 @@ fn facts_are_read_once_then_kept_in_a_snapshot() {
         2,
         "every fact file, once"
     );
-    assert!(store.inner.get(ingest::FACTS_SNAPSHOT).unwrap().is_some());
+    assert!(store.inner.get(keys::FACTS_SNAPSHOT).unwrap().is_some());
     assert_eq!(sorted_facts(&store), first);
     assert_eq!(
         store.fact_reads.load(std::sync::atomic::Ordering::Relaxed),
@@ -238,10 +239,7 @@ fn facts_are_read_once_then_kept_in_a_snapshot() {
 
     // a snapshot that cannot be read, or that names a fact file gone from the store, is
     // made again from the fact files
-    store
-        .inner
-        .put(ingest::FACTS_SNAPSHOT, b"not gzip")
-        .unwrap();
+    store.inner.put(keys::FACTS_SNAPSHOT, b"not gzip").unwrap();
     assert_eq!(sorted_facts(&store), second);
     assert_eq!(
         store.fact_reads.load(std::sync::atomic::Ordering::Relaxed),
@@ -290,13 +288,13 @@ fn a_gzipped_transcript_ingests_as_the_plain_one() {
             let mut r = IngestReport::default();
             ingest::ingest_file(&store, file, &mut r).unwrap();
             assert!(r.failed.is_empty() && r.facts == 1, "{r:?}");
-            let records = ingest::rebuild(
+            let records = rebuild::rebuild(
                 &store,
                 &dir.path().join("index"),
                 &CorrelateOptions::default(),
             )
             .unwrap();
-            let text = ingest::load_text(&store, &sid).unwrap().unwrap();
+            let text = text::load_text(&store, &sid).unwrap().unwrap();
             // the unzipped file was temporary
             let left = std::fs::read_dir(dir.path().join(".tmp"))
                 .into_iter()

@@ -7,6 +7,7 @@ use libfuzzer_sys::fuzz_target;
 use ssm_audit_indexer::correlate::{correlate, CorrelateOptions};
 use ssm_audit_indexer::ingest::{self, IngestReport};
 use ssm_audit_indexer::store::MemoryStore;
+use ssm_audit_indexer::{rebuild, text};
 
 /// The names an input may come under: each takes another path through ingest.
 const NAMES: [&str; 6] = [
@@ -29,10 +30,10 @@ fuzz_target!(|data: &[u8]| {
     std::fs::write(&path, body).unwrap();
     ingest::ingest_file_named(&store, &path, name, &mut report).unwrap();
     ingest::ingest_input(&store, name, body.to_vec(), &mut report);
-    let facts = ingest::load_facts(&store).unwrap();
+    let facts = rebuild::load_facts(&store).unwrap();
     for r in correlate(&facts, &CorrelateOptions::default()) {
         if let Some(id) = &r.session_id {
-            ingest::load_text(&store, id).unwrap();
+            text::load_text(&store, id).unwrap();
         }
     }
 });
