@@ -14,7 +14,7 @@ pub(crate) enum Durations {
 }
 
 impl Durations {
-    fn show(self, secs: Option<i64>, open: bool) -> String {
+    pub(crate) fn show(self, secs: Option<i64>, open: bool) -> String {
         match (self, secs) {
             (Durations::Human, _) => crate::time::session_duration(secs, open),
             (Durations::Seconds, _) if open => "open".into(),
