@@ -69,7 +69,12 @@ pub(crate) fn progress(len: Option<u64>) -> indicatif::ProgressBar {
 }
 
 /// Ingest a page of JSON from an API, named by its content (so a repeat is the same input).
-pub(crate) fn ingest_page(store: &dyn Store, what: &str, page: serde_json::Value, report: &mut IngestReport) {
+pub(crate) fn ingest_page(
+    store: &dyn Store,
+    what: &str,
+    page: serde_json::Value,
+    report: &mut IngestReport,
+) {
     // the page callback runs on the runtime; the store may block on it too
     tokio::task::block_in_place(|| ingest::ingest_json(store, what, &page, report));
 }

@@ -20,11 +20,11 @@ mod listing;
 mod search;
 mod show;
 
+pub use crate::data::DataArgs;
 pub use ingest_cmd::*;
 pub use listing::*;
 pub use search::*;
 pub use show::*;
-pub use crate::data::DataArgs;
 
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct FilterArgs {

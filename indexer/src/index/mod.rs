@@ -26,13 +26,13 @@ use tantivy::{DateTime, Index, IndexWriter, TantivyDocument, Term};
 
 use crate::time::parse_time;
 
-mod tokenizer;
 mod query;
 mod search;
+mod tokenizer;
 
-pub use tokenizer::*;
 pub use query::*;
 pub use search::*;
+pub use tokenizer::*;
 
 /// The name the index knows [`AuditTokenizer`] by.
 pub const TOKENIZER: &str = "ssm_audit";

@@ -16,17 +16,17 @@ use crate::select::time_of;
 use crate::text::SessionText;
 use crate::time::{parse_time, rfc3339};
 
-mod rules;
-mod markdown;
 mod csv;
 mod html;
+mod markdown;
 mod period;
+mod rules;
 
-pub use rules::*;
-pub use markdown::*;
 pub use csv::*;
 pub use html::*;
+pub use markdown::*;
 pub use period::*;
+pub use rules::*;
 
 /// When people are expected to work.
 #[derive(Clone, Debug, Serialize)]
