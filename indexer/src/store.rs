@@ -69,20 +69,7 @@ pub trait Store: Send + Sync {
     }
 }
 
-/// A key is `/`-separated relative path parts: none empty, `.` or `..`.
-pub fn check_key(key: &str) -> io::Result<()> {
-    if key.is_empty()
-        || key
-            .split('/')
-            .any(|p| p.is_empty() || p == "." || p == "..")
-    {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("bad store key {key:?}"),
-        ));
-    }
-    Ok(())
-}
+pub use crate::keys::check_key;
 
 /// Write a file through a temporary beside it and a rename, so readers never see half of it.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
