@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use ssm_audit_functions::s3::s3_client;
-use ssm_audit_functions::testing::{bucket, moto, runtime, session_of};
+use ssm_audit_testing::{bucket, moto, runtime, session_of};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::{Arc, Barrier};
 
 use ssm_audit_functions::s3::{s3_client, S3Store};
-use ssm_audit_functions::testing::{bucket, moto, runtime};
+use ssm_audit_testing::{bucket, moto, runtime};
 use ssm_audit_indexer::correlate::SessionRecord;
 use ssm_audit_indexer::publish;
 use ssm_audit_indexer::store::Store;
@@ -152,7 +152,7 @@ fn an_index_built_from_s3_is_the_one_built_from_a_folder() {
     let sessions = 40;
     for i in 0..sessions {
         let log = std::fs::read(root.join(shells[i % 3]).join("session.log")).unwrap();
-        let sid = ssm_audit_functions::testing::session_of(&log);
+        let sid = ssm_audit_testing::session_of(&log);
         let (_, suffix) = sid.rsplit_once('-').unwrap();
         let new = format!("user{i:02}-{suffix}");
         let log = String::from_utf8_lossy(&log)

@@ -12,7 +12,7 @@ use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{json, Value};
 use ssm_audit_functions::handlers::{self, Ctx};
 use ssm_audit_functions::s3::s3_client;
-use ssm_audit_functions::testing::{bucket, moto, session_of};
+use ssm_audit_testing::{bucket, moto, session_of};
 use ssm_audit_indexer::store::{FaultStore, LocalStore, Op};
 
 fn data(rel: &str) -> PathBuf {
