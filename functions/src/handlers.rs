@@ -289,7 +289,7 @@ async fn ingest_objects(
         let name = format!("s3://{bucket}/{key}");
         let tmp = tempfile::NamedTempFile::new_in(&ctx.work)
             .with_context(|| format!("no room for {name} in {}", ctx.work.display()))?;
-        download(&ctx.s3, &bucket, &key, tmp.path())
+        ssm_audit_aws::s3::download(&ctx.s3, &bucket, &key, tmp.path())
             .await
             .with_context(|| format!("cannot read {name}"))?;
         let path = tmp.path().to_owned();
@@ -303,17 +303,6 @@ async fn ingest_objects(
         retry_if_not_stored(&one)?;
         report.merge(one);
     }
-    Ok(())
-}
-
-async fn download(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, path: &Path) -> Result<()> {
-    use tokio::io::AsyncWriteExt;
-    let mut o = s3.get_object().bucket(bucket).key(key).send().await?;
-    let mut f = tokio::fs::File::create(path).await?;
-    while let Some(chunk) = o.body.try_next().await? {
-        f.write_all(&chunk).await?;
-    }
-    f.flush().await?;
     Ok(())
 }
 

@@ -5,10 +5,10 @@ use std::path::Path;
 use std::sync::{Arc, Barrier};
 
 use ssm_audit_functions::s3::{s3_client, S3Store};
-use ssm_audit_testing::{bucket, moto, runtime};
 use ssm_audit_indexer::correlate::SessionRecord;
 use ssm_audit_indexer::publish;
 use ssm_audit_indexer::store::Store;
+use ssm_audit_testing::{bucket, moto, runtime};
 
 fn store(rt: &tokio::runtime::Runtime, name: &str, prefix: &str) -> S3Store {
     let client = s3_client(&moto().config());

@@ -12,8 +12,8 @@ use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{json, Value};
 use ssm_audit_functions::handlers::{self, Ctx};
 use ssm_audit_functions::s3::s3_client;
-use ssm_audit_testing::{bucket, moto, session_of};
 use ssm_audit_indexer::store::{FaultStore, LocalStore, Op};
+use ssm_audit_testing::{bucket, moto, session_of};
 
 fn data(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(rel)

@@ -103,16 +103,9 @@ pub(crate) fn ingest_remote(
                 let name = format!("s3://{}/{key}", url.bucket);
                 bar.set_message(escape_text(&name).into_owned());
                 let path = tmp.path().join("object");
-                let fetched = aws.rt.block_on(async {
-                    use tokio::io::AsyncWriteExt;
-                    let mut o = s3.get_object().bucket(&url.bucket).key(&key).send().await?;
-                    let mut f = tokio::fs::File::create(&path).await?;
-                    while let Some(chunk) = o.body.try_next().await? {
-                        f.write_all(&chunk).await?;
-                    }
-                    f.flush().await?;
-                    anyhow::Ok(())
-                });
+                let fetched =
+                    aws.rt
+                        .block_on(ssm_audit_aws::s3::download(&s3, &url.bucket, &key, &path));
                 match fetched {
                     Ok(()) => ingest::ingest_file_named(store, &path, &key, report)?,
                     Err(e) => report.failed.push(bad(Path::new(&name), format!("{e:#}"))),

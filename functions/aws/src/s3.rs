@@ -64,6 +64,22 @@ pub async fn aws_config() -> aws_config::SdkConfig {
     loader.load().await
 }
 
+/// Download an object to a file as it streams (an object may be larger than memory).
+pub async fn download(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+    path: &Path,
+) -> anyhow::Result<()> {
+    let mut o = s3.get_object().bucket(bucket).key(key).send().await?;
+    let mut f = std::fs::File::create(path)?;
+    while let Some(chunk) = o.body.try_next().await? {
+        f.write_all(&chunk)?;
+    }
+    f.flush()?;
+    Ok(())
+}
+
 /// An S3 client; path-style addressing when an endpoint is set (a local S3 has no DNS names
 /// per bucket).
 pub fn s3_client(conf: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
