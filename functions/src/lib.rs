@@ -4,7 +4,6 @@
 pub use ssm_audit_aws::{backfill, s3};
 
 pub mod handlers;
-#[doc(hidden)]
 
 /// The `main` of a Lambda binary: the handler `$f` of [`handlers`], served by the runtime with
 /// one [`handlers::Ctx`] made from the environment at cold start.
