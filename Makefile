@@ -12,9 +12,9 @@ aws: ## the AWS tests alone: moto, cargo lambda watch, the template (tools from 
 	PATH="$$(./scripts/tools.sh):$$PATH" SSM_AUDIT_TOOLS_PYTHON="$$PWD/.venv/aws/bin/python" \
 	  sh -c 'cargo build --workspace && cargo test --workspace --test aws --test handlers --test reconcile -- --nocapture'
 bench: ## renderer throughput against the baselines (criterion)
-	cargo bench -p ssm-audit-indexer --bench render
+	cargo bench -p ssm-audit-core --bench render
 bench-index: ## index benchmark: 10,000 generated sessions beside ripgrep (100000 for the full run)
-	cargo run --release -p ssm-audit-indexer --example index_bench -- 10000 /tmp/ssm-audit-bench
+	cargo run --release -p ssm-audit-core --example index_bench -- 10000 /tmp/ssm-audit-bench
 memory: ## peak RSS of render on 256 MiB, 1 GiB and 4 GiB transcripts, and of ingesting 1 GiB
 	./scripts/measure_memory.sh
 hostile: ## peak RSS and CPU of render and ingest on 16 MiB hostile inputs, beside a plain transcript

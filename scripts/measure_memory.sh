@@ -19,7 +19,7 @@ done
 # ingest: what ssm-audit-ingest-s3 does with the object it streamed to /tmp (render as read,
 # text to a temporary file; target: well inside a 512 MB function), then the CLI's ingest,
 # which also correlates and indexes (tantivy's writer takes up to 256 MB of that)
-cargo build --release -p ssm-audit-indexer --example ingest_file
+cargo build --release -p ssm-audit-core --example ingest_file
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 log="$tmp/alice-0123456789abcdefghijklmnop.log"

@@ -1,16 +1,16 @@
 //! Where the CLI's data is: a local folder (the default), or the S3 store the Lambda functions
 //! write, with its published index cached locally.
 
-use ssm_audit_indexer::rebuild;
+use ssm_audit_core::rebuild;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{anyhow, bail, Context, Result};
 use ssm_audit_aws::s3::{aws_config, s3_client, S3Store, S3Url};
-use ssm_audit_indexer::correlate::{CorrelateOptions, SessionRecord};
-use ssm_audit_indexer::escape::escape_text;
-use ssm_audit_indexer::publish::{self, SyncStats};
-use ssm_audit_indexer::store::{LocalStore, Store};
+use ssm_audit_core::correlate::{CorrelateOptions, SessionRecord};
+use ssm_audit_core::escape::escape_text;
+use ssm_audit_core::publish::{self, SyncStats};
+use ssm_audit_core::store::{LocalStore, Store};
 
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct DataArgs {
@@ -88,7 +88,7 @@ impl DataArgs {
                 .context("no platform cache folder: pass --data-dir")?
                 .join("ssm-audit")
                 .join(&url.bucket)
-                .join(ssm_audit_indexer::formats::fnv(url.prefix.as_bytes())),
+                .join(ssm_audit_core::formats::fnv(url.prefix.as_bytes())),
         };
         let aws = Aws::new()?;
         let store = S3Store::new(s3_client(&aws.conf), url, aws.rt.handle().clone());
@@ -165,7 +165,7 @@ impl Data {
             .clone()
             .or_else(|| self.index_dir.parent().map(Path::to_owned))
             .context("no folder to lock")?;
-        ssm_audit_indexer::store::private_dirs(&dir)?;
+        ssm_audit_core::store::private_dirs(&dir)?;
         let path = dir.join(".lock");
         let file = std::fs::OpenOptions::new()
             .create(true)
@@ -222,7 +222,7 @@ impl Data {
                     format!("cannot rebuild the index in {}", self.index_dir.display())
                 });
         };
-        let now = ssm_audit_indexer::time::rfc3339(time::OffsetDateTime::now_utc());
+        let now = ssm_audit_core::time::rfc3339(time::OffsetDateTime::now_utc());
         let work = cache.join("writer");
         let store = &*self.store;
         publish::publish(store, &work, &now, &mut |dir| {

@@ -11,7 +11,7 @@ use std::io::Write;
 use anyhow::{anyhow, bail, Context, Result};
 use serde::Serialize;
 use serde_json::Value;
-use ssm_audit_indexer::escape::escape_text;
+use ssm_audit_core::escape::escape_text;
 
 use crate::data::Aws;
 
@@ -88,7 +88,7 @@ fn letter(m: &aws_sdk_sqs::types::Message) -> Letter {
         .and_then(|a| a.get(&aws_sdk_sqs::types::MessageSystemAttributeName::SentTimestamp))
         .and_then(|t| t.parse::<i128>().ok())
         .and_then(|ms| time::OffsetDateTime::from_unix_timestamp_nanos(ms * 1_000_000).ok())
-        .map(ssm_audit_indexer::time::rfc3339);
+        .map(ssm_audit_core::time::rfc3339);
     let receipt = m.receipt_handle().unwrap_or("").to_owned();
     let v: Value = serde_json::from_str(body).unwrap_or(Value::Null);
     match v.get("function").and_then(Value::as_str) {
@@ -221,7 +221,7 @@ pub fn run(args: &DeadLettersArgs, out: &mut dyn Write) -> Result<bool> {
     })?;
     if args.json {
         let s = serde_json::to_string_pretty(&letters)?;
-        writeln!(out, "{}", ssm_audit_indexer::escape::json_safe(&s))?;
+        writeln!(out, "{}", ssm_audit_core::escape::json_safe(&s))?;
     } else {
         for l in &letters {
             writeln!(

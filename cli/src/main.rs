@@ -66,7 +66,7 @@ fn run_sync(data: &data::DataArgs, args: &SyncArgs, out: &mut dyn Write) -> anyh
         writeln!(
             out,
             "{} has no published index yet: the indexer function publishes one",
-            ssm_audit_indexer::escape::escape_text(&d.describe())
+            ssm_audit_core::escape::escape_text(&d.describe())
         )?;
         return Ok(false);
     };
@@ -127,7 +127,7 @@ fn main() -> ExitCode {
             // a message can carry a file name or an id from evidence: escaped, line by line
             let msg = format!("{err:#}");
             for (i, line) in msg.lines().enumerate() {
-                let line = ssm_audit_indexer::escape::escape_text(line);
+                let line = ssm_audit_core::escape::escape_text(line);
                 if i == 0 {
                     eprintln!("ssm-audit: {line}");
                 } else {

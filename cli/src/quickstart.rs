@@ -45,7 +45,7 @@ pub struct QuickstartArgs {
 }
 
 fn session_of(log: &[u8]) -> (String, String) {
-    let h = ssm_audit_indexer::transcript::header_of(log);
+    let h = ssm_audit_core::transcript::header_of(log);
     (
         h.session_id.unwrap_or_default(),
         h.started.unwrap_or_default(),
@@ -64,7 +64,7 @@ fn write(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 fn at(t: OffsetDateTime) -> String {
-    ssm_audit_indexer::time::rfc3339(t)
+    ssm_audit_core::time::rfc3339(t)
 }
 
 /// The demo's evidence, written under `dir`.
@@ -127,7 +127,7 @@ pub fn write_evidence(dir: &Path, now: OffsetDateTime) -> Result<()> {
     alice_sso["sourceIPAddress"] = json!("203.0.113.10");
     // a recording's header time is its conversion at session end: the session began earlier
     let before = |done: &str, mins: i64| {
-        ssm_audit_indexer::time::parse_time(done)
+        ssm_audit_core::time::parse_time(done)
             .map_or_else(|| t(9, 0), |d| at(d - time::Duration::minutes(mins)))
     };
     let user = |base: &Value, name: &str| {

@@ -5,10 +5,10 @@ use std::io::{self, BufRead, BufReader, BufWriter, Read, Seek, Write};
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use ssm_audit_indexer::escape::{escape_text, json_safe};
-use ssm_audit_indexer::formats;
-use ssm_audit_indexer::render::{AlternateScreen, Command, Sink};
-use ssm_audit_indexer::transcript::{render_transcript, Rendered, SizeChoice};
+use ssm_audit_core::escape::{escape_text, json_safe};
+use ssm_audit_core::formats;
+use ssm_audit_core::render::{AlternateScreen, Command, Sink};
+use ssm_audit_core::transcript::{render_transcript, Rendered, SizeChoice};
 
 #[derive(clap::Args, Debug)]
 pub struct RenderArgs {
@@ -214,7 +214,7 @@ fn say_dropped(r: &Rendered) {
         eprintln!(
             "ssm-audit: {} lines longer than {} MiB were given as several lines",
             r.summary.long_lines_split,
-            ssm_audit_indexer::render::MAX_LINE_BYTES >> 20
+            ssm_audit_core::render::MAX_LINE_BYTES >> 20
         );
     }
     if r.summary.repeats_capped > 0 {

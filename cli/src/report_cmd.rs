@@ -1,12 +1,12 @@
 //! `ssm-audit report`: the audit report of a period, as HTML, Markdown, CSV or JSON.
 
-use ssm_audit_indexer::text;
+use ssm_audit_core::text;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
-use ssm_audit_indexer::escape::escape_text;
-use ssm_audit_indexer::report::{self, ReportOptions, Rules};
+use ssm_audit_core::escape::escape_text;
+use ssm_audit_core::report::{self, ReportOptions, Rules};
 use time::OffsetDateTime;
 
 use crate::audit::{parse_when, DataArgs};
@@ -186,7 +186,7 @@ pub fn run(data: &DataArgs, args: &ReportArgs, out: &mut dyn Write) -> Result<bo
     };
     match &args.out {
         Some(p) => std::fs::write(p, body).with_context(|| format!("cannot write {}", shown(p)))?,
-        None => out.write_all(ssm_audit_indexer::escape::json_safe(&body).as_bytes())?,
+        None => out.write_all(ssm_audit_core::escape::json_safe(&body).as_bytes())?,
     }
     Ok(r.summary.sessions > 0 || r.summary.denied_attempts > 0)
 }

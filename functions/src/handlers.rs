@@ -9,17 +9,17 @@
 //! invocation, so Lambda retries it and, in the end, sends the event to the function's own
 //! dead-letter queue with the error.
 
-use ssm_audit_indexer::{rebuild, text};
+use ssm_audit_core::{rebuild, text};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{anyhow, Context as _, Result};
 use lambda_runtime::LambdaEvent;
 use serde_json::{json, Value};
-use ssm_audit_indexer::correlate::CorrelateOptions;
-use ssm_audit_indexer::ingest::{self, IngestReport};
-use ssm_audit_indexer::publish;
-use ssm_audit_indexer::store::Store;
+use ssm_audit_core::correlate::CorrelateOptions;
+use ssm_audit_core::ingest::{self, IngestReport};
+use ssm_audit_core::publish;
+use ssm_audit_core::store::Store;
 
 use crate::s3::{s3_client, S3Store};
 
@@ -83,7 +83,7 @@ impl Ctx {
         report: &IngestReport,
         event_of: &(dyn Fn(&str) -> Value + Sync),
     ) -> Result<()> {
-        let time = ssm_audit_indexer::time::rfc3339(time::OffsetDateTime::now_utc());
+        let time = ssm_audit_core::time::rfc3339(time::OffsetDateTime::now_utc());
         for bad in &report.failed {
             let mut event = event_of(&bad.input);
             if event.to_string().len() > MAX_EVENT_IN_MESSAGE {
@@ -134,7 +134,7 @@ pub fn open_store(
         Ok(Arc::new(S3Store::new(s3.clone(), url, rt)))
     } else {
         Ok(Arc::new(
-            ssm_audit_indexer::store::LocalStore::open(spec)
+            ssm_audit_core::store::LocalStore::open(spec)
                 .with_context(|| format!("cannot open the store folder {spec}"))?,
         ))
     }
@@ -165,7 +165,7 @@ fn summary(report: &IngestReport) -> Value {
 }
 
 /// An S3 object key as S3 notifications give it: URL-encoded, with `+` for a space.
-pub use ssm_audit_indexer::ids::decode_s3_event_key as decode_s3_key;
+pub use ssm_audit_core::ids::decode_s3_event_key as decode_s3_key;
 
 /// The objects an event names: S3 notifications (`Records[].s3`, keys URL-encoded), the same
 /// wrapped in SNS or SQS bodies, and EventBridge `Object Created` events (keys plain).
@@ -373,7 +373,7 @@ pub async fn indexer(ctx: &Ctx, _event: LambdaEvent<Value>) -> Result<Value> {
                 now,
                 ..CorrelateOptions::default()
             };
-            let stamp = ssm_audit_indexer::time::rfc3339(now);
+            let stamp = ssm_audit_core::time::rfc3339(now);
             let mut update =
                 |dir: &Path| rebuild::rebuild_synced(store, dir, &opts).map_err(|e| e.to_string());
             Ok(publish::publish(store, &work, &stamp, &mut update)?)
@@ -420,7 +420,7 @@ pub async fn reconcile_with(
         .and_then(|v| {
             v["lookup_until"]
                 .as_str()
-                .and_then(ssm_audit_indexer::time::parse_time)
+                .and_then(ssm_audit_core::time::parse_time)
         });
     let hours: i64 = std::env::var("SSM_AUDIT_BACKFILL_HOURS")
         .ok()
@@ -449,7 +449,7 @@ pub async fn reconcile_with(
     // reconcile looks back over its window again when run again
     ctx.dead_letter("ssm-audit-reconcile", &report, &|_| json!({}))
         .await?;
-    let until = ssm_audit_indexer::time::rfc3339(now);
+    let until = ssm_audit_core::time::rfc3339(now);
     let state = serde_json::to_vec(&json!({ "lookup_until": until }))?;
     ctx.blocking(move |s| s.put(RECONCILE_STATE, &state))
         .await?
@@ -457,7 +457,7 @@ pub async fn reconcile_with(
     let mut out = summary(&report);
     out["lookup_events"] = json!(events);
     out["described_sessions"] = json!(described);
-    out["since"] = json!(ssm_audit_indexer::time::rfc3339(since));
+    out["since"] = json!(ssm_audit_core::time::rfc3339(since));
     out["until"] = json!(until);
     Ok(out)
 }
@@ -465,7 +465,7 @@ pub async fn reconcile_with(
 /// The session records of the published index (else of the last local rebuild).
 pub fn published_records(
     store: &dyn Store,
-) -> Result<Vec<ssm_audit_indexer::correlate::SessionRecord>> {
+) -> Result<Vec<ssm_audit_core::correlate::SessionRecord>> {
     if let Some((m, _)) = publish::read_manifest(store)? {
         let bytes = store
             .get(&m.records)?
@@ -483,7 +483,7 @@ pub fn published_records(
 /// `SSM_AUDIT_REPORT_TZ`, else UTC; `at` to now). Working hours and days come from
 /// `SSM_AUDIT_WORK_HOURS` (8-18) and `SSM_AUDIT_WORK_DAYS` (mon-fri).
 pub async fn report(ctx: &Ctx, event: LambdaEvent<Value>) -> Result<Value> {
-    use ssm_audit_indexer::report::{self, Period, ReportOptions, Rules};
+    use ssm_audit_core::report::{self, Period, ReportOptions, Rules};
     let p = &event.payload;
     let period: Period = serde_json::from_value(p.get("period").cloned().unwrap_or(json!("daily")))
         .context("period: daily or weekly")?;
@@ -494,7 +494,7 @@ pub async fn report(ctx: &Ctx, event: LambdaEvent<Value>) -> Result<Value> {
         .map_or_else(|| env("SSM_AUDIT_REPORT_TZ", "UTC"), str::to_owned);
     let zone = report::Zone::parse(&tz).map_err(|e| anyhow!("tz {e}"))?;
     let at = match p.get("at").and_then(Value::as_str) {
-        Some(t) => ssm_audit_indexer::time::parse_time(t).with_context(|| format!("at {t:?}"))?,
+        Some(t) => ssm_audit_core::time::parse_time(t).with_context(|| format!("at {t:?}"))?,
         None => time::OffsetDateTime::now_utc(),
     };
     let (since, until, name) = report::last_period(period, at, &zone);
@@ -511,7 +511,7 @@ pub async fn report(ctx: &Ctx, event: LambdaEvent<Value>) -> Result<Value> {
         days,
         // made at the scheduled time it is for: a retry of the same event writes the same bytes
         provenance: report::Provenance {
-            generated_at: ssm_audit_indexer::time::rfc3339(at),
+            generated_at: ssm_audit_core::time::rfc3339(at),
             ..report::Provenance::now(&ctx.store.describe())
         },
     };

@@ -1,13 +1,13 @@
 //! The S3 store and the published index against a real local S3 (moto).
 
-use ssm_audit_indexer::rebuild;
+use ssm_audit_core::rebuild;
 use std::path::Path;
 use std::sync::{Arc, Barrier};
 
+use ssm_audit_core::correlate::SessionRecord;
+use ssm_audit_core::publish;
+use ssm_audit_core::store::Store;
 use ssm_audit_functions::s3::{s3_client, S3Store};
-use ssm_audit_indexer::correlate::SessionRecord;
-use ssm_audit_indexer::publish;
-use ssm_audit_indexer::store::Store;
 use ssm_audit_testing::{bucket, moto, runtime};
 
 fn store(rt: &tokio::runtime::Runtime, name: &str, prefix: &str) -> S3Store {
@@ -23,8 +23,8 @@ fn store(rt: &tokio::runtime::Runtime, name: &str, prefix: &str) -> S3Store {
 #[test]
 fn s3_store_passes_the_shared_suite() {
     let rt = runtime();
-    ssm_audit_indexer::store::check_store(&store(&rt, "suite", ""));
-    ssm_audit_indexer::store::check_store(&store(&rt, "suite", "audit/store"));
+    ssm_audit_core::store::check_store(&store(&rt, "suite", ""));
+    ssm_audit_core::store::check_store(&store(&rt, "suite", "audit/store"));
 }
 
 #[test]
@@ -136,10 +136,10 @@ fn two_writers_racing_never_lose_an_update() {
 /// of a folder holding the same evidence, which is read one text at a time.
 #[test]
 fn an_index_built_from_s3_is_the_one_built_from_a_folder() {
-    use ssm_audit_indexer::correlate::CorrelateOptions;
-    use ssm_audit_indexer::index::{self, Filters};
-    use ssm_audit_indexer::ingest::{self, IngestReport};
-    use ssm_audit_indexer::store::LocalStore;
+    use ssm_audit_core::correlate::CorrelateOptions;
+    use ssm_audit_core::index::{self, Filters};
+    use ssm_audit_core::ingest::{self, IngestReport};
+    use ssm_audit_core::store::LocalStore;
 
     let rt = runtime();
     let s3 = store(&rt, "read-ahead", "audit");

@@ -10,9 +10,9 @@ use std::sync::Arc;
 
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{json, Value};
+use ssm_audit_core::store::{FaultStore, LocalStore, Op};
 use ssm_audit_functions::handlers::{self, Ctx};
 use ssm_audit_functions::s3::s3_client;
-use ssm_audit_indexer::store::{FaultStore, LocalStore, Op};
 use ssm_audit_testing::{bucket, moto, session_of};
 
 fn data(rel: &str) -> PathBuf {
@@ -139,12 +139,12 @@ struct Run {
 fn reader_sees_a_whole_index(store: &LocalStore, dir: &Path) -> Result<(), String> {
     let cache = dir.join("reader");
     let _ = std::fs::remove_dir_all(&cache);
-    match ssm_audit_indexer::publish::sync(store, &cache).map_err(|e| e.to_string())? {
+    match ssm_audit_core::publish::sync(store, &cache).map_err(|e| e.to_string())? {
         None => Ok(()),
         Some(_) => {
-            let (idx, f) = ssm_audit_indexer::index::open_or_create(&cache.join("index"))
+            let (idx, f) = ssm_audit_core::index::open_or_create(&cache.join("index"))
                 .map_err(|e| e.to_string())?;
-            ssm_audit_indexer::index::search(&idx, &f, "shadow", &Default::default(), 10)
+            ssm_audit_core::index::search(&idx, &f, "shadow", &Default::default(), 10)
                 .map(drop)
                 .map_err(|e| e.to_string())
         }

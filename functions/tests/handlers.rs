@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{json, Value};
+use ssm_audit_core::{index, publish};
 use ssm_audit_functions::handlers::{self, Ctx};
 use ssm_audit_functions::s3::s3_client;
-use ssm_audit_indexer::{index, publish};
 use ssm_audit_testing::{bucket, moto, session_of};
 
 fn data(rel: &str) -> PathBuf {
@@ -302,7 +302,7 @@ async fn subscription_and_eventbridge_events_then_the_index_is_published_and_fou
     let cache_dir = cache.path().to_owned();
     let (records, hits) = tokio::task::spawn_blocking(move || {
         publish::sync(&*store, &cache_dir).unwrap().unwrap();
-        let records: Vec<ssm_audit_indexer::correlate::SessionRecord> =
+        let records: Vec<ssm_audit_core::correlate::SessionRecord> =
             serde_json::from_slice(&std::fs::read(cache_dir.join("records.json")).unwrap())
                 .unwrap();
         let (idx, fields) = index::open_or_create(&cache_dir.join("index")).unwrap();
@@ -344,8 +344,8 @@ async fn subscription_and_eventbridge_events_then_the_index_is_published_and_fou
         .iter()
         .find(|r| r.session_id.as_deref() == Some(session_id.as_str()))
         .unwrap();
-    let start = ssm_audit_indexer::time::parse_time(rec.start.as_deref().unwrap()).unwrap();
-    let at = ssm_audit_indexer::time::rfc3339(start + time::Duration::days(1));
+    let start = ssm_audit_core::time::parse_time(rec.start.as_deref().unwrap()).unwrap();
+    let at = ssm_audit_core::time::rfc3339(start + time::Duration::days(1));
     let day = start.date().to_string();
     let ask = json!({"period": "daily", "tz": "UTC", "at": at});
     let out = handlers::report(&env.ctx, event(ask.clone()))

@@ -8,8 +8,8 @@ use aws_sdk_ssm::operation::describe_sessions::DescribeSessionsOutput;
 use aws_sdk_ssm::types::{Session, SessionStatus};
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
 use serde_json::{json, Value};
+use ssm_audit_core::rebuild;
 use ssm_audit_functions::handlers::{self, Ctx};
-use ssm_audit_indexer::rebuild;
 use time::macros::datetime;
 
 fn sample(name: &str) -> String {
@@ -138,7 +138,7 @@ async fn lookup_events_and_session_history_are_backfilled_paginated_and_paced() 
     let store = ctx.store.clone();
     let records = tokio::task::spawn_blocking(move || {
         let facts = rebuild::load_facts(&*store).unwrap();
-        ssm_audit_indexer::correlate::correlate(&facts, &Default::default())
+        ssm_audit_core::correlate::correlate(&facts, &Default::default())
     })
     .await
     .unwrap();
@@ -172,7 +172,7 @@ async fn lookup_events_and_session_history_are_backfilled_paginated_and_paced() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fault_injection_a_store_failing_mid_window_loses_no_start_session() {
-    use ssm_audit_indexer::store::{FaultStore, LocalStore, Op};
+    use ssm_audit_core::store::{FaultStore, LocalStore, Op};
     // a StartSession at 11:30, returned to any lookup whose window holds it
     let mut start: Value = serde_json::from_str(&sample(
         "cloudtrail_StartSession_AssumedRole_SSO_panther_test.json",
@@ -235,7 +235,7 @@ async fn fault_injection_a_store_failing_mid_window_loses_no_start_session() {
     assert!(
         facts
             .iter()
-            .any(|f| matches!(f.kind, ssm_audit_indexer::facts::FactKind::Started { .. })),
+            .any(|f| matches!(f.kind, ssm_audit_core::facts::FactKind::Started { .. })),
         "{facts:?}"
     );
 }

@@ -9,12 +9,12 @@
 //! - `fullscreen`: only what vim, less and top drew (alternate screen and top's frames), repeated;
 //! - `tmux`: a bash session that runs tmux and works inside it (bash5-tmux-80x24), repeated.
 //!
-//! Run: `cargo bench -p ssm-audit-indexer --bench render` (criterion prints MiB/s).
+//! Run: `cargo bench -p ssm-audit-core --bench render` (criterion prints MiB/s).
 
 use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use ssm_audit_indexer::render::{RenderOptions, Renderer, Sink};
+use ssm_audit_core::render::{RenderOptions, Renderer, Sink};
 
 const TARGET: usize = 50 << 20;
 

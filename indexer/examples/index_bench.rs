@@ -1,7 +1,7 @@
 //! The index benchmark: generate a corpus of sessions from the real recordings, ingest it,
 //! and time queries beside ripgrep over the rendered text of the same corpus, in one run.
 //!
-//! `cargo run --release -p ssm-audit-indexer --example index_bench -- SESSIONS DIR [MIN_MB]`
+//! `cargo run --release -p ssm-audit-core --example index_bench -- SESSIONS DIR [MIN_MB]`
 //!
 //! At least SESSIONS sessions, and more until their transcripts make MIN_MB megabytes (the
 //! issue's corpus: 100000 sessions and 2000 MB).
@@ -14,15 +14,15 @@
 //! nowhere, with ripgrep's p50 for the same words over the rendered text (`rg` must be on
 //! PATH).
 
-use ssm_audit_indexer::{rebuild, text};
+use ssm_audit_core::{rebuild, text};
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use ssm_audit_indexer::correlate::CorrelateOptions;
-use ssm_audit_indexer::index::{self, Filters};
-use ssm_audit_indexer::ingest;
-use ssm_audit_indexer::store::LocalStore;
+use ssm_audit_core::correlate::CorrelateOptions;
+use ssm_audit_core::index::{self, Filters};
+use ssm_audit_core::ingest;
+use ssm_audit_core::store::LocalStore;
 
 const PRINCIPALS: [&str; 8] = [
     "alice@example.com",
@@ -88,7 +88,7 @@ fn main() {
         let start = base + time::Duration::minutes(i as i64);
         let done = start + time::Duration::minutes(20);
         let fmt = |t: time::OffsetDateTime| {
-            ssm_audit_indexer::time::rfc3339(t)
+            ssm_audit_core::time::rfc3339(t)
                 .replace('T', " ")
                 .replace('Z', "+00:00")
         };
@@ -114,7 +114,7 @@ fn main() {
         std::fs::write(ev.join("s3").join(format!("{sid}.log")), &body).unwrap();
         records.push(serde_json::json!({
             "eventVersion": "1.10", "eventSource": "ssm.amazonaws.com", "eventName": "StartSession",
-            "eventTime": ssm_audit_indexer::time::rfc3339(start), "eventID": format!("bench-{i}"), "awsRegion": "us-east-1",
+            "eventTime": ssm_audit_core::time::rfc3339(start), "eventID": format!("bench-{i}"), "awsRegion": "us-east-1",
             "sourceIPAddress": format!("10.0.{}.{}", i % 250, i % 200), "userAgent": "aws-cli/2.17.60",
             "userIdentity": {"type": "IAMUser", "userName": principal, "arn": format!("arn:aws:iam::111122223333:user/{principal}"), "accountId": "111122223333"},
             "requestParameters": {"target": target}, "responseElements": {"sessionId": sid}
@@ -221,9 +221,9 @@ fn main() {
     let mut lines = 0u64;
     for e in std::fs::read_dir(ev.join("s3")).unwrap() {
         let bytes = std::fs::read(e.unwrap().path()).unwrap();
-        let (r, _) = ssm_audit_indexer::transcript::render_transcript(
+        let (r, _) = ssm_audit_core::transcript::render_transcript(
             &bytes[..],
-            ssm_audit_indexer::transcript::SizeChoice::default(),
+            ssm_audit_core::transcript::SizeChoice::default(),
             Discard,
         )
         .unwrap();
@@ -248,8 +248,8 @@ fn main() {
     // ---- queries
     let (idx, fields) = index::open_or_create(&index_dir).unwrap();
     // a filter is decided on the records, as the CLI does: the index gets the sessions
-    let carol = ssm_audit_indexer::select::RecordFilter {
-        user: Some(ssm_audit_indexer::select::Pattern::new("carol")),
+    let carol = ssm_audit_core::select::RecordFilter {
+        user: Some(ssm_audit_core::select::Pattern::new("carol")),
         ..Default::default()
     };
     let user = Filters {
@@ -329,7 +329,7 @@ fn main() {
 /// A sink that keeps nothing.
 struct Discard;
 
-impl ssm_audit_indexer::render::Sink for Discard {
+impl ssm_audit_core::render::Sink for Discard {
     fn line(&mut self, _number: u64, _text: &str) {}
 }
 

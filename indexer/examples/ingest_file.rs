@@ -6,8 +6,8 @@
 //! - peak memory of one file: `/usr/bin/time -f %M target/release/examples/ingest_file DIR FILE`
 //! - profiling the render phase: `perf record -g target/release/examples/ingest_file DIR EVIDENCE_DIR`
 
-use ssm_audit_indexer::ingest::ingest_files;
-use ssm_audit_indexer::store::LocalStore;
+use ssm_audit_core::ingest::ingest_files;
+use ssm_audit_core::store::LocalStore;
 
 /// As the `ssm-audit` binary does.
 #[global_allocator]

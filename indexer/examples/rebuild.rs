@@ -1,8 +1,8 @@
 //! Correlate a store folder's facts and build its index afresh, nothing else: for profiling
-//! the indexer. `cargo run --release -p ssm-audit-indexer --example rebuild -- DATA_DIR`
-use ssm_audit_indexer::correlate::CorrelateOptions;
-use ssm_audit_indexer::rebuild;
-use ssm_audit_indexer::store::LocalStore;
+//! the indexer. `cargo run --release -p ssm-audit-core --example rebuild -- DATA_DIR`
+use ssm_audit_core::correlate::CorrelateOptions;
+use ssm_audit_core::rebuild;
+use ssm_audit_core::store::LocalStore;
 
 /// As the `ssm-audit` binary does.
 #[global_allocator]

@@ -1,6 +1,6 @@
 //! Render a transcript read from a file, counting lines: for profiling and memory measurement.
-//! `cargo run --release -p ssm-audit-indexer --example render_file -- FILE [REPEAT]`
-use ssm_audit_indexer::render::{RenderOptions, Renderer, Sink};
+//! `cargo run --release -p ssm-audit-core --example render_file -- FILE [REPEAT]`
+use ssm_audit_core::render::{RenderOptions, Renderer, Sink};
 
 struct Count(u64);
 impl Sink for Count {

@@ -4,8 +4,8 @@
 //! Render a transcript into the text the user saw and the commands they ran:
 //!
 //! ```
-//! use ssm_audit_indexer::render::VecSink;
-//! use ssm_audit_indexer::transcript::{render_transcript, SizeChoice};
+//! use ssm_audit_core::render::VecSink;
+//! use ssm_audit_core::transcript::{render_transcript, SizeChoice};
 //!
 //! let log = b"Script started on 2025-09-29 16:58:03+00:00 [COMMAND=\"cat /var/lib/amazon/ssm/i-0abc/session/orchestration/alice-0e34861185201706f/Standard_Stream/ipcTempFile.log\" <not executed on terminal>]\n\
 //! \x1b[?2004h$ echo helo\x08\x08lo\r\r\n\x1b[?2004l\rhelo\r\r\n\

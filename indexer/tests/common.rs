@@ -1,7 +1,7 @@
 use std::path::{Path, PathBuf};
 
-use ssm_audit_indexer::render::{Command, VecSink};
-use ssm_audit_indexer::transcript::{render_transcript, Rendered, SizeChoice};
+use ssm_audit_core::render::{Command, VecSink};
+use ssm_audit_core::transcript::{render_transcript, Rendered, SizeChoice};
 
 pub fn data(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -2,11 +2,11 @@
 
 use proptest::prelude::*;
 use serde_json::{json, Value};
-use ssm_audit_indexer::correlate::{
+use ssm_audit_core::correlate::{
     correlate, CorrelateOptions, EndSource, Flag, Kind, SessionRecord,
 };
-use ssm_audit_indexer::facts::{Fact, TranscriptSource};
-use ssm_audit_indexer::formats::{self, detect, Decoded, Format};
+use ssm_audit_core::facts::{Fact, TranscriptSource};
+use ssm_audit_core::formats::{self, detect, Decoded, Format};
 
 use crate::common::*;
 
@@ -732,7 +732,7 @@ fn commands_carry_the_time_of_the_streamed_tick_that_showed_them() {
     .unwrap();
     let s3_fact =
         formats::transcript_fact(TranscriptSource::S3, &format!("b/{sid}.log"), &s3, None);
-    let (r, _) = render_bytes(&s3, ssm_audit_indexer::transcript::SizeChoice::default());
+    let (r, _) = render_bytes(&s3, ssm_audit_core::transcript::SizeChoice::default());
     let commands: Vec<(u64, String)> = r
         .summary
         .commands
@@ -760,7 +760,7 @@ fn commands_carry_the_time_of_the_streamed_tick_that_showed_them() {
     let a = mk("e1", "2026-01-02T03:04:05Z", &lines[..4]);
     let b = mk("e2", "2026-01-02T03:05:05Z", &lines[4..]);
     let facts = vec![&s3_fact, &b, &a];
-    let times = ssm_audit_indexer::rebuild::command_times(&commands, &facts);
+    let times = ssm_audit_core::rebuild::command_times(&commands, &facts);
     let by_cmd: Vec<(&str, Option<&str>)> = commands
         .iter()
         .map(|(l, c)| (c.as_str(), times.get(l).map(String::as_str)))

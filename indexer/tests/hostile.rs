@@ -1,8 +1,8 @@
 //! Hostile sequences: what the renderer bounds it says it bounded, and loses no text doing it.
 
-use ssm_audit_indexer::rebuild;
-use ssm_audit_indexer::render::MAX_LINE_BYTES;
-use ssm_audit_indexer::transcript::SizeChoice;
+use ssm_audit_core::rebuild;
+use ssm_audit_core::render::MAX_LINE_BYTES;
+use ssm_audit_core::transcript::SizeChoice;
 
 use crate::common::render_bytes;
 
@@ -67,8 +67,8 @@ fn start_record(n: usize) -> serde_json::Value {
 }
 
 /// Ingest files into a new store: (the report, the session ids the facts name).
-fn ingest(files: &[(&str, Vec<u8>)]) -> (ssm_audit_indexer::ingest::IngestReport, Vec<String>) {
-    use ssm_audit_indexer::{ingest, store::LocalStore};
+fn ingest(files: &[(&str, Vec<u8>)]) -> (ssm_audit_core::ingest::IngestReport, Vec<String>) {
+    use ssm_audit_core::{ingest, store::LocalStore};
     let dir = tempfile::tempdir().unwrap();
     let store = LocalStore::open(dir.path().join("store")).unwrap();
     let mut report = ingest::IngestReport::default();
@@ -144,7 +144,7 @@ fn invalid_utf8_in_one_trail_record_spoils_no_other() {
     // the same bytes cut at every place a reader may cut them
     for cut in [1, 2, 3, 7, 4096] {
         let mut out = String::new();
-        let mut r = ssm_audit_indexer::formats::LossyUtf8::new(Chunks(&raw, cut));
+        let mut r = ssm_audit_core::formats::LossyUtf8::new(Chunks(&raw, cut));
         std::io::Read::read_to_string(&mut r, &mut out).unwrap();
         let v: serde_json::Value = serde_json::from_str(&out).unwrap();
         assert_eq!(v["Records"].as_array().unwrap().len(), 5);

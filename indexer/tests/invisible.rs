@@ -7,7 +7,7 @@
 //! before a command that a rule looks for.
 
 use proptest::prelude::*;
-use ssm_audit_indexer::transcript::SizeChoice;
+use ssm_audit_core::transcript::SizeChoice;
 
 use crate::common::*;
 

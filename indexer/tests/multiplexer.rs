@@ -2,7 +2,7 @@
 //! plain alternate-screen reading keeps, and never panics, whatever the program draws.
 
 use proptest::prelude::*;
-use ssm_audit_indexer::transcript::SizeChoice;
+use ssm_audit_core::transcript::SizeChoice;
 
 use crate::common::*;
 

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use ssm_audit_indexer::transcript::SizeChoice;
+use ssm_audit_core::transcript::SizeChoice;
 
 use crate::common::*;
 

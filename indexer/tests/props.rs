@@ -1,7 +1,7 @@
 //! Arbitrary bytes never panic, and the output stays within a constant factor of the input.
 
 use proptest::prelude::*;
-use ssm_audit_indexer::transcript::SizeChoice;
+use ssm_audit_core::transcript::SizeChoice;
 
 use crate::common::*;
 
@@ -96,7 +96,7 @@ proptest! {
         widths in prop::collection::vec(10u16..130, 1..4),
         cuts in prop::collection::vec(0usize..4096, 0..4),
     ) {
-        use ssm_audit_indexer::render::width::MAX_WRAP_WIDTHS;
+        use ssm_audit_core::render::width::MAX_WRAP_WIDTHS;
         let mut wraps = [0; MAX_WRAP_WIDTHS];
         wraps[0] = cols;
         for (slot, w) in wraps[1..].iter_mut().zip(&widths) {
@@ -126,7 +126,7 @@ proptest! {
     fn the_width_probe_infers_as_with_vte_alone(
         bytes in prop_oneof![shellish(), terminalish(), linesish()]
     ) {
-        use ssm_audit_indexer::render::width;
+        use ssm_audit_core::render::width;
         prop_assert_eq!(width::infer(&bytes), width::infer_with_vte_alone(&bytes));
     }
 
@@ -151,7 +151,7 @@ proptest! {
 
 /// Render `bytes` fed in pieces cut at `cuts` (sorted), as (summary, lines).
 fn render_pieces(bytes: &[u8], cuts: &[usize]) -> (String, Vec<String>) {
-    use ssm_audit_indexer::render::{RenderOptions, Renderer, VecSink};
+    use ssm_audit_core::render::{RenderOptions, Renderer, VecSink};
     let mut r = Renderer::new(RenderOptions::default(), VecSink::default());
     let mut start = 0;
     for &cut in cuts.iter().chain([&bytes.len()]) {
@@ -169,8 +169,8 @@ fn render_with(
     cuts: &[usize],
     cols: u16,
     setup: impl FnOnce(
-        ssm_audit_indexer::render::Renderer<ssm_audit_indexer::render::VecSink>,
-    ) -> ssm_audit_indexer::render::Renderer<ssm_audit_indexer::render::VecSink>,
+        ssm_audit_core::render::Renderer<ssm_audit_core::render::VecSink>,
+    ) -> ssm_audit_core::render::Renderer<ssm_audit_core::render::VecSink>,
 ) -> (String, Vec<String>, String) {
     render_wrapped(bytes, cuts, cols, Default::default(), setup)
 }
@@ -180,12 +180,12 @@ fn render_wrapped(
     bytes: &[u8],
     cuts: &[usize],
     cols: u16,
-    wraps: [u16; ssm_audit_indexer::render::width::MAX_WRAP_WIDTHS],
+    wraps: [u16; ssm_audit_core::render::width::MAX_WRAP_WIDTHS],
     setup: impl FnOnce(
-        ssm_audit_indexer::render::Renderer<ssm_audit_indexer::render::VecSink>,
-    ) -> ssm_audit_indexer::render::Renderer<ssm_audit_indexer::render::VecSink>,
+        ssm_audit_core::render::Renderer<ssm_audit_core::render::VecSink>,
+    ) -> ssm_audit_core::render::Renderer<ssm_audit_core::render::VecSink>,
 ) -> (String, Vec<String>, String) {
-    use ssm_audit_indexer::render::{RenderOptions, Renderer, VecSink};
+    use ssm_audit_core::render::{RenderOptions, Renderer, VecSink};
     let opts = RenderOptions {
         cols,
         rows: 6,
@@ -235,5 +235,5 @@ fn a_single_huge_line_is_cut_not_held_whole() {
     assert!(sink
         .lines
         .iter()
-        .all(|l| l.len() <= ssm_audit_indexer::render::MAX_LINE_BYTES + 80));
+        .all(|l| l.len() <= ssm_audit_core::render::MAX_LINE_BYTES + 80));
 }

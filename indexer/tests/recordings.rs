@@ -2,12 +2,12 @@
 //! are the answer key for the commands; dash has none and fish keeps each command once, so the
 //! commands typed are.
 
-use ssm_audit_indexer::facts::TranscriptSource;
-use ssm_audit_indexer::render::{
+use ssm_audit_core::facts::TranscriptSource;
+use ssm_audit_core::render::{
     Command, Method, RenderOptions, RenderSummary, Renderer, VecSink, WidthSource,
     MAX_COMMAND_BYTES,
 };
-use ssm_audit_indexer::transcript::{render_transcript, Framing, SizeChoice};
+use ssm_audit_core::transcript::{render_transcript, Framing, SizeChoice};
 
 use crate::common::*;
 
@@ -286,7 +286,7 @@ fn commands_past_the_memory_budget_are_counted_not_kept() {
 
 #[test]
 fn the_text_file_written_as_rendered_reads_back_as_the_text() {
-    use ssm_audit_indexer::text::{SessionText, TextFile};
+    use ssm_audit_core::text::{SessionText, TextFile};
     for dir in cases("recordings") {
         let log = dir.join("session.log");
         let (rendered, sink) = render_file(&log, SizeChoice::default());
@@ -513,7 +513,7 @@ fn powershell_prompts_are_prompts() {
 /// alternate screen, and follows readline again after.
 #[test]
 fn a_full_screen_program_after_a_narrower_wrap_draws_its_rows_whole() {
-    use ssm_audit_indexer::render::{width::MAX_WRAP_WIDTHS, RenderOptions, Renderer, VecSink};
+    use ssm_audit_core::render::{width::MAX_WRAP_WIDTHS, RenderOptions, Renderer, VecSink};
     let mut wraps = [0; MAX_WRAP_WIDTHS];
     (wraps[0], wraps[1]) = (120, 50);
     let opts = RenderOptions {

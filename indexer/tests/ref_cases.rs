@@ -1,6 +1,6 @@
 //! Reference cases as data (tests/ref/<case>/), one or more per family of sequences.
 
-use ssm_audit_indexer::transcript::SizeChoice;
+use ssm_audit_core::transcript::SizeChoice;
 
 use crate::common::*;
 

@@ -1,6 +1,6 @@
 //! The transcripts in ../shared/samples (copied to tests/data/samples with PROVENANCE.md).
 
-use ssm_audit_indexer::transcript::{Framing, SizeChoice};
+use ssm_audit_core::transcript::{Framing, SizeChoice};
 
 use crate::common::*;
 
@@ -100,12 +100,12 @@ fn streamed_session_data_lines_render_with_their_quirks() {
     ))
     .unwrap();
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let mut r = ssm_audit_indexer::render::Renderer::new(
-        ssm_audit_indexer::render::RenderOptions {
+    let mut r = ssm_audit_core::render::Renderer::new(
+        ssm_audit_core::render::RenderOptions {
             cols: 500,
             ..Default::default()
         },
-        ssm_audit_indexer::render::VecSink::default(),
+        ssm_audit_core::render::VecSink::default(),
     );
     for l in v["sessionData"].as_array().unwrap() {
         r.advance_line(l.as_str().unwrap());

@@ -2,11 +2,11 @@
 //! batch by batch answers exactly as one built afresh from everything.
 
 use serde_json::json;
-use ssm_audit_indexer::correlate::CorrelateOptions;
-use ssm_audit_indexer::index::{self, Filters};
-use ssm_audit_indexer::ingest::{self, IngestReport};
-use ssm_audit_indexer::store::{LocalStore, Store};
-use ssm_audit_indexer::{keys, rebuild, text};
+use ssm_audit_core::correlate::CorrelateOptions;
+use ssm_audit_core::index::{self, Filters};
+use ssm_audit_core::ingest::{self, IngestReport};
+use ssm_audit_core::store::{LocalStore, Store};
+use ssm_audit_core::{keys, rebuild, text};
 
 use crate::common::data;
 
@@ -50,7 +50,7 @@ fn an_index_updated_batch_by_batch_answers_as_one_built_afresh() {
     )
     .unwrap();
     start["responseElements"] =
-        json!({"sessionId": ssm_audit_indexer::transcript::header_of(&audit.1).session_id});
+        json!({"sessionId": ssm_audit_core::transcript::header_of(&audit.1).session_id});
     start["eventID"] = json!("updates-0001");
     let start = ("start.json".to_owned(), serde_json::to_vec(&start).unwrap());
     let batches = [vec![start, dash.clone()], vec![audit, ubuntu], vec![dash]];
@@ -98,7 +98,7 @@ fn an_index_updated_batch_by_batch_answers_as_one_built_afresh() {
 
 #[test]
 fn a_rebuild_killed_between_the_index_commit_and_its_records_is_redone_not_doubled() {
-    use ssm_audit_indexer::store::Store;
+    use ssm_audit_core::store::Store;
     let dir = tempfile::tempdir().unwrap();
     let store = LocalStore::open(dir.path()).unwrap();
     let index_dir = dir.path().join("index");
@@ -160,7 +160,7 @@ struct Counting {
     fact_reads: std::sync::atomic::AtomicUsize,
 }
 
-impl ssm_audit_indexer::store::Store for Counting {
+impl ssm_audit_core::store::Store for Counting {
     fn get(&self, key: &str) -> std::io::Result<Option<Vec<u8>>> {
         if key.starts_with("facts/") {
             self.fact_reads
@@ -187,13 +187,13 @@ impl ssm_audit_indexer::store::Store for Counting {
         &self,
         key: &str,
         bytes: &[u8],
-        expect: ssm_audit_indexer::store::Expect<'_>,
+        expect: ssm_audit_core::store::Expect<'_>,
     ) -> std::io::Result<Option<String>> {
         self.inner.put_if(key, bytes, expect)
     }
 }
 
-fn sorted_facts(store: &dyn ssm_audit_indexer::store::Store) -> Vec<String> {
+fn sorted_facts(store: &dyn ssm_audit_core::store::Store) -> Vec<String> {
     let mut v: Vec<String> = rebuild::load_facts(store)
         .unwrap()
         .iter()
@@ -270,7 +270,7 @@ fn facts_are_read_once_then_kept_in_a_snapshot() {
 #[test]
 fn a_gzipped_transcript_ingests_as_the_plain_one() {
     let rec = std::fs::read(data("recordings/bash5-ubuntu-80x24/session.log")).unwrap();
-    let sid = ssm_audit_indexer::transcript::header_of(&rec)
+    let sid = ssm_audit_core::transcript::header_of(&rec)
         .session_id
         .unwrap();
     let files = tempfile::tempdir().unwrap();

@@ -232,8 +232,8 @@ impl Walk {
     }
 }
 
-pub(crate) fn bad(p: &Path, e: impl std::fmt::Display) -> ssm_audit_indexer::formats::BadRecord {
-    ssm_audit_indexer::formats::BadRecord {
+pub(crate) fn bad(p: &Path, e: impl std::fmt::Display) -> ssm_audit_core::formats::BadRecord {
+    ssm_audit_core::formats::BadRecord {
         input: p.display().to_string(),
         index: None,
         reason: e.to_string(),

@@ -1,16 +1,16 @@
 //! The compliance commands: ingest evidence into a data folder, then ask it questions.
 
-use ssm_audit_indexer::{keys, text};
+use ssm_audit_core::{keys, text};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
-use ssm_audit_indexer::correlate::{enum_name as name, Flag, Kind, SessionRecord};
-use ssm_audit_indexer::escape::{escape_raw, escape_text, json_safe};
-use ssm_audit_indexer::index::{self, Filters, Flow, Hit};
-use ssm_audit_indexer::ingest::{self, IngestReport};
-use ssm_audit_indexer::select::{self, Pattern, RecordFilter};
-use ssm_audit_indexer::store::Store;
+use ssm_audit_core::correlate::{enum_name as name, Flag, Kind, SessionRecord};
+use ssm_audit_core::escape::{escape_raw, escape_text, json_safe};
+use ssm_audit_core::index::{self, Filters, Flow, Hit};
+use ssm_audit_core::ingest::{self, IngestReport};
+use ssm_audit_core::select::{self, Pattern, RecordFilter};
+use ssm_audit_core::store::Store;
 use time::OffsetDateTime;
 
 use crate::data::Data;
@@ -60,7 +60,7 @@ pub fn parse_when(s: &str, now: OffsetDateTime) -> Result<OffsetDateTime> {
     const FORMS: &str =
         "use RFC 3339 (2026-11-01T09:00:00Z), a date (2026-11-01) or an age (7d, 36h, 90m, 2w)";
     let s = s.trim();
-    if let Some(t) = ssm_audit_indexer::time::parse_time(s) {
+    if let Some(t) = ssm_audit_core::time::parse_time(s) {
         return Ok(t);
     }
     if let Ok(d) = time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")) {
@@ -138,7 +138,7 @@ fn opt(s: &Option<String>) -> &str {
 }
 
 fn duration(r: &SessionRecord) -> String {
-    ssm_audit_indexer::time::session_duration(r.duration_seconds, r.flags.contains(&Flag::Open))
+    ssm_audit_core::time::session_duration(r.duration_seconds, r.flags.contains(&Flag::Open))
 }
 
 /// Print rows as aligned columns; every cell is escaped.

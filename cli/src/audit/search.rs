@@ -81,22 +81,6 @@ pub(crate) fn highlight(line: &str, words: &[String]) -> String {
     out
 }
 
-/// The query's words, lowercased, for highlighting.
-pub(crate) fn query_words(query: &str) -> Vec<String> {
-    query
-        .split_whitespace()
-        .filter(|w| !matches!(*w, "AND" | "OR" | "NOT"))
-        .map(|w| {
-            w.rsplit(':')
-                .next()
-                .unwrap_or(w)
-                .trim_matches(|c| c == '"' || c == '*' || c == '(' || c == ')')
-                .to_lowercase()
-        })
-        .filter(|w| !w.is_empty())
-        .collect()
-}
-
 /// Open the index of `d`, building it again when another version made it.
 pub(crate) fn open_index(d: &Data) -> Result<(tantivy::Index, index::Fields)> {
     let store = &*d.store;
@@ -262,7 +246,10 @@ pub fn run_search(data: &DataArgs, args: &SearchArgs, out: &mut dyn Write) -> Re
         store: &*d.store,
         context: args.context as u64,
         colour: args.color.enabled(),
-        words: query_words(&args.query),
+        // the parsed query's own words (search has checked it parses)
+        words: index::parse(&args.query)
+            .map(|q| q.words())
+            .unwrap_or_default(),
         text: None,
         last: None,
     };

@@ -192,7 +192,7 @@ pub fn run_show(data: &DataArgs, args: &ShowArgs, out: &mut dyn Write) -> Result
                  (CSI n b) past one screen width not drawn",
                 "note",
                 t.long_lines_split,
-                ssm_audit_indexer::render::MAX_LINE_BYTES >> 20,
+                ssm_audit_core::render::MAX_LINE_BYTES >> 20,
                 t.repeats_capped
             )?;
         }
@@ -210,7 +210,7 @@ pub fn run_show(data: &DataArgs, args: &ShowArgs, out: &mut dyn Write) -> Result
             while let Some(a) = screens.next_if(|a| a.after_line <= n) {
                 let program = cmds
                     .get(&a.after_line)
-                    .and_then(|c| ssm_audit_indexer::render::programs::program_name(c))
+                    .and_then(|c| ssm_audit_core::render::programs::program_name(c))
                     .unwrap_or("a full-screen program");
                 writeln!(
                     out,

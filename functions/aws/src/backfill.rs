@@ -46,7 +46,7 @@ fn smithy_time(t: time::OffsetDateTime) -> DateTime {
 
 fn iso(t: Option<&DateTime>) -> Value {
     t.and_then(|t| time::OffsetDateTime::from_unix_timestamp(t.secs()).ok())
-        .map_or(Value::Null, |t| json!(ssm_audit_indexer::time::rfc3339(t)))
+        .map_or(Value::Null, |t| json!(ssm_audit_core::time::rfc3339(t)))
 }
 
 /// CloudTrail LookupEvents for [`SESSION_EVENTS`] between `since` and `until`, at most two

@@ -10,7 +10,7 @@ use std::path::Path;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_smithy_runtime_api::client::result::SdkError;
-use ssm_audit_indexer::store::{Expect, Store};
+use ssm_audit_core::store::{Expect, Store};
 use tokio::runtime::Handle;
 
 /// `s3://bucket/prefix` split.
@@ -128,7 +128,7 @@ impl S3Store {
     }
 
     fn key(&self, key: &str) -> io::Result<String> {
-        ssm_audit_indexer::store::check_key(key)?;
+        ssm_audit_core::store::check_key(key)?;
         Ok(format!("{}{key}", self.url.prefix))
     }
 

@@ -105,7 +105,7 @@ pub fn runtime() -> tokio::runtime::Runtime {
 
 /// The session id a recording's `script` header names.
 pub fn session_of(log: &[u8]) -> String {
-    ssm_audit_indexer::transcript::header_of(log)
+    ssm_audit_core::transcript::header_of(log)
         .session_id
         .expect("a header that names the session")
 }

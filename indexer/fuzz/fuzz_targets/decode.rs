@@ -2,8 +2,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ssm_audit_indexer::correlate::{correlate, CorrelateOptions};
-use ssm_audit_indexer::formats;
+use ssm_audit_core::correlate::{correlate, CorrelateOptions};
+use ssm_audit_core::formats;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(input) = formats::decode("fuzz", data.to_vec()) else { return };

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ssm_audit_indexer::render::{width, RenderOptions, Renderer, VecSink};
+use ssm_audit_core::render::{width, RenderOptions, Renderer, VecSink};
 
 fn render(bytes: &[u8], cols: u16, cut: usize, fast: bool) -> String {
     let opts = RenderOptions {

@@ -4,10 +4,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ssm_audit_indexer::correlate::{correlate, CorrelateOptions};
-use ssm_audit_indexer::ingest::{self, IngestReport};
-use ssm_audit_indexer::store::MemoryStore;
-use ssm_audit_indexer::{rebuild, text};
+use ssm_audit_core::correlate::{correlate, CorrelateOptions};
+use ssm_audit_core::ingest::{self, IngestReport};
+use ssm_audit_core::store::MemoryStore;
+use ssm_audit_core::{rebuild, text};
 
 /// The names an input may come under: each takes another path through ingest.
 const NAMES: [&str; 6] = [

@@ -3,8 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ssm_audit_indexer::render::VecSink;
-use ssm_audit_indexer::transcript::{render_transcript, SizeChoice};
+use ssm_audit_core::render::VecSink;
+use ssm_audit_core::transcript::{render_transcript, SizeChoice};
 
 fuzz_target!(|data: &[u8]| {
     let (size, bytes) = match data {

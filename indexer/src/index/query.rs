@@ -342,6 +342,21 @@ impl Q {
 
     /// A word every matching line contains (lowercase ASCII), for a quick check before the
     /// line is tokenized: the first token of the first required text.
+    /// The words a hit is highlighted by: every token of the text the query looks for, not
+    /// those it excludes (`NOT`) nor the session fields it names.
+    pub fn words(&self) -> Vec<String> {
+        match self {
+            Q::Text { tokens, .. } => tokens.clone(),
+            Q::Exact { .. } => Vec::new(),
+            Q::And(parts) => parts
+                .iter()
+                .filter(|(neg, _)| !neg)
+                .flat_map(|(_, q)| q.words())
+                .collect(),
+            Q::Or(parts) => parts.iter().flat_map(Q::words).collect(),
+        }
+    }
+
     pub(crate) fn needle(&self) -> Option<String> {
         match self {
             Q::Text { tokens, .. } => tokens.first().filter(|t| t.is_ascii()).cloned(),
