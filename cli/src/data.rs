@@ -113,7 +113,7 @@ impl DataArgs {
                      quickstart`) to make one, or pass the folder you meant with --data-dir"
                 );
             }
-            if !dir.join("records.json").exists() {
+            if !dir.join(ssm_audit_core::keys::RECORDS).exists() {
                 bail!(
                     "{shown} holds no ingested evidence (no records.json): run `ssm-audit \
                      ingest PATH...` first, or pass the folder you meant with --data-dir"
@@ -122,7 +122,7 @@ impl DataArgs {
         }
         let d = self.open_synced()?;
         if let Some(cache) = &d.cache {
-            if !cache.join("records.json").exists() {
+            if !cache.join(ssm_audit_core::keys::RECORDS).exists() {
                 bail!(
                     "{} has no published index yet (or it was not synced: drop --no-sync): the \
                      indexer function publishes one",
@@ -203,7 +203,7 @@ impl Data {
         let what = || format!("cannot read the records of {}", self.describe());
         match &self.cache {
             None => rebuild::load_records(&*self.store).with_context(what),
-            Some(cache) => match std::fs::read(cache.join("records.json")) {
+            Some(cache) => match std::fs::read(cache.join(ssm_audit_core::keys::RECORDS)) {
                 Ok(b) => serde_json::from_slice(&b).with_context(what),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
                 Err(e) => Err(e).with_context(what),

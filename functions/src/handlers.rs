@@ -392,7 +392,7 @@ fn ingest_pages(store: &dyn Store, pages: Vec<(&'static str, Value)>) -> IngestR
     report
 }
 
-const RECONCILE_STATE: &str = "state/reconcile.json";
+use ssm_audit_core::keys::RECONCILE_STATE;
 
 /// `ssm-audit-reconcile`: on a schedule, backfill what the event-driven functions may have
 /// missed: CloudTrail LookupEvents for StartSession, ResumeSession and TerminateSession since

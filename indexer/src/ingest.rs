@@ -92,7 +92,10 @@ pub fn ingest_input(store: &dyn Store, name: &str, bytes: Vec<u8>, report: &mut 
         out.facts.push(fact);
     }
     for (sid, file, bytes) in &keep {
-        if let Err(e) = store.put(&format!("transcripts/{}/{file}", session_key(sid)), bytes) {
+        if let Err(e) = store.put(
+            &format!("{}{file}", transcripts_dir(&session_key(sid))),
+            bytes,
+        ) {
             report.store_failure(store, name, "keep the transcript copy", e);
         }
     }
@@ -141,7 +144,7 @@ fn put_text(
     text: tempfile::TempPath,
     report: &mut IngestReport,
 ) {
-    let key = format!("text/{}/{copy}.json", session_key(sid));
+    let key = text_key(sid, copy);
     if let Err(e) = store.put_temp_file(&key, text) {
         report.store_failure(store, name, "write its rendered text", e);
     }
@@ -394,7 +397,7 @@ fn ingest_transcript_file(
     };
     let copy = format!("s3-{hash}");
     put_text(store, name, &sid, &copy, text, report);
-    let key = format!("transcripts/{}/{copy}.log", session_key(&sid));
+    let key = transcript_key(&sid, &copy);
     if let Err(e) = store.put_file(&key, path) {
         report.store_failure(store, name, "keep the transcript copy", e);
     }
@@ -448,7 +451,7 @@ fn put_facts(store: &dyn Store, name: &str, facts: &[Fact], report: &mut IngestR
         return;
     }
     let json = serde_json::to_vec(facts).expect("facts serialise");
-    let key = format!("facts/{}.json", sha256_hex(&json));
+    let key = facts_key(&sha256_hex(&json));
     if let Err(e) = store.put(&key, &json) {
         report.store_failure(store, name, "write its facts", e);
     }

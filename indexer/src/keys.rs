@@ -76,6 +76,43 @@ pub fn session_keys_to_read(id: &str) -> Vec<String> {
 /// content, so a key never changes what it holds).
 pub const FACTS_SNAPSHOT: &str = "state/facts.json.gz";
 
+/// Every session record, the result of the last correlation (also the name of its copy in a
+/// local index cache).
+pub const RECORDS: &str = "records.json";
+/// The fact files: `facts/<sha256 of the facts>.json`.
+pub const FACTS: &str = "facts/";
+/// The reconcile function's state: how far it has read CloudTrail and CloudWatch.
+pub const RECONCILE_STATE: &str = "state/reconcile.json";
+/// The published index: its manifest, its files, the records beside them.
+pub const INDEX_MANIFEST: &str = "index/manifest.json";
+pub const INDEX_FILES: &str = "index/files/";
+pub const INDEX_RECORDS: &str = "index/records/";
+
+/// A fact file, named by the SHA-256 of its facts.
+pub fn facts_key(sha256: &str) -> String {
+    format!("{FACTS}{sha256}.json")
+}
+
+/// The folder of a session's transcript copies, the evidence itself.
+pub fn transcripts_dir(session_key: &str) -> String {
+    format!("transcripts/{session_key}/")
+}
+
+/// A transcript copy: `transcripts/<session>/<copy>.log`.
+pub fn transcript_key(session_id: &str, copy: &str) -> String {
+    format!("{}{copy}.log", transcripts_dir(&session_key(session_id)))
+}
+
+/// The folder of a session's rendered texts.
+pub fn texts_dir(session_key: &str) -> String {
+    format!("text/{session_key}/")
+}
+
+/// A copy's rendered text: `text/<session>/<copy>.json` (`stream` for the streamed lines).
+pub fn text_key(session_id: &str, copy: &str) -> String {
+    format!("{}{copy}.json", texts_dir(&session_key(session_id)))
+}
+
 #[cfg(test)]
 mod key_tests {
     use super::*;

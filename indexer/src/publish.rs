@@ -22,9 +22,8 @@ use crate::correlate::SessionRecord;
 use crate::hash::fnv;
 use crate::store::{write_atomic, Expect, Store};
 
-pub const MANIFEST: &str = "index/manifest.json";
-const FILES: &str = "index/files/";
-const RECORDS: &str = "index/records/";
+pub use crate::keys::INDEX_MANIFEST as MANIFEST;
+use crate::keys::{INDEX_FILES as FILES, INDEX_RECORDS as RECORDS};
 /// tantivy's own files that the manifest carries or that are local
 const NOT_UPLOADED: [&str; 2] = ["meta.json", ".managed.json"];
 
@@ -142,7 +141,7 @@ fn sync_to(store: &dyn Store, m: &Manifest, cache: &Path) -> Result<SyncStats, P
     let records = store
         .get(&m.records)?
         .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("{} is gone", m.records)))?;
-    write_atomic(&cache.join("records.json"), &records)?;
+    write_atomic(&cache.join(crate::keys::RECORDS), &records)?;
     // meta.json last: until it is written, the folder still opens as the previous index
     write_atomic(&dir.join("meta.json"), m.meta.as_bytes())?;
     for e in std::fs::read_dir(&dir)? {

@@ -89,7 +89,7 @@ pub(crate) fn read_snapshot(store: &dyn Store) -> Option<FactsSnapshot> {
 /// the snapshot is brought up to date. A snapshot that cannot be read, or that names a fact
 /// file no longer in the store, is made again from every fact file.
 pub fn load_facts(store: &dyn Store) -> io::Result<Vec<Fact>> {
-    let keys = store.list("facts/")?;
+    let keys = store.list(FACTS)?;
     let mut snap = read_snapshot(store).unwrap_or_default();
     if snap.keys.iter().any(|k| keys.binary_search(k).is_err()) {
         snap = FactsSnapshot::default();
@@ -120,7 +120,7 @@ pub fn load_facts(store: &dyn Store) -> io::Result<Vec<Fact>> {
 }
 
 pub fn load_records(store: &dyn Store) -> io::Result<Vec<SessionRecord>> {
-    Ok(get_json(store, "records.json")?.unwrap_or_default())
+    Ok(get_json(store, RECORDS)?.unwrap_or_default())
 }
 
 /// What the indexer reads of a session's [`SessionText`]: its lines in one buffer, read
@@ -385,7 +385,7 @@ pub fn rebuild_synced(
     index_dir: &Path,
     opts: &CorrelateOptions,
 ) -> Result<Vec<SessionRecord>, Box<dyn std::error::Error + Send + Sync>> {
-    let beside = index_dir.parent().map(|p| p.join("records.json"));
+    let beside = index_dir.parent().map(|p| p.join(RECORDS));
     let previous: Option<Vec<SessionRecord>> = beside
         .filter(|_| index_dir.join("meta.json").exists())
         .and_then(|p| std::fs::read(p).ok())
@@ -571,7 +571,7 @@ pub fn rebuild_from(
             )?;
             // streamed text is made here, from the facts: keep it for `show` and `search -C`
             if let Some(streamed) = streamed {
-                let key = format!("text/{}/stream.json", session_key(id));
+                let key = text_key(id, "stream");
                 store.put(&key, &serde_json::to_vec(&streamed)?)?;
             }
             Ok(())
@@ -583,7 +583,7 @@ pub fn rebuild_from(
     commit.commit()?;
     // merges finish, and the files they replaced are gone, before anyone copies the folder
     writer.wait_merging_threads()?;
-    store.put("records.json", &json)?;
+    store.put(RECORDS, &json)?;
     Ok(records)
 }
 

@@ -258,7 +258,7 @@ impl SessionText {
 pub(crate) fn text_keys(store: &dyn Store, session_id: &str) -> io::Result<Vec<String>> {
     let mut keys = Vec::new();
     for k in session_keys_to_read(session_id) {
-        keys.extend(store.list(&format!("text/{k}/"))?);
+        keys.extend(store.list(&crate::keys::texts_dir(&k))?);
     }
     let rank = |k: &String| {
         ["/s3-", "/cwupload-", "/stream."]

@@ -72,7 +72,7 @@ pub fn run_show(data: &DataArgs, args: &ShowArgs, out: &mut dyn Write) -> Result
     if args.raw {
         let mut copies = Vec::new();
         for k in keys::session_keys_to_read(&args.session_id) {
-            copies.extend(store.list(&format!("transcripts/{k}/"))?);
+            copies.extend(store.list(&keys::transcripts_dir(&k))?);
         }
         if copies.is_empty() {
             bail!(
