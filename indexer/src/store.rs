@@ -549,7 +549,6 @@ impl Store for LocalStore {
     }
 }
 
-/// The shared suite every implementation must pass.
 /// The suite every implementation must pass (run on the folder here and on S3 against a local
 /// S3 server by the functions crate). It starts from an empty store and leaves it empty.
 #[doc(hidden)]
