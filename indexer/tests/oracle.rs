@@ -114,7 +114,7 @@ fn recordings_match_tmux() {
             // a session that ran a multiplexer: the oracle tmux, replaying it, loses the output line of
             // the first long command after the inner tmux left (it shows the command, then the
             // next prompt): not a reference for this one (its commands are checked in
-            // tests/recordings.rs, its screens in tests/e2e.rs)
+            // tests/recordings.rs, its screens in tests/e2e/screens.rs)
             continue;
         }
         if meta.get("widths").is_some() {
