@@ -8,6 +8,7 @@ mod dead_letters;
 mod quickstart;
 mod render_cmd;
 mod report_cmd;
+mod verify_cmd;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -51,6 +52,9 @@ enum Command {
     Sync(SyncArgs),
     /// What the functions could not process (the dead-letter queue); --redrive sends it back
     DeadLetters(dead_letters::DeadLettersArgs),
+    /// Prove the evidence complete and unaltered: CloudTrail's digests and trail files, every
+    /// kept copy against the custody ledger, the ledger itself (exit 1 when something is wrong)
+    Verify(verify_cmd::VerifyArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -112,6 +116,7 @@ fn main() -> ExitCode {
         Command::Render(a) => render_cmd::run(a, &mut out),
         Command::Sync(a) => run_sync(&cli.data, a, &mut out),
         Command::DeadLetters(a) => dead_letters::run(a, &mut out),
+        Command::Verify(a) => verify_cmd::run(&cli.data, a, &mut out),
     };
     let _ = out.flush();
     match result {

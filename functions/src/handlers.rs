@@ -289,14 +289,14 @@ async fn ingest_objects(
         let name = format!("s3://{bucket}/{key}");
         let tmp = tempfile::NamedTempFile::new_in(&ctx.work)
             .with_context(|| format!("no room for {name} in {}", ctx.work.display()))?;
-        ssm_audit_aws::s3::download(&ctx.s3, &bucket, &key, tmp.path())
+        let origin = ssm_audit_aws::s3::download(&ctx.s3, &bucket, &key, tmp.path())
             .await
             .with_context(|| format!("cannot read {name}"))?;
         let path = tmp.path().to_owned();
         let one = ctx
             .blocking(move |store| {
                 let mut r = IngestReport::default();
-                ingest::ingest_file_named(store, &path, &key, &mut r).map(|()| r)
+                ingest::ingest_file_from(store, &path, &key, &origin, &mut r).map(|()| r)
             })
             .await?
             .with_context(|| format!("cannot ingest {name}"))?;

@@ -8,6 +8,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::custody::{Custody, Held, Origin};
 use crate::facts::{Fact, TranscriptSource};
 use crate::formats::{self, detect, BadRecord, Decoded, Format};
 use crate::hash::{fnv, sha256_hex, Fnv};
@@ -31,6 +32,12 @@ pub struct IngestReport {
     /// retries it) and never dead-letter these as bad input
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub store_failed: Vec<BadRecord>,
+    /// CloudTrail digest files kept for `verify`
+    #[serde(default)]
+    pub digests_kept: usize,
+    /// what was read and kept, for the custody ledger ([`crate::custody::ledger`])
+    #[serde(skip)]
+    pub custody: Vec<Custody>,
 }
 
 impl IngestReport {
@@ -54,13 +61,40 @@ fn io_bad(input: &str, e: impl std::fmt::Display) -> BadRecord {
 /// Ingest one input (a file's or object's bytes). `name` is its path or key: it names the
 /// input in messages, and an S3-style `<sessionId>.log` name gives a transcript its session.
 pub fn ingest_input(store: &dyn Store, name: &str, bytes: Vec<u8>, report: &mut IngestReport) {
+    ingest_input_from(store, name, bytes, &Origin::default(), report)
+}
+
+/// [`ingest_input`] of bytes read from `origin`.
+pub fn ingest_input_from(
+    store: &dyn Store,
+    name: &str,
+    bytes: Vec<u8>,
+    origin: &Origin,
+    report: &mut IngestReport,
+) {
     report.inputs_read += 1;
+    let format = {
+        let mut head = Vec::new();
+        let r: Box<dyn io::Read + '_> = if bytes.starts_with(&[0x1f, 0x8b]) {
+            Box::new(flate2::read::MultiGzDecoder::new(&bytes[..]))
+        } else {
+            Box::new(&bytes[..])
+        };
+        let _ = io::Read::read_to_end(&mut io::Read::take(r, 64 << 10), &mut head);
+        formats::detect(&head)
+    };
+    report
+        .custody
+        .push(custody_of(name, &bytes, format, origin));
     let input = match formats::decode(name, bytes) {
         Ok(i) => i,
         Err(bad) => return report.failed.push(bad),
     };
     if let Some(why) = input.not_evidence {
         return report.inputs_skipped.push((name.to_owned(), why));
+    }
+    if let Some(d) = input.digest {
+        return keep_digest(store, name, d, origin, report);
     }
     let mut out = input.decoded;
     let mut keep: Vec<(String, String, Vec<u8>)> = Vec::new(); // (session, file, bytes)
@@ -84,6 +118,12 @@ pub fn ingest_input(store: &dyn Store, name: &str, bytes: Vec<u8>, report: &mut 
         };
         let copy = format!("{prefix}-{}", fnv(t.bytes()));
         put_text(store, name, &sid, &copy, text, report);
+        report.custody.push(kept(
+            Held::Copy,
+            transcript_key(&sid, &copy),
+            &sha256_hex(t.bytes()),
+            t.bytes().len() as u64,
+        ));
         let bytes = match t {
             formats::TranscriptBody::S3(b) => b,
             formats::TranscriptBody::Upload(u) => u.text.into_bytes(),
@@ -159,6 +199,8 @@ impl IngestReport {
         self.inputs_skipped.extend(other.inputs_skipped);
         self.failed.extend(other.failed);
         self.store_failed.extend(other.store_failed);
+        self.custody.extend(other.custody);
+        self.digests_kept += other.digests_kept;
     }
 }
 
@@ -220,6 +262,18 @@ pub fn ingest_file_named(
     name: &str,
     report: &mut IngestReport,
 ) -> io::Result<()> {
+    ingest_file_from(store, path, name, &Origin::local(path), report)
+}
+
+/// [`ingest_file_named`] for a file downloaded from `origin` (an S3 object: its version,
+/// ETag, time, a digest's signature).
+pub fn ingest_file_from(
+    store: &dyn Store,
+    path: &Path,
+    name: &str,
+    origin: &Origin,
+    report: &mut IngestReport,
+) -> io::Result<()> {
     use std::io::{Read, Seek};
     // one open: the first 64 KiB (unzipped if gzip) tell the format, then the file is read
     // again from its start
@@ -249,7 +303,26 @@ pub fn ingest_file_named(
     };
     // UTF-8 behind a byte order mark, or UTF-16: transcoded whole (below), not streamed
     let utf8 = formats::encoding(&head) == formats::Encoding::Utf8;
-    match detect(&head) {
+    let format = detect(&head);
+    // read whole below: its custody is taken there
+    let whole = !matches!(
+        format,
+        Format::Unknown | Format::TrailFile | Format::Transcript
+    ) || format == Format::TrailFile && !utf8;
+    if !whole {
+        let (sha256, content_sha256, size) = crate::custody::file_hashes(path)?;
+        report.custody.push(Custody {
+            held: Held::Input,
+            object: name.to_owned(),
+            format: Some(format.describe().to_owned()),
+            sha256,
+            content_sha256,
+            size,
+            origin: origin.clone(),
+            read_at: crate::custody::now(),
+        });
+    }
+    match format {
         Format::Unknown => {
             report.inputs_read += 1;
             report.inputs_skipped.push((
@@ -307,7 +380,7 @@ pub fn ingest_file_named(
             }
             let mut bytes = Vec::new();
             file.read_to_end(&mut bytes)?;
-            ingest_input(store, name, bytes, report)
+            ingest_input_from(store, name, bytes, origin, report)
         }
     }
     Ok(())
@@ -379,6 +452,7 @@ fn ingest_transcript_file(
     let mut input = Hashing {
         inner: file,
         hash: Fnv::default(),
+        sha256: sha2::Sha256::default(),
         size: 0,
         blank: true,
     };
@@ -401,6 +475,8 @@ fn ingest_transcript_file(
     if let Err(e) = store.put_file(&key, path) {
         report.store_failure(store, name, "keep the transcript copy", e);
     }
+    let sha = hex::encode(sha2::Digest::finalize(input.sha256));
+    report.custody.push(kept(Held::Copy, key, &sha, size));
     let out = Decoded {
         facts: vec![fact],
         ..Decoded::default()
@@ -413,6 +489,8 @@ fn ingest_transcript_file(
 struct Hashing<R> {
     inner: R,
     hash: Fnv,
+    /// the copy's SHA-256, for its custody
+    sha256: sha2::Sha256,
     size: u64,
     /// nothing but whitespace so far
     blank: bool,
@@ -422,6 +500,7 @@ impl<R: io::Read> io::Read for Hashing<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.hash.update(&buf[..n]);
+        sha2::Digest::update(&mut self.sha256, &buf[..n]);
         self.size += n as u64;
         self.blank = self.blank && buf[..n].iter().all(|b| b.is_ascii_whitespace());
         Ok(n)
@@ -454,5 +533,68 @@ fn put_facts(store: &dyn Store, name: &str, facts: &[Fact], report: &mut IngestR
     let key = facts_key(&sha256_hex(&json));
     if let Err(e) = store.put(&key, &json) {
         report.store_failure(store, name, "write its facts", e);
+    }
+}
+
+/// The custody of an input read whole.
+fn custody_of(name: &str, bytes: &[u8], format: Format, origin: &Origin) -> Custody {
+    let sha256 = sha256_hex(bytes);
+    let content_sha256 = if bytes.starts_with(&[0x1f, 0x8b]) {
+        crate::custody::sha256_of(flate2::read::MultiGzDecoder::new(bytes))
+            .map_or_else(|_| sha256.clone(), |(h, _)| h)
+    } else {
+        sha256.clone()
+    };
+    Custody {
+        held: Held::Input,
+        object: name.to_owned(),
+        format: Some(format.describe().to_owned()),
+        sha256,
+        content_sha256,
+        size: bytes.len() as u64,
+        origin: origin.clone(),
+        read_at: crate::custody::now(),
+    }
+}
+
+/// The custody of an object kept in the store.
+fn kept(held: Held, key: String, sha256: &str, size: u64) -> Custody {
+    Custody {
+        held,
+        object: key,
+        format: None,
+        sha256: sha256.to_owned(),
+        content_sha256: sha256.to_owned(),
+        size,
+        origin: Origin::default(),
+        read_at: crate::custody::now(),
+    }
+}
+
+/// Keep a CloudTrail digest for `verify`, with the signature its S3 metadata gave, if any.
+fn keep_digest(
+    store: &dyn Store,
+    name: &str,
+    d: Vec<u8>,
+    origin: &Origin,
+    report: &mut IngestReport,
+) {
+    let sha = sha256_hex(&d);
+    let key = digest_key(&sha);
+    let put = store.put(&key, &d).and_then(|()| match &origin.signature {
+        Some(sig) => store.put(
+            &format!("{}.sig", key.trim_end_matches(".json")),
+            sig.as_bytes(),
+        ),
+        None => Ok(()),
+    });
+    match put {
+        Ok(()) => {
+            report.digests_kept += 1;
+            report
+                .custody
+                .push(kept(Held::Digest, key, &sha, d.len() as u64))
+        }
+        Err(e) => report.store_failure(store, name, "keep the digest", e),
     }
 }

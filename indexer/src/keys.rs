@@ -88,6 +88,26 @@ pub const INDEX_MANIFEST: &str = "index/manifest.json";
 pub const INDEX_FILES: &str = "index/files/";
 pub const INDEX_RECORDS: &str = "index/records/";
 
+/// CloudTrail digests as read (`digests/<sha256>.json`, uncompressed) and the signature from
+/// their S3 metadata (`digests/<sha256>.sig`).
+pub const DIGESTS: &str = "digests/";
+/// CloudTrail's public keys (`aws cloudtrail list-public-keys` output), when kept.
+pub const PUBLIC_KEYS: &str = "state/cloudtrail-public-keys.json";
+/// The custody ledger's segments.
+pub const LEDGER: &str = "ledger/";
+/// The data folder's ledger signing key (a local store only).
+pub const LEDGER_SIGNING_KEY: &str = "state/ledger.key";
+
+/// A ledger segment: `ledger/<seq, 12 digits>.jsonl`.
+pub fn ledger_key(seq: u64) -> String {
+    format!("{LEDGER}{seq:012}.jsonl")
+}
+
+/// A digest kept, by the SHA-256 of its content.
+pub fn digest_key(sha256: &str) -> String {
+    format!("{DIGESTS}{sha256}.json")
+}
+
 /// A fact file, named by the SHA-256 of its facts.
 pub fn facts_key(sha256: &str) -> String {
     format!("{FACTS}{sha256}.json")

@@ -17,6 +17,7 @@
 //! ```
 
 pub mod correlate;
+pub mod custody;
 pub mod escape;
 pub mod facts;
 pub mod formats;

@@ -2,6 +2,8 @@
 
 mod common;
 mod correlation;
+mod custody;
+mod custody_gen;
 mod hostile;
 mod invisible;
 mod multiplexer;

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 mod hostile;
+mod proof;
 mod questions;
 mod render;
 mod reports;

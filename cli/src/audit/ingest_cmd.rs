@@ -107,7 +107,7 @@ pub(crate) fn ingest_remote(
                     aws.rt
                         .block_on(ssm_audit_aws::s3::download(&s3, &url.bucket, &key, &path));
                 match fetched {
-                    Ok(()) => ingest::ingest_file_named(store, &path, &key, report)?,
+                    Ok(origin) => ingest::ingest_file_from(store, &path, &key, &origin, report)?,
                     Err(e) => report.failed.push(bad(Path::new(&name), format!("{e:#}"))),
                 }
                 bar.inc(1);
@@ -267,6 +267,7 @@ pub fn run_ingest(data: &DataArgs, args: &IngestArgs, out: &mut dyn Write) -> Re
     };
     report.merge(ingest::ingest_files(&*d.store, &files, &tick));
     bar.finish_and_clear();
+    keep_custody(&d, &mut report)?;
     let records = d.rebuild()?;
     let store = &*d.store;
     if args.json {
@@ -280,6 +281,13 @@ pub fn run_ingest(data: &DataArgs, args: &IngestArgs, out: &mut dyn Write) -> Re
             "read {} inputs: {} facts, {} records of other kinds skipped",
             report.inputs_read, report.facts, report.records_skipped
         )?;
+        if report.digests_kept > 0 {
+            writeln!(
+                out,
+                "kept {} CloudTrail digest files for `ssm-audit verify`",
+                report.digests_kept
+            )?;
+        }
         for (input, why) in &report.inputs_skipped {
             writeln!(out, "skipped {}: {}", escape_text(input), escape_text(why))?;
         }
@@ -313,4 +321,24 @@ pub fn run_ingest(data: &DataArgs, args: &IngestArgs, out: &mut dyn Write) -> Re
         );
     }
     Ok(true)
+}
+
+/// Add what this ingest read and kept to the custody ledger, signed with the data folder's
+/// key. An S3 store's ledger is to be signed by KMS in AWS: not built yet, and said.
+fn keep_custody(d: &Data, report: &mut IngestReport) -> Result<()> {
+    let custody = std::mem::take(&mut report.custody);
+    if custody.is_empty() {
+        return Ok(());
+    }
+    if d.cache.is_some() {
+        eprintln!(
+            "note: {} custody records not kept: the ledger is kept for a local data folder \
+             only (an S3 store's is to be signed by KMS in AWS, not built yet)",
+            custody.len()
+        );
+        return Ok(());
+    }
+    let key = ssm_audit_core::custody::ledger::LocalKey::load_or_create(&*d.store)?;
+    ssm_audit_core::custody::ledger::append(&*d.store, &key, custody)?;
+    Ok(())
 }

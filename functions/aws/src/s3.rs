@@ -64,20 +64,30 @@ pub async fn aws_config() -> aws_config::SdkConfig {
     loader.load().await
 }
 
-/// Download an object to a file as it streams (an object may be larger than memory).
+/// Download an object to a file as it streams (an object may be larger than memory); where
+/// it came from, for its custody: its version, ETag, time and a digest's signature.
 pub async fn download(
     s3: &aws_sdk_s3::Client,
     bucket: &str,
     key: &str,
     path: &Path,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<ssm_audit_core::custody::Origin> {
     let mut o = s3.get_object().bucket(bucket).key(key).send().await?;
+    let origin = ssm_audit_core::custody::Origin {
+        bucket: Some(bucket.to_owned()),
+        key: Some(key.to_owned()),
+        version_id: o.version_id().map(str::to_owned),
+        etag: o.e_tag().map(str::to_owned),
+        last_modified: o.last_modified().map(|t| t.to_string()),
+        signature: o.metadata().and_then(|m| m.get("signature")).cloned(),
+        ..Default::default()
+    };
     let mut f = std::fs::File::create(path)?;
     while let Some(chunk) = o.body.try_next().await? {
         f.write_all(&chunk)?;
     }
     f.flush()?;
-    Ok(())
+    Ok(origin)
 }
 
 /// An S3 client; path-style addressing when an endpoint is set (a local S3 has no DNS names

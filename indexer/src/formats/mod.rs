@@ -98,7 +98,7 @@ pub enum Format {
     Transcript,
     /// `{"Records":[...]}`
     TrailFile,
-    /// CloudTrail digest: skipped.
+    /// CloudTrail digest: kept for `verify`, no facts.
     Digest,
     /// EventBridge `AWS API Call via CloudTrail`.
     EventBridge,
@@ -239,6 +239,8 @@ pub struct Input {
     pub transcripts: Vec<TranscriptBody>,
     /// Why the input is not evidence at all (empty, or JSON ssm-audit does not know), if so.
     pub not_evidence: Option<String>,
+    /// A CloudTrail digest file (UTF-8), kept as it is for `verify`.
+    pub digest: Option<Vec<u8>>,
 }
 
 impl Input {
@@ -277,6 +279,7 @@ pub fn decode(name: &str, bytes: Vec<u8>) -> Result<Input, BadRecord> {
         Format::Unknown => {
             input.not_evidence = Some("not Session Manager evidence (unknown JSON)".into());
         }
+        Format::Digest => input.digest = Some(to_utf8(bytes)),
         format => {
             let bytes = match String::from_utf8(to_utf8(bytes)) {
                 Ok(s) => s.into_bytes(),

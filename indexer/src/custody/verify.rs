@@ -1,0 +1,334 @@
+//! `ssm-audit verify`: everything the store holds checked again, from AWS's signatures to the
+//! ledger. The JSON it prints is a stable contract ([`Verified`]).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io;
+
+use serde::Serialize;
+
+use super::digest::{self, Digest, PublicKey};
+use super::{ledger, Custody, Held};
+use crate::keys::{DIGESTS, PUBLIC_KEYS};
+use crate::store::Store;
+
+/// The counts (`--json`'s `summary`).
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct Summary {
+    pub digests_valid: u64,
+    pub digests_invalid: u64,
+    pub digests_unverified: u64,
+    pub log_files_valid: u64,
+    pub log_files_modified: u64,
+    pub log_files_missing: u64,
+    pub log_files_not_covered: u64,
+    pub copies_valid: u64,
+    pub copies_modified: u64,
+    pub copies_missing: u64,
+}
+
+/// One thing found wrong.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Problem {
+    /// `digest-invalid`, `digest-chain-broken`, `log-file-modified`, `log-file-missing`,
+    /// `copy-modified`, `copy-missing` or `ledger-invalid`
+    pub kind: &'static str,
+    /// the file, key or session
+    pub object: String,
+    pub detail: String,
+}
+
+/// What `verify` found. Unverified digests and trail files no digest covers are counted, not
+/// problems; `notes` says why a digest could not be checked and where each chain's evidence
+/// starts.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Verified {
+    pub summary: Summary,
+    pub problems: Vec<Problem>,
+    pub notes: Vec<String>,
+}
+
+/// A digest as kept: its bytes, its own signature (from S3 metadata) if it had one.
+struct Kept {
+    raw: Vec<u8>,
+    digest: Digest,
+    signature: Option<String>,
+}
+
+/// The chain a digest belongs to: bucket and the key up to `CloudTrail-Digest/<region>/`
+/// (an organization trail's `o-.../<account>/` included).
+fn chain_of(d: &Digest) -> String {
+    let key = &d.digest_s3_object;
+    let cut = key
+        .find("/CloudTrail-Digest/")
+        .map(|i| {
+            let rest = &key[i + "/CloudTrail-Digest/".len()..];
+            i + "/CloudTrail-Digest/".len() + rest.find('/').unwrap_or(rest.len())
+        })
+        .unwrap_or(key.len());
+    format!("{}/{}", d.digest_s3_bucket, &key[..cut])
+}
+
+fn name_of(key: &str) -> &str {
+    key.rsplit(['/', std::path::MAIN_SEPARATOR])
+        .next()
+        .unwrap_or(key)
+}
+
+/// An object's name as digests list it: a local `.json.gz` that was synced may have been
+/// unzipped (`.json`), so both match.
+fn object_name(key: &str) -> &str {
+    let n = name_of(key);
+    n.strip_suffix(".gz").unwrap_or(n)
+}
+
+/// Check everything. `keys`: CloudTrail's public keys (`--public-keys`), else those kept in
+/// the store. `pinned`: the data folder's ledger key, when it has one.
+pub fn verify(
+    store: &dyn Store,
+    keys: Option<BTreeMap<String, PublicKey>>,
+    pinned: Option<ed25519_dalek::VerifyingKey>,
+) -> io::Result<Verified> {
+    let mut v = Verified::default();
+    let keys = match keys {
+        Some(k) => k,
+        None => match store.get(PUBLIC_KEYS)? {
+            Some(b) => digest::parse_public_keys(&b).map_err(io::Error::other)?,
+            None => BTreeMap::new(),
+        },
+    };
+    let ledger = ledger::read(store, pinned)?;
+    for (object, detail) in &ledger.problems {
+        v.problems.push(Problem {
+            kind: "ledger-invalid",
+            object: object.clone(),
+            detail: detail.clone(),
+        });
+    }
+    check_digests(store, &keys, &ledger.records, &mut v)?;
+    check_copies(store, &ledger.records, &mut v)?;
+    v.problems
+        .sort_by(|a, b| (a.kind, &a.object).cmp(&(b.kind, &b.object)));
+    v.notes.sort();
+    Ok(v)
+}
+
+fn load_digests(store: &dyn Store, v: &mut Verified) -> io::Result<Vec<Kept>> {
+    let mut kept = Vec::new();
+    for key in store.list(DIGESTS)? {
+        let Some(stem) = key.strip_suffix(".json") else {
+            continue;
+        };
+        let Some(raw) = store.get(&key)? else {
+            continue;
+        };
+        let digest = match Digest::parse(&raw) {
+            Ok(d) => d,
+            Err(e) => {
+                v.summary.digests_invalid += 1;
+                v.problems.push(Problem {
+                    kind: "digest-invalid",
+                    object: key.clone(),
+                    detail: e,
+                });
+                continue;
+            }
+        };
+        let signature = store
+            .get(&format!("{stem}.sig"))?
+            .map(|b| String::from_utf8_lossy(&b).trim().to_owned());
+        kept.push(Kept {
+            raw,
+            digest,
+            signature,
+        });
+    }
+    Ok(kept)
+}
+
+fn check_digests(
+    store: &dyn Store,
+    keys: &BTreeMap<String, PublicKey>,
+    records: &[Custody],
+    v: &mut Verified,
+) -> io::Result<()> {
+    let kept = load_digests(store, v)?;
+    // a digest's signature: its own, else the one its successor carries
+    let mut from_successor: HashMap<String, String> = HashMap::new();
+    for k in &kept {
+        if let (Some(p), Some(s)) = (
+            k.digest.previous_location(),
+            &k.digest.previous_digest_signature,
+        ) {
+            from_successor.insert(p, s.clone());
+        }
+    }
+    let by_location: HashMap<String, &Kept> =
+        kept.iter().map(|k| (k.digest.location(), k)).collect();
+    let mut missing_key = HashSet::new();
+    for k in &kept {
+        let location = k.digest.location();
+        let sig = k
+            .signature
+            .clone()
+            .or_else(|| from_successor.get(&location).cloned());
+        let Some(sig) = sig else {
+            v.summary.digests_unverified += 1;
+            continue;
+        };
+        let fp = k
+            .digest
+            .digest_public_key_fingerprint
+            .clone()
+            .unwrap_or_default()
+            .to_lowercase();
+        if !keys.contains_key(&fp) {
+            v.summary.digests_unverified += 1;
+            missing_key.insert(fp);
+            continue;
+        }
+        match digest::verify(&k.digest, &k.raw, &sig, keys) {
+            Ok(()) => v.summary.digests_valid += 1,
+            Err(e) => {
+                v.summary.digests_invalid += 1;
+                v.problems.push(Problem {
+                    kind: "digest-invalid",
+                    object: location,
+                    detail: e,
+                });
+            }
+        }
+    }
+    for fp in missing_key {
+        v.notes.push(format!(
+            "no CloudTrail public key with fingerprint {fp}: its digests are unverified \
+             (give --public-keys with `aws cloudtrail list-public-keys` output)"
+        ));
+    }
+    // the chains: every digest but the oldest of its chain here follows one that is here,
+    // whose hash it names
+    let mut chains: BTreeMap<String, Vec<&Kept>> = BTreeMap::new();
+    for k in &kept {
+        chains.entry(chain_of(&k.digest)).or_default().push(k);
+    }
+    for (chain, mut ds) in chains {
+        ds.sort_by(|a, b| a.digest.digest_end_time.cmp(&b.digest.digest_end_time));
+        for (i, k) in ds.iter().enumerate() {
+            let Some(prev) = k.digest.previous_location() else {
+                continue;
+            };
+            match by_location.get(&prev) {
+                None if i == 0 => v.notes.push(format!(
+                    "{chain}: the evidence starts at {} (its predecessor is not here)",
+                    k.digest.location()
+                )),
+                None => v.problems.push(Problem {
+                    kind: "digest-chain-broken",
+                    object: k.digest.location(),
+                    detail: format!("the digest before it, {prev}, is missing"),
+                }),
+                Some(p) => {
+                    let want = k.digest.previous_digest_hash_value.as_deref();
+                    let have = crate::hash::sha256_hex(&p.raw);
+                    if want.is_some_and(|w| !w.eq_ignore_ascii_case(&have)) {
+                        v.problems.push(Problem {
+                            kind: "digest-chain-broken",
+                            object: k.digest.location(),
+                            detail: format!(
+                                "the digest before it, {prev}, is not the one it names (SHA-256 {have})"
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    // the trail files: each one a digest lists against what was read
+    let trail = crate::formats::Format::TrailFile.describe();
+    let mut read: HashMap<&str, Vec<&Custody>> = HashMap::new();
+    for c in records
+        .iter()
+        .filter(|c| c.held == Held::Input && c.format.as_deref() == Some(trail))
+    {
+        read.entry(object_name(&c.object)).or_default().push(c);
+    }
+    let mut listed = HashSet::new();
+    for k in &kept {
+        for f in &k.digest.log_files {
+            let name = object_name(&f.s3_object);
+            listed.insert(name.to_owned());
+            let object = format!("{}/{}", f.s3_bucket, f.s3_object);
+            match read.get(name) {
+                None => {
+                    v.summary.log_files_missing += 1;
+                    v.problems.push(Problem {
+                        kind: "log-file-missing",
+                        object,
+                        detail: format!(
+                            "listed by digest {}, not in the evidence",
+                            k.digest.location()
+                        ),
+                    });
+                }
+                Some(cs)
+                    if cs
+                        .iter()
+                        .any(|c| c.content_sha256.eq_ignore_ascii_case(&f.hash_value)) =>
+                {
+                    v.summary.log_files_valid += 1
+                }
+                Some(cs) => {
+                    v.summary.log_files_modified += 1;
+                    v.problems.push(Problem {
+                        kind: "log-file-modified",
+                        object: cs[0].object.clone(),
+                        detail: format!(
+                            "SHA-256 {} read; digest {} lists {}",
+                            cs[0].content_sha256,
+                            k.digest.location(),
+                            f.hash_value
+                        ),
+                    });
+                }
+            }
+        }
+    }
+    v.summary.log_files_not_covered += read.keys().filter(|n| !listed.contains(**n)).count() as u64;
+    Ok(())
+}
+
+fn check_copies(store: &dyn Store, records: &[Custody], v: &mut Verified) -> io::Result<()> {
+    // the last record of each kept object says what it holds
+    let mut last: BTreeMap<&str, &Custody> = BTreeMap::new();
+    for c in records.iter().filter(|c| c.held != Held::Input) {
+        last.insert(&c.object, c);
+    }
+    for (key, c) in last {
+        match store.open_read(key)? {
+            None => {
+                v.summary.copies_missing += 1;
+                v.problems.push(Problem {
+                    kind: "copy-missing",
+                    object: key.to_owned(),
+                    detail: format!("kept at {} (SHA-256 {}), gone", c.read_at, c.sha256),
+                });
+            }
+            Some(r) => {
+                let (have, size) = super::sha256_of(r)?;
+                if have == c.sha256 {
+                    v.summary.copies_valid += 1;
+                } else {
+                    v.summary.copies_modified += 1;
+                    v.problems.push(Problem {
+                        kind: "copy-modified",
+                        object: key.to_owned(),
+                        detail: format!(
+                            "SHA-256 {have} ({size} bytes) now; {} ({} bytes) when kept at {}",
+                            c.sha256, c.size, c.read_at
+                        ),
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
+}

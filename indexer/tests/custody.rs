@@ -1,0 +1,236 @@
+//! The chain of custody: CloudTrail digests made and signed here as CloudTrail makes them
+//! (`custody_gen.rs`), ingested from a folder as `aws s3 sync` leaves it, then `verify`: a
+//! valid chain, a trail file changed or deleted, a digest changed or deleted, a wrong key; a
+//! kept copy changed, cut or deleted after ingest; a ledger record edited.
+
+use std::path::Path;
+
+use ssm_audit_core::custody::verify::{verify, Verified};
+use ssm_audit_core::custody::{digest, ledger, Origin};
+use ssm_audit_core::ingest::{self, IngestReport};
+use ssm_audit_core::store::{LocalStore, Store};
+
+use crate::common::*;
+use crate::custody_gen::*;
+
+/// Ingest `files` into a new store in `dir`, keep the custody ledger, verify with the test
+/// key's public half (or `keys`).
+fn ingest_and_verify(dir: &Path, files: &[std::path::PathBuf], keys: &str) -> Verified {
+    let store = LocalStore::open(dir.join("data")).unwrap();
+    let mut report = ingest::ingest_files(&store, files, &|_| {});
+    assert!(report.store_failed.is_empty(), "{:?}", report.store_failed);
+    keep(&store, &mut report);
+    verify_with(&store, keys)
+}
+
+fn keep(store: &LocalStore, report: &mut IngestReport) {
+    let key = ledger::LocalKey::load_or_create(store).unwrap();
+    ledger::append(store, &key, std::mem::take(&mut report.custody)).unwrap();
+}
+
+fn verify_with(store: &LocalStore, keys: &str) -> Verified {
+    let keys = digest::parse_public_keys(public_keys_json(keys).as_bytes()).unwrap();
+    let pinned = ledger::LocalKey::load(store)
+        .unwrap()
+        .map(|k| k.verifying_key());
+    verify(store, Some(keys), pinned).unwrap()
+}
+
+fn files(hours: &[Hour]) -> Vec<std::path::PathBuf> {
+    hours
+        .iter()
+        .flat_map(|h| [h.trail.clone(), h.digest.clone()])
+        .collect()
+}
+
+fn kinds(v: &Verified) -> Vec<&'static str> {
+    v.problems.iter().map(|p| p.kind).collect()
+}
+
+const KEY: &str = "cloudtrail-test-key.pem";
+
+#[test]
+fn a_valid_chain_synced_without_metadata_verifies_all_but_its_newest_digest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let hours = write_chain(&tmp.path().join("sync"), 4, KEY);
+    let v = ingest_and_verify(tmp.path(), &files(&hours), KEY);
+    assert!(v.problems.is_empty(), "{:?}", v.problems);
+    let s = &v.summary;
+    // the newest digest's signature was in its S3 metadata only: unverified, said so
+    assert_eq!(
+        (s.digests_valid, s.digests_invalid, s.digests_unverified),
+        (3, 0, 1)
+    );
+    assert_eq!(
+        (s.log_files_valid, s.log_files_modified, s.log_files_missing),
+        (4, 0, 0)
+    );
+    assert_eq!(s.log_files_not_covered, 0);
+}
+
+#[test]
+fn a_digest_read_from_s3_with_its_metadata_verifies_the_whole_chain() {
+    let tmp = tempfile::tempdir().unwrap();
+    let hours = write_chain(&tmp.path().join("sync"), 3, KEY);
+    let store = LocalStore::open(tmp.path().join("data")).unwrap();
+    let mut report = ingest::ingest_files(&store, &files(&hours[..2]), &|_| {});
+    // the newest as the S3 ingest reads it: its signature from x-amz-meta-signature
+    let newest = &hours[2];
+    for (path, signature) in [
+        (&newest.trail, None),
+        (&newest.digest, Some(newest.signature.clone())),
+    ] {
+        let origin = Origin {
+            bucket: Some(BUCKET.into()),
+            key: Some(path.display().to_string()),
+            signature,
+            ..Origin::default()
+        };
+        let name = path.display().to_string();
+        ingest::ingest_file_from(&store, path, &name, &origin, &mut report).unwrap();
+    }
+    keep(&store, &mut report);
+    let v = verify_with(&store, KEY);
+    assert!(v.problems.is_empty(), "{:?}", v.problems);
+    assert_eq!(v.summary.digests_valid, 3);
+    assert_eq!(v.summary.digests_unverified, 0);
+}
+
+#[test]
+fn a_trail_file_changed_or_deleted_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let hours = write_chain(&tmp.path().join("sync"), 3, KEY);
+    // hour 1's trail file: a record changed (who started the session)
+    edit_gz_json(&hours[1].trail, |v| {
+        v["Records"][0]["userIdentity"]["userName"] = "mallory".into();
+    });
+    // hour 2's deleted
+    std::fs::remove_file(&hours[2].trail).unwrap();
+    let mut fs = files(&hours);
+    fs.retain(|p| p.exists());
+    let v = ingest_and_verify(tmp.path(), &fs, KEY);
+    assert_eq!(
+        kinds(&v),
+        ["log-file-missing", "log-file-modified"],
+        "{:?}",
+        v.problems
+    );
+    assert!(v.problems[0].object.ends_with("custody2.json.gz"));
+    assert!(v.problems[1].object.ends_with("custody1.json.gz"));
+    let s = &v.summary;
+    assert_eq!(
+        (s.log_files_valid, s.log_files_modified, s.log_files_missing),
+        (1, 1, 1)
+    );
+    // the digests themselves are intact
+    assert_eq!((s.digests_valid, s.digests_invalid), (2, 0));
+}
+
+#[test]
+fn a_digest_changed_or_deleted_breaks_its_signature_or_the_chain() {
+    // changed: hour 1's digest no longer lists the hash CloudTrail signed
+    let tmp = tempfile::tempdir().unwrap();
+    let hours = write_chain(&tmp.path().join("sync"), 3, KEY);
+    edit_gz_json(&hours[1].digest, |v| {
+        v["logFiles"][0]["hashValue"] = "00".repeat(32).into();
+    });
+    let v = ingest_and_verify(tmp.path(), &files(&hours), KEY);
+    let k = kinds(&v);
+    assert!(k.contains(&"digest-invalid"), "{:?}", v.problems);
+    // the next digest names the one CloudTrail wrote, not this one
+    assert!(k.contains(&"digest-chain-broken"), "{:?}", v.problems);
+    assert_eq!(v.summary.digests_invalid, 1);
+
+    // deleted: hour 1's digest gone from the middle of the chain
+    let tmp = tempfile::tempdir().unwrap();
+    let hours = write_chain(&tmp.path().join("sync"), 3, KEY);
+    std::fs::remove_file(&hours[1].digest).unwrap();
+    let mut fs = files(&hours);
+    fs.retain(|p| p.exists());
+    let v = ingest_and_verify(tmp.path(), &fs, KEY);
+    assert_eq!(kinds(&v), ["digest-chain-broken"], "{:?}", v.problems);
+    assert!(v.problems[0].detail.contains("is missing"));
+    // its trail file is no longer covered by any digest: counted, not a problem
+    assert_eq!(v.summary.log_files_not_covered, 1);
+}
+
+#[test]
+fn a_chain_signed_with_another_key_is_invalid() {
+    let tmp = tempfile::tempdir().unwrap();
+    let hours = write_chain(&tmp.path().join("sync"), 3, "other-test-key.pem");
+    let v = ingest_and_verify(tmp.path(), &files(&hours), KEY);
+    assert_eq!(v.summary.digests_invalid, 2, "{:?}", v.problems);
+    assert!(kinds(&v).iter().all(|k| *k == "digest-invalid"));
+}
+
+#[test]
+fn a_kept_copy_changed_cut_or_deleted_and_a_ledger_record_edited_are_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let recs = ["bash5-ubuntu-80x24", "bash5-repl-80x24", "bash5-psql-80x24"];
+    let fs: Vec<_> = recs
+        .iter()
+        .map(|r| data(&format!("recordings/{r}/session.log")))
+        .collect();
+    let v = ingest_and_verify(tmp.path(), &fs, KEY);
+    assert!(v.problems.is_empty(), "{:?}", v.problems);
+    assert_eq!(v.summary.copies_valid, 3);
+    let root = tmp.path().join("data");
+    let store = LocalStore::open(&root).unwrap();
+    let mut copies = store.list("transcripts/").unwrap();
+    copies.sort();
+    // changed (one byte), cut short, deleted
+    let path = |k: &str| root.join(k);
+    let mut b = std::fs::read(path(&copies[0])).unwrap();
+    let at = b.len() / 2;
+    b[at] ^= 1;
+    std::fs::write(path(&copies[0]), &b).unwrap();
+    let b = std::fs::read(path(&copies[1])).unwrap();
+    std::fs::write(path(&copies[1]), &b[..b.len() / 3]).unwrap();
+    std::fs::remove_file(path(&copies[2])).unwrap();
+    let v = verify_with(&store, KEY);
+    let mut got: Vec<(&str, &str)> = v
+        .problems
+        .iter()
+        .map(|p| (p.kind, p.object.as_str()))
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("copy-missing", copies[2].as_str()),
+            ("copy-modified", copies[0].as_str()),
+            ("copy-modified", copies[1].as_str()),
+        ]
+    );
+    assert_eq!(
+        (
+            v.summary.copies_valid,
+            v.summary.copies_modified,
+            v.summary.copies_missing
+        ),
+        (0, 2, 1)
+    );
+    // a ledger record edited to hide the change: the segment's signature no longer matches
+    let seg = store.list("ledger/").unwrap()[0].clone();
+    let text = std::fs::read_to_string(path(&seg)).unwrap();
+    let now = ssm_audit_core::hash::sha256_hex(&std::fs::read(path(&copies[0])).unwrap());
+    let body: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    let old = body["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["object"] == copies[0].as_str())
+        .unwrap()["sha256"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    std::fs::write(path(&seg), text.replace(&old, &now)).unwrap();
+    let v = verify_with(&store, KEY);
+    assert!(
+        v.problems
+            .iter()
+            .any(|p| p.kind == "ledger-invalid" && p.object == seg),
+        "{:?}",
+        v.problems
+    );
+}
