@@ -87,6 +87,10 @@ pub enum Flag {
     /// a transcript object of the session was written by another managed node than the
     /// session's target (CloudTrail data events or S3 event notifications tell the writer)
     WrittenByOtherNode,
+    /// the S3 copy and the CloudWatch copy, rendered, differ (one cut short when the agent
+    /// died, lines in one and not the other): `transcript.copies_disagree` says where. Set
+    /// when the texts are read (the rebuild), not by correlation.
+    CopiesDisagree,
 }
 
 impl Kind {
@@ -110,7 +114,7 @@ impl Kind {
 
 impl Flag {
     /// Every flag, as `--flag` takes them.
-    pub const ALL: [Flag; 9] = [
+    pub const ALL: [Flag; 10] = [
         Flag::Tunnel,
         Flag::TranscriptMissing,
         Flag::NoStartEvent,
@@ -120,6 +124,7 @@ impl Flag {
         Flag::PrincipalMismatch,
         Flag::MultipleCopies,
         Flag::WrittenByOtherNode,
+        Flag::CopiesDisagree,
     ];
 }
 
@@ -161,6 +166,21 @@ pub struct TranscriptSummary {
     /// (kept in the store, listed in `copies`, shown by `show`)
     #[serde(default, skip_serializing_if = "crate::render::is_zero")]
     pub copies_not_indexed: u64,
+    /// where the S3 and CloudWatch copies first differ, when they do
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub copies_disagree: Option<Disagreement>,
+}
+
+/// The first line at which two copies of one session, rendered, differ.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Disagreement {
+    /// the other copy (`cwupload-<hash>` when the S3 copy is the text of record)
+    pub copy: String,
+    /// 1-based line number
+    pub line: u64,
+    /// that line in the text of record, and in the other copy (`None`: past its end)
+    pub text_of_record: Option<String>,
+    pub other: Option<String>,
 }
 
 /// One transcript copy of a session.

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::correlate::{correlate, CorrelateOptions, SessionRecord};
+use crate::correlate::{correlate, CorrelateOptions, Disagreement, SessionRecord};
 use crate::facts::{Fact, FactKind, TranscriptSource};
 use crate::hash::sha256_hex;
 use crate::index::{self, SessionDoc};
@@ -207,6 +207,8 @@ pub(crate) struct TextsForIndex {
     others: Vec<(String, TextForIndex)>,
     /// other copies past [`MAX_TEXT_BYTES`] of their own lines: listed, not indexed
     others_not_indexed: u64,
+    /// where the other source's copy first differs from the text of record
+    disagree: Option<Disagreement>,
 }
 
 /// Another copy's text less the lines `known` has (blank, so every line keeps its number):
@@ -267,7 +269,8 @@ pub(crate) fn other_copies(
     store: &dyn Store,
     keys: &[String],
     primary: &TextForIndex,
-) -> io::Result<(Vec<(String, TextForIndex)>, u64)> {
+) -> io::Result<(Vec<(String, TextForIndex)>, u64, Option<Disagreement>)> {
+    let mut disagree = None;
     let mut known: std::collections::HashSet<&str> = Default::default();
     for l in [&primary.lines]
         .into_iter()
@@ -287,12 +290,52 @@ pub(crate) fn other_copies(
         let Some(t) = get_json_streamed::<TextForIndex>(store, key)? else {
             continue;
         };
+        // the other source's copy (S3 beside the CloudWatch upload) compared whole
+        if disagree.is_none() && t.source != primary.source {
+            disagree =
+                first_difference(&primary.lines, &t.lines).map(|(line, a, b)| Disagreement {
+                    copy: copy_of_key(key).to_owned(),
+                    line,
+                    text_of_record: a,
+                    other: b,
+                });
+        }
         if let Some(only) = only_in_copy(&known, &t) {
             bytes += only.lines.slice(0, only.lines.len()).len();
             others.push((copy_of_key(key).to_owned(), only));
         }
     }
-    Ok((others, not_indexed))
+    Ok((others, not_indexed, disagree))
+}
+
+/// The first line (1-based) where two texts differ, blank lines at their ends aside, with
+/// that line of each (`None` past a text's end).
+fn first_difference(
+    a: &index::Lines,
+    b: &index::Lines,
+) -> Option<(u64, Option<String>, Option<String>)> {
+    let end = |l: &index::Lines| {
+        (0..l.len())
+            .rev()
+            .find(|&i| !l.slice(i, i + 1).trim().is_empty())
+            .map_or(0, |i| i + 1)
+    };
+    let (na, nb) = (end(a), end(b));
+    let line = |l: &index::Lines, n: usize, i: usize| (i < n).then(|| l.slice(i, i + 1).to_owned());
+    (0..na.max(nb))
+        .find(|&i| line(a, na, i) != line(b, nb, i))
+        .map(|i| (i as u64 + 1, line(a, na, i), line(b, nb, i)))
+}
+
+/// Record where a session's copies disagree, with its flag.
+fn set_disagreement(rec: &mut SessionRecord, d: Option<Disagreement>) {
+    let flag = crate::correlate::Flag::CopiesDisagree;
+    rec.flags.retain(|f| *f != flag);
+    if d.is_some() {
+        rec.flags.push(flag);
+        rec.flags.sort();
+    }
+    rec.transcript.copies_disagree = d;
 }
 
 /// The text of record of one session, to index: the S3 copy, else the CloudWatch upload, else
@@ -306,15 +349,16 @@ pub(crate) fn session_text(
     // listed once: the text of record is the first key, the other copies the rest
     let keys = text_keys(store, id)?;
     let (text, streamed) = record_text(store, keys.first(), facts)?;
-    let (others, others_not_indexed) = match text.source {
+    let (others, others_not_indexed, disagree) = match text.source {
         Some(_) => other_copies(store, &keys, &text)?,
-        None => (Vec::new(), 0),
+        None => (Vec::new(), 0, None),
     };
     Ok(TextsForIndex {
         text,
         streamed,
         others,
         others_not_indexed,
+        disagree,
     })
 }
 
@@ -402,6 +446,9 @@ pub(crate) fn index_digest(r: &SessionRecord) -> String {
     r.transcript.text_of_record = None;
     r.transcript.lines_dropped = 0;
     r.transcript.copies_not_indexed = 0;
+    r.transcript.copies_disagree = None;
+    r.flags
+        .retain(|f| *f != crate::correlate::Flag::CopiesDisagree);
     serde_json::to_string(&r).expect("records serialise")
 }
 
@@ -507,6 +554,7 @@ pub fn rebuild_from(
                 rec.transcript.text_of_record = prev.transcript.text_of_record.clone();
                 rec.transcript.lines_dropped = prev.transcript.lines_dropped;
                 rec.transcript.copies_not_indexed = prev.transcript.copies_not_indexed;
+                set_disagreement(rec, prev.transcript.copies_disagree.clone());
                 continue;
             }
             writer.delete_term(tantivy::Term::from_field_text(fields.session_id, &id));
@@ -526,7 +574,9 @@ pub fn rebuild_from(
                 streamed,
                 others,
                 others_not_indexed,
+                disagree,
             } = text?;
+            set_disagreement(&mut records[todo[k].0], disagree);
             let (rec, id) = (&mut records[todo[k].0], &todo[k].1);
             // the text of record decides the counts (S3 first)
             if text.source.is_some() {

@@ -81,6 +81,43 @@ fn verify_proves_the_evidence_and_names_what_was_changed() {
     assert_eq!(o.status.code(), Some(2));
 }
 
+#[test]
+fn copies_that_disagree_are_flagged_with_the_first_line_that_differs() {
+    // the S3 copy, and CloudWatch's upload-at-end copy of the same session cut short (as when
+    // the agent died before its last chunks)
+    let rec = "indexer/tests/recordings/bash5-ubuntu-80x24";
+    let (tmp, data, sid) = ingest_recording(rec);
+    let log = std::fs::read_to_string(root().join(rec).join("session.log"))
+        .unwrap()
+        .replace("\r\r\n", "\r\n");
+    let cut = log[..log.len() / 2].rfind('\n').unwrap() + 1;
+    let export = serde_json::json!({"events": [{
+        "logStreamName": sid, "eventId": "ev0", "timestamp": 1767323045000i64,
+        "message": &log[..cut],
+    }]});
+    let ev = tmp.path().join("cw");
+    std::fs::create_dir_all(&ev).unwrap();
+    std::fs::write(ev.join("export.json"), export.to_string()).unwrap();
+    let o = audit(&data, &["ingest", ev.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = audit(&data, &["sessions", "--flag", "copies-disagree", "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let d = &v[0]["transcript"]["copies_disagree"];
+    assert!(d["copy"].as_str().unwrap().starts_with("cwupload-"), "{d}");
+    // the upload ends where it was cut: the first line it lacks
+    assert_eq!(d["other"], serde_json::Value::Null, "{d}");
+    let line = d["line"].as_u64().unwrap();
+    assert!(line > 10, "{d}");
+    let t = stdout(&audit(&data, &["show", &sid]));
+    assert!(
+        t.contains(&format!(
+            "disagree: from line {line}: the text of record has"
+        )),
+        "{t}"
+    );
+}
+
 fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(dir).unwrap() {

@@ -149,6 +149,21 @@ pub fn run_show(data: &DataArgs, args: &ShowArgs, out: &mut dyn Write) -> Result
             escape_text(&c.locations.join(", "))
         )?;
     }
+    if let Some(d) = &rec.transcript.copies_disagree {
+        let show = |l: &Option<String>| match l {
+            Some(l) => format!("{:?}", escape_text(l)),
+            None => "(nothing: it ends before)".into(),
+        };
+        writeln!(
+            out,
+            "{:>10}: from line {}: the text of record has {}, copy {} has {}",
+            "disagree",
+            d.line,
+            show(&d.text_of_record),
+            escape_text(&d.copy),
+            show(&d.other)
+        )?;
+    }
     for (k, v) in [("runs", &rec.command), ("reason", &rec.reason)] {
         if let Some(v) = v {
             writeln!(out, "{k:>10}: {}", escape_text(v))?;
