@@ -265,11 +265,15 @@ pub(crate) fn only_in_copy(
 }
 
 /// The other copies of a session, less what `primary` has (see [`TextsForIndex`]).
+/// The other copies (name, the lines only it has), how many were not indexed, and where the
+/// other source's copy first differs from the text of record.
+pub(crate) type OtherCopies = (Vec<(String, TextForIndex)>, u64, Option<Disagreement>);
+
 pub(crate) fn other_copies(
     store: &dyn Store,
     keys: &[String],
     primary: &TextForIndex,
-) -> io::Result<(Vec<(String, TextForIndex)>, u64, Option<Disagreement>)> {
+) -> io::Result<OtherCopies> {
     let mut disagree = None;
     let mut known: std::collections::HashSet<&str> = Default::default();
     for l in [&primary.lines]
