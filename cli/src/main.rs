@@ -55,6 +55,9 @@ enum Command {
     /// Prove the evidence complete and unaltered: CloudTrail's digests and trail files, every
     /// kept copy against the custody ledger, the ledger itself (exit 1 when something is wrong)
     Verify(verify_cmd::VerifyArgs),
+    /// One session's evidence for an auditor, with SHA256SUMS and the commands that check it
+    /// without ssm-audit (VERIFY.txt)
+    Bundle(verify_cmd::BundleArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -117,6 +120,7 @@ fn main() -> ExitCode {
         Command::Sync(a) => run_sync(&cli.data, a, &mut out),
         Command::DeadLetters(a) => dead_letters::run(a, &mut out),
         Command::Verify(a) => verify_cmd::run(&cli.data, a, &mut out),
+        Command::Bundle(a) => verify_cmd::run_bundle(&cli.data, a, &mut out),
     };
     let _ = out.flush();
     match result {

@@ -77,3 +77,50 @@ pub fn run(data: &DataArgs, args: &VerifyArgs, out: &mut dyn Write) -> Result<bo
     }
     Ok(v.problems.is_empty())
 }
+
+#[derive(clap::Args, Debug)]
+pub struct BundleArgs {
+    /// The session to bundle
+    session_id: String,
+    /// The folder to write (made; must be empty if it exists)
+    #[arg(long)]
+    out: PathBuf,
+    /// CloudTrail's public keys (`aws cloudtrail list-public-keys` output), for the PEM the
+    /// bundle's openssl commands need; else those kept by `verify --public-keys`
+    #[arg(long)]
+    public_keys: Option<PathBuf>,
+}
+
+/// `ssm-audit bundle`: one session's evidence for an auditor, with SHA256SUMS and the
+/// commands that check it without ssm-audit.
+pub fn run_bundle(data: &DataArgs, args: &BundleArgs, out: &mut dyn Write) -> Result<bool> {
+    let d = data.open_existing()?;
+    let store = &*d.store;
+    if std::fs::read_dir(&args.out).is_ok_and(|mut e| e.next().is_some()) {
+        anyhow::bail!("{} is not empty", args.out.display());
+    }
+    let keys = match &args.public_keys {
+        Some(p) => std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?,
+        None => store
+            .get(ssm_audit_core::keys::PUBLIC_KEYS)?
+            .unwrap_or_else(|| br#"{"PublicKeyList": []}"#.to_vec()),
+    };
+    let keys = digest::parse_public_keys(&keys).map_err(anyhow::Error::msg)?;
+    let b = ssm_audit_core::custody::bundle::bundle(store, &args.session_id, &args.out, &keys)
+        .with_context(|| format!("cannot bundle {}", escape_text(&args.session_id)))?;
+    writeln!(
+        out,
+        "{}: {} files ({} transcript copies, {} trail files, {} digests{}); check it with VERIFY.txt",
+        args.out.display(),
+        b.files,
+        b.transcripts,
+        b.trail_files,
+        b.digests,
+        if b.digests_unsigned > 0 {
+            format!(", {} without a signature", b.digests_unsigned)
+        } else {
+            String::new()
+        }
+    )?;
+    Ok(true)
+}

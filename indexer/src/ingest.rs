@@ -86,6 +86,10 @@ pub fn ingest_input_from(
     report
         .custody
         .push(custody_of(name, &bytes, format, origin));
+    if format == Format::TrailFile {
+        let sha = sha256_hex(&bytes);
+        keep_trail(store, name, &sha, &|key| store.put(key, &bytes), report);
+    }
     let input = match formats::decode(name, bytes) {
         Ok(i) => i,
         Err(bad) => return report.failed.push(bad),
@@ -96,6 +100,7 @@ pub fn ingest_input_from(
     if let Some(d) = input.digest {
         return keep_digest(store, name, d, origin, report);
     }
+
     let mut out = input.decoded;
     let mut keep: Vec<(String, String, Vec<u8>)> = Vec::new(); // (session, file, bytes)
     for t in input.transcripts {
@@ -309,8 +314,10 @@ pub fn ingest_file_from(
         format,
         Format::Unknown | Format::TrailFile | Format::Transcript
     ) || format == Format::TrailFile && !utf8;
+    let mut raw_sha256 = String::new();
     if !whole {
         let (sha256, content_sha256, size) = crate::custody::file_hashes(path)?;
+        raw_sha256.clone_from(&sha256);
         report.custody.push(Custody {
             held: Held::Input,
             object: name.to_owned(),
@@ -345,6 +352,13 @@ pub fn ingest_file_from(
                 },
             );
             report.facts += parts;
+            keep_trail(
+                store,
+                name,
+                &raw_sha256,
+                &|key| store.put_file(key, path),
+                report,
+            );
             finish_decoded(store, name, out, report);
         }
         Format::Transcript if !gzip => ingest_transcript_file(store, file, path, name, report)?,
@@ -596,5 +610,23 @@ fn keep_digest(
                 .push(kept(Held::Digest, key, &sha, d.len() as u64))
         }
         Err(e) => report.store_failure(store, name, "keep the digest", e),
+    }
+}
+
+/// Keep a trail file as read, for `bundle` (and `verify` re-hashes it with the others).
+fn keep_trail(
+    store: &dyn Store,
+    name: &str,
+    sha256: &str,
+    put: &dyn Fn(&str) -> io::Result<()>,
+    report: &mut IngestReport,
+) {
+    let key = trail_key(sha256, name);
+    match put(&key) {
+        Ok(()) => {
+            let size = report.custody.last().map_or(0, |c| c.size);
+            report.custody.push(kept(Held::Copy, key, sha256, size));
+        }
+        Err(e) => report.store_failure(store, name, "keep the trail file", e),
     }
 }

@@ -93,6 +93,30 @@ pub const INDEX_RECORDS: &str = "index/records/";
 pub const DIGESTS: &str = "digests/";
 /// CloudTrail's public keys (`aws cloudtrail list-public-keys` output), when kept.
 pub const PUBLIC_KEYS: &str = "state/cloudtrail-public-keys.json";
+/// CloudTrail trail files as read: `trails/<sha256>/<name>`.
+pub const TRAILS: &str = "trails/";
+
+/// A trail file kept: by the SHA-256 of its bytes, under its own name (no path).
+pub fn trail_key(sha256: &str, name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let base: String = base
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let base = if base.is_empty() || base.starts_with('.') {
+        format!("x{base}")
+    } else {
+        base
+    };
+    format!("{TRAILS}{sha256}/{base}")
+}
+
 /// The custody ledger's segments.
 pub const LEDGER: &str = "ledger/";
 /// The data folder's ledger signing key (a local store only).

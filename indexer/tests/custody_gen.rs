@@ -60,6 +60,16 @@ pub struct Hour {
     pub signature: String,
 }
 
+/// The session hour `h`'s trail file starts (a 2024-style id: 26 of `[a-z0-9]`).
+pub fn session_of_hour(h: usize) -> String {
+    let suffix: String = format!("custody{h}")
+        .chars()
+        .chain(std::iter::repeat('0'))
+        .take(26)
+        .collect();
+    format!("alice-{suffix}")
+}
+
 /// A StartSession record of session `sid`.
 fn record(sid: &str, hour: usize) -> serde_json::Value {
     serde_json::json!({
@@ -89,7 +99,7 @@ pub fn write_chain(root: &Path, hours: usize, key: &str) -> Vec<Hour> {
         let day = format!("AWSLogs/{ACCOUNT}/CloudTrail/us-east-1/2026/12/06");
         let trail_key =
             format!("{day}/{ACCOUNT}_CloudTrail_us-east-1_20261206T0{h}05Z_custody{h}.json.gz");
-        let sid = format!("alice-0custody000000000{h}");
+        let sid = session_of_hour(h);
         let trail = serde_json::to_vec(&serde_json::json!({"Records": [record(&sid, h)]})).unwrap();
         let trail_path = root.join(&trail_key);
         std::fs::create_dir_all(trail_path.parent().unwrap()).unwrap();

@@ -8,12 +8,15 @@ use super::*;
 #[allow(dead_code)]
 mod custody_gen;
 
-#[test]
-fn verify_proves_the_evidence_and_names_what_was_changed() {
+/// Three hours of signed CloudTrail evidence (and a real transcript, with `transcript`)
+/// ingested into a new data folder: (its parent, the public keys file, the folder).
+fn signed_evidence(transcript: bool) -> (tempfile::TempDir, PathBuf, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let ev = tmp.path().join("evidence");
     custody_gen::write_chain(&ev, 3, "cloudtrail-test-key.pem");
-    copy(&format!("{REC}/session.log"), &ev.join("s3/session.log"));
+    if transcript {
+        copy(&format!("{REC}/session.log"), &ev.join("s3/session.log"));
+    }
     let keys = tmp.path().join("public-keys.json");
     std::fs::write(
         &keys,
@@ -21,6 +24,12 @@ fn verify_proves_the_evidence_and_names_what_was_changed() {
     )
     .unwrap();
     let data = ingest_into(tmp.path(), &ev);
+    (tmp, keys, data)
+}
+
+#[test]
+fn verify_proves_the_evidence_and_names_what_was_changed() {
+    let (_tmp, keys, data) = signed_evidence(true);
     let k = keys.to_str().unwrap();
     let o = audit(&data, &["verify", "--public-keys", k, "--json"]);
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
@@ -50,8 +59,9 @@ fn verify_proves_the_evidence_and_names_what_was_changed() {
     assert_eq!(v["summary"]["digests_valid"], 2);
     assert_eq!(v["summary"]["digests_unverified"], 1);
     assert_eq!(v["summary"]["log_files_valid"], 3);
-    // the transcript copy and the three digests, each re-hashed
-    assert_eq!(v["summary"]["copies_valid"], 4);
+    // every raw object kept, re-hashed: the transcript copy, the three trail files and the
+    // three digests
+    assert_eq!(v["summary"]["copies_valid"], 7);
     assert_eq!(v["problems"], serde_json::json!([]));
     // the keys were kept: a later run needs no --public-keys
     let o = audit(&data, &["verify"]);
@@ -116,6 +126,86 @@ fn copies_that_disagree_are_flagged_with_the_first_line_that_differs() {
         )),
         "{t}"
     );
+}
+
+#[test]
+fn a_bundle_checks_out_with_sha256sum_and_openssl_alone() {
+    let (tmp, keys, data) = signed_evidence(false);
+    // hour 1's session: its trail file, the digest that lists it (signed: hour 2's digest
+    // carries its signature)
+    let sid = custody_gen::session_of_hour(1);
+    let out = tmp.path().join("bundle");
+    let o = audit(
+        &data,
+        &[
+            "bundle",
+            &sid,
+            "--out",
+            out.to_str().unwrap(),
+            "--public-keys",
+            keys.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("1 trail files, 1 digests"),
+        "{}",
+        stdout(&o)
+    );
+    let sh = |cmd: &str| {
+        std::process::Command::new("sh")
+            .arg("-c")
+            .arg(cmd)
+            .current_dir(&out)
+            .output()
+            .unwrap()
+    };
+    // every file as bundled
+    let o = sh("sha256sum -c SHA256SUMS");
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    // the digest's signature, by openssl, over the string CloudTrail signed
+    let verify = std::fs::read_to_string(out.join("VERIFY.txt")).unwrap();
+    let cmds: Vec<&str> = verify
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("openssl dgst"))
+        .collect();
+    assert_eq!(cmds.len(), 1, "{verify}");
+    let o = sh(cmds[0]);
+    assert!(
+        o.status.success() && stdout(&o).contains("Verified OK"),
+        "{}{}",
+        stdout(&o),
+        stderr(&o)
+    );
+    // the string signed names the digest's own SHA-256, and the digest the trail file's
+    let signed = walk(&out.join("digests"))
+        .into_iter()
+        .find(|p| p.extension().is_some_and(|e| e == "signed"))
+        .unwrap();
+    let signed = std::fs::read_to_string(signed).unwrap();
+    let digest_json = walk(&out.join("digests"))
+        .into_iter()
+        .find(|p| p.extension().is_some_and(|e| e == "json"))
+        .unwrap();
+    let o = sh(&format!("sha256sum '{}'", digest_json.display()));
+    assert!(
+        stdout(&o).starts_with(signed.lines().nth(2).unwrap()),
+        "{signed} {}",
+        stdout(&o)
+    );
+    let d: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&digest_json).unwrap()).unwrap();
+    let trail = walk(&out.join("cloudtrail")).pop().unwrap();
+    let o = sh(&format!("sha256sum '{}'", trail.display()));
+    assert!(
+        stdout(&o).starts_with(d["logFiles"][0]["hashValue"].as_str().unwrap()),
+        "{}",
+        stdout(&o)
+    );
+    // and a changed file fails the check
+    std::fs::write(&trail, b"{}").unwrap();
+    assert!(!sh("sha256sum -c SHA256SUMS").status.success());
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {

@@ -7,6 +7,7 @@
 //! - [`verify`]: all of it checked again: digests and trail files, every kept copy re-hashed
 //!   against the ledger, the ledger's chain and signatures.
 
+pub mod bundle;
 pub mod digest;
 pub mod ledger;
 pub mod verify;

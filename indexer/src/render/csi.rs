@@ -375,10 +375,10 @@ impl<S: Sink> Term<S> {
             }
             (true, 2004) => self.bracketed_paste(on),
             // the cursor shown again, a synchronized update ended: a frame is drawn
-            // the cursor hidden (a redraw begins: what it draws over is read first) or shown
-            // again (a frame is drawn), a synchronized update ended
-            (true, 25) => self.capture_mux(),
-            (true, 2026) if !on => self.capture_mux(),
+            // a redraw begins (the cursor hidden, a synchronized update started): what it
+            // will draw over is read first; what it draws is read at the next one, or when the
+            // screen is cleared or left
+            (true, 25) | (true, 2026) if on == (mode == 2026) => self.capture_mux(),
             (true, 1) => {
                 self.app_cursor = on;
                 if let Some(st) = &mut self.reading {

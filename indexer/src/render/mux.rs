@@ -3,8 +3,9 @@
 //!
 //! A multiplexer draws rows in place: a pane of a split window scrolls by drawing each of its
 //! rows again, a window switch or a reattach draws the whole screen again. So its screen is
-//! read whole at the end of each frame (the cursor shown again, `?25h`; a synchronized update
-//! ended), before it is cleared and when it is left:
+//! read whole when a redraw begins (the cursor hidden, `?25l`; a synchronized update started:
+//! what is about to be drawn over), before it is cleared and when it is left; a screen
+//! unchanged since it was last read (its fingerprint) is not read again:
 //! - The screen is cut into panes at the borders the multiplexer draws: a column of `│` (or
 //!   `|`) down three rows or more, a row of `─` across a pane.
 //! - A pane's rows are its lines; a row that fills its pane to the last column runs on into the
@@ -21,11 +22,9 @@
 //! So a command typed twice is kept twice, and a redraw adds nothing. A pane that moves (a
 //! resize, a new split) is a new pane: its lines may be kept a second time.
 
-use std::collections::hash_map::DefaultHasher;
 use std::collections::VecDeque;
-use std::hash::{Hash, Hasher};
 
-use super::grid::{Grid, BLANK};
+use super::grid::{Grid, BLANK, SPACER};
 
 /// Lines of a pane remembered to align frames with: a window switched back after this many
 /// lines of other output is kept again.
@@ -35,10 +34,78 @@ const MAX_PENDING: usize = 1_000;
 /// A line running on through the rows of a pane is cut here.
 const MAX_LINE_BYTES: usize = 64 * 1024;
 
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x100_0000_01b3;
+
+/// A line's hash: FNV-1a over its characters, so a line read from the grid's cells hashes as
+/// its text does (see [`FrameLine`]).
 fn hash(s: &str) -> u64 {
-    let mut h = DefaultHasher::new();
-    s.hash(&mut h);
-    h.finish()
+    s.chars()
+        .fold(FNV_OFFSET, |h, c| (h ^ c as u64).wrapping_mul(FNV_PRIME))
+}
+
+/// A row's part of a line: (row, first column, end column).
+type Segment = (usize, u16, u16);
+
+/// One line of a frame: its hash, and where its text is (built only when the line is new).
+struct FrameLine {
+    hash: u64,
+    src: Src,
+}
+
+enum Src {
+    /// blank, or nothing but border characters
+    Blank,
+    /// rows of the grid: (row, first column, end column), the first apart (most lines are
+    /// one row: no allocation)
+    Rows(Segment, Vec<Segment>),
+    /// a row that scrolled off, or a status line
+    Text(String),
+}
+
+impl FrameLine {
+    fn text(&self, grid: &Grid) -> String {
+        match &self.src {
+            Src::Blank => String::new(),
+            Src::Text(t) => t.clone(),
+            Src::Rows(first, more) => {
+                let mut s = String::new();
+                for &(r, a, b) in std::iter::once(first).chain(more) {
+                    grid.rows[r].push_range(a, b, &mut s);
+                }
+                s
+            }
+        }
+    }
+
+    fn of_text(text: String) -> FrameLine {
+        if is_border_or_blank(&text) {
+            return FrameLine {
+                hash: FNV_OFFSET,
+                src: Src::Blank,
+            };
+        }
+        FrameLine {
+            hash: hash(&text),
+            src: Src::Text(text),
+        }
+    }
+}
+
+/// A cheap fingerprint of what the screen shows (every cell, the rows' lengths and wraps):
+/// a frame edge with nothing drawn since the last is not read again (tmux hides and shows
+/// the cursor around every move). The cursor is left out: where it stands only says which
+/// line may still be typed on.
+fn fingerprint(grid: &Grid) -> u64 {
+    let mut h = FNV_OFFSET;
+    for row in &grid.rows {
+        h = (h ^ u64::from(row.len) ^ u64::from(row.wrapped) << 20).wrapping_mul(FNV_PRIME);
+        for &c in &row.cells[..row.len as usize] {
+            h = (h ^ c as u64).wrapping_mul(FNV_PRIME);
+        }
+        h = (h ^ row.marks.len() as u64).wrapping_mul(FNV_PRIME);
+    }
+    h
 }
 
 fn is_vertical_border(c: char) -> bool {
@@ -91,13 +158,18 @@ fn status_key(text: &str) -> String {
 /// border columns between them.
 fn panes(grid: &Grid, margin: u16, height: usize) -> (Vec<Rect>, Vec<u16>) {
     let width = margin.min(grid.cols) as usize;
-    let mut borders = Vec::new();
-    for c in 0..width {
-        let n = grid
-            .rows
-            .range(..height)
-            .filter(|r| c < r.len as usize && is_vertical_border(r.cells[c]))
-            .count();
+    // rows outer, columns inner: one pass over the cells
+    let mut counts = vec![0usize; width];
+    for row in grid.rows.range(..height) {
+        let n = (row.len as usize).min(width);
+        for (c, &ch) in row.cells[..n].iter().enumerate() {
+            if is_vertical_border(ch) {
+                counts[c] += 1;
+            }
+        }
+    }
+    let mut borders: Vec<u16> = Vec::new();
+    for (c, &n) in counts.iter().enumerate() {
         // two borders side by side leave no pane between them: the second is read as text
         if n >= 3 && n * 3 >= height && borders.last().is_none_or(|&b| b + 1 < c as u16) {
             borders.push(c as u16);
@@ -149,12 +221,15 @@ fn pane_lines(
     borders: &[u16],
     width: usize,
     cursor: (usize, u16),
-) -> (Vec<String>, Option<usize>) {
+) -> (Vec<FrameLine>, Option<usize>) {
     let mut lines = Vec::new();
     let mut at_cursor = None;
     let mut r = p.row;
     while r < p.row_end {
-        let mut text = String::new();
+        let mut h = FNV_OFFSET;
+        let mut rows: Option<(Segment, Vec<Segment>)> = None;
+        let mut content = false;
+        let mut bytes = 0usize;
         let first = r;
         loop {
             let row = &grid.rows[r];
@@ -179,25 +254,47 @@ fn pane_lines(
                     .find(|&b| b > end)
                     .unwrap_or(width as u16);
             }
-            row.push_range(start, end, &mut text);
+            // the segment as push_range reads it: spacers skipped, blanks at its end cut
+            let to = (end as usize).min(row.len as usize);
+            let from = (start as usize).min(to);
+            let cells = &row.cells[from..to];
+            let used = cells.iter().rposition(|&c| c != BLANK).map_or(0, |i| i + 1);
+            for &c in &cells[..used] {
+                if c == SPACER {
+                    continue;
+                }
+                content |= !(c == BLANK || is_vertical_border(c) || is_horizontal_border(c));
+                h = (h ^ c as u64).wrapping_mul(FNV_PRIME);
+            }
+            bytes += used;
+            match &mut rows {
+                None => rows = Some(((r, start, end), Vec::new())),
+                Some((_, more)) => more.push((r, start, end)),
+            }
             let last = end as usize - 1;
             let full = (last < row.len as usize && row.cells[last] != BLANK)
                 || (end == grid.cols && row.wrapped);
             r += 1;
-            if !full || r >= p.row_end || text.len() > MAX_LINE_BYTES {
+            if !full || r >= p.row_end || bytes > MAX_LINE_BYTES {
                 break;
             }
         }
         if (first..r).contains(&cursor.0) && (p.col..=p.end).contains(&cursor.1) {
             at_cursor = Some(lines.len());
         }
-        lines.push(if is_border_or_blank(&text) {
-            String::new()
+        lines.push(if let (true, Some((first, more))) = (content, rows) {
+            FrameLine {
+                hash: h,
+                src: Src::Rows(first, more),
+            }
         } else {
-            text
+            FrameLine {
+                hash: FNV_OFFSET,
+                src: Src::Blank,
+            }
         });
     }
-    while lines.last().is_some_and(|l| l.is_empty()) {
+    while lines.last().is_some_and(|l| matches!(l.src, Src::Blank)) {
         lines.pop();
     }
     if at_cursor.is_some_and(|i| i >= lines.len()) {
@@ -221,8 +318,15 @@ struct Pane {
 }
 
 impl Pane {
-    fn push(&mut self, text: String, out: &mut Vec<String>, limit: usize, truncated: &mut bool) {
-        self.tail.push_back(self.hash(&text));
+    fn push(
+        &mut self,
+        hash: u64,
+        text: String,
+        out: &mut Vec<String>,
+        limit: usize,
+        truncated: &mut bool,
+    ) {
+        self.tail.push_back(hash);
         if self.tail.len() > TAIL {
             self.tail.pop_front();
         }
@@ -240,7 +344,8 @@ impl Pane {
     /// Add what frame `f` shows that the pane had not shown.
     fn align(
         &mut self,
-        f: Vec<String>,
+        grid: &Grid,
+        f: Vec<FrameLine>,
         at_cursor: Option<usize>,
         out: &mut Vec<String>,
         limit: usize,
@@ -249,22 +354,33 @@ impl Pane {
         if f.is_empty() {
             return;
         }
-        let hashes: Vec<u64> = f.iter().map(|l| self.hash(l)).collect();
+        let hashes: Vec<u64> = if self.status {
+            f.iter().map(|l| hash(&status_key(&l.text(grid)))).collect()
+        } else {
+            f.iter().map(|l| l.hash).collect()
+        };
         let t = self.tail.len();
         // the longest overlap: the tail's last k lines are the frame's first k, the very last
         // of them possibly typed on since
         let mut start = None;
         for k in (1..=f.len().min(t)).rev() {
+            let same = self.tail[t - 1] == hashes[k - 1];
+            // cheap first: the tail's last line against the frame's k-th
+            if !same && !self.provisional {
+                continue;
+            }
             let body = self.tail.range(t - k..t - 1).eq(hashes[..k - 1].iter());
             if !body {
                 continue;
             }
-            let same = self.tail[t - 1] == hashes[k - 1];
-            let longer = self.provisional && f[k - 1].starts_with(self.last.as_str());
+            let longer = !same && self.provisional && {
+                let t = f[k - 1].text(grid);
+                t.len() > self.last.len() && t.starts_with(self.last.as_str())
+            };
             if same || longer {
                 if !same {
                     // the line typed on: it replaces what was kept
-                    let text = f[k - 1].clone();
+                    let text = f[k - 1].text(grid);
                     self.tail[t - 1] = hashes[k - 1];
                     match self.last_index {
                         Some(i) => out[i] = text.clone(),
@@ -297,21 +413,14 @@ impl Pane {
         };
         let n = f.len();
         for (i, line) in f.into_iter().enumerate().skip(start) {
-            self.push(line, out, limit, truncated);
+            let h = hashes[i];
+            self.push(h, line.text(grid), out, limit, truncated);
             if i + 1 == n {
                 self.provisional = at_cursor == Some(i);
             }
         }
         if start == n {
             self.provisional = at_cursor == Some(n - 1);
-        }
-    }
-
-    fn hash(&self, text: &str) -> u64 {
-        if self.status {
-            hash(&status_key(text))
-        } else {
-            hash(text)
         }
     }
 
@@ -344,6 +453,8 @@ impl Pane {
 /// A multiplexer's screen, read as the lines it showed.
 #[derive(Debug, Default)]
 pub(crate) struct History {
+    /// the screen's [`fingerprint`] at the last capture
+    last_seen: u64,
     panes: Vec<Pane>,
     /// lines shown since the last [`History::take`]
     lines: Vec<String>,
@@ -381,15 +492,17 @@ impl History {
         let mut i = 0;
         while i < scrolled.len() {
             let top = scrolled[i].0;
-            let run: Vec<String> = scrolled[i..]
+            let run: Vec<FrameLine> = scrolled[i..]
                 .iter()
                 .take_while(|s| s.0 == top)
-                .map(|s| s.1.clone())
+                .map(|s| FrameLine::of_text(s.1.clone()))
                 .collect();
             i += run.len();
             let pane = self.pane_at(top);
             let (lines, truncated) = (&mut self.lines, &mut self.truncated);
-            self.panes[pane].align(run, None, lines, limit, truncated);
+            // lines of text only: no grid is read
+            let none = Grid::new(2, 2);
+            self.panes[pane].align(&none, run, None, lines, limit, truncated);
         }
     }
 
@@ -413,6 +526,11 @@ impl History {
 
     /// Read the screen: what each pane shows that it had not shown is added.
     pub fn capture(&mut self, grid: &Grid, margin: u16, cursor: (usize, u16), limit: usize) {
+        let seen = fingerprint(grid);
+        if seen == self.last_seen && self.scrolled.is_empty() {
+            return;
+        }
+        self.last_seen = seen;
         let mut height = grid.rows.len();
         let mut status = String::new();
         if let Some(last) = grid.rows.back() {
@@ -438,10 +556,10 @@ impl History {
             let (mut lines, mut at_cursor) = pane_lines(grid, p, &borders, width, cursor);
             if p.col == 0 {
                 // rows that left this pane's region since the last frame come first
-                let before: Vec<String> = scrolled
+                let before: Vec<FrameLine> = scrolled
                     .iter()
                     .filter(|s| (p.row..p.row_end).contains(&s.0))
-                    .map(|s| s.1.clone())
+                    .map(|s| FrameLine::of_text(s.1.clone()))
                     .collect();
                 if !before.is_empty() {
                     scrolled.retain(|s| !(p.row..p.row_end).contains(&s.0));
@@ -468,7 +586,7 @@ impl History {
                     }
                 }
             };
-            self.panes[pane].align(lines, at_cursor, out, limit, truncated);
+            self.panes[pane].align(grid, lines, at_cursor, out, limit, truncated);
         }
         // rows of a region no pane holds now
         if !scrolled.is_empty() {
