@@ -8,11 +8,11 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::custody::{Custody, Held, Origin};
 use crate::facts::{Fact, TranscriptSource};
 use crate::formats::{self, detect, BadRecord, Decoded, Format};
 use crate::hash::{fnv, sha256_hex, Fnv};
 use crate::keys::*;
+use crate::provenance::{Custody, Held, Origin};
 use crate::store::Store;
 use crate::text::*;
 use crate::transcript::{render_transcript, SizeChoice};
@@ -316,7 +316,7 @@ pub fn ingest_file_from(
     ) || format == Format::TrailFile && !utf8;
     let mut raw_sha256 = String::new();
     if !whole {
-        let (sha256, content_sha256, size) = crate::custody::file_hashes(path)?;
+        let (sha256, content_sha256, size) = crate::provenance::file_hashes(path)?;
         raw_sha256.clone_from(&sha256);
         report.custody.push(Custody {
             held: Held::Input,
@@ -326,7 +326,7 @@ pub fn ingest_file_from(
             content_sha256,
             size,
             origin: origin.clone(),
-            read_at: crate::custody::now(),
+            read_at: crate::provenance::now(),
         });
     }
     match format {
@@ -554,7 +554,7 @@ fn put_facts(store: &dyn Store, name: &str, facts: &[Fact], report: &mut IngestR
 fn custody_of(name: &str, bytes: &[u8], format: Format, origin: &Origin) -> Custody {
     let sha256 = sha256_hex(bytes);
     let content_sha256 = if bytes.starts_with(&[0x1f, 0x8b]) {
-        crate::custody::sha256_of(flate2::read::MultiGzDecoder::new(bytes))
+        crate::provenance::sha256_of(flate2::read::MultiGzDecoder::new(bytes))
             .map_or_else(|_| sha256.clone(), |(h, _)| h)
     } else {
         sha256.clone()
@@ -567,7 +567,7 @@ fn custody_of(name: &str, bytes: &[u8], format: Format, origin: &Origin) -> Cust
         content_sha256,
         size: bytes.len() as u64,
         origin: origin.clone(),
-        read_at: crate::custody::now(),
+        read_at: crate::provenance::now(),
     }
 }
 
@@ -581,7 +581,7 @@ fn kept(held: Held, key: String, sha256: &str, size: u64) -> Custody {
         content_sha256: sha256.to_owned(),
         size,
         origin: Origin::default(),
-        read_at: crate::custody::now(),
+        read_at: crate::provenance::now(),
     }
 }
 

@@ -26,6 +26,7 @@ pub mod ids;
 pub mod index;
 pub mod ingest;
 pub mod keys;
+pub mod provenance;
 pub mod publish;
 pub mod rebuild;
 pub mod render;
