@@ -130,11 +130,13 @@ pub fn run(data: &DataArgs, args: &ReportArgs, out: &mut dyn Write) -> Result<bo
         end_hour,
         days: report::parse_days(&args.days).map_err(|e| anyhow!("--days {e}"))?,
         provenance: report::Provenance::default(),
+        verified: None,
     };
     let format = format_of(args.format, args.out.as_deref())?;
     let d = data.open_existing()?;
     let opts = ReportOptions {
         provenance: report::Provenance::now(&d.describe()),
+        verified: verified(&d)?,
         ..opts
     };
     let records = d.records()?;
@@ -189,4 +191,48 @@ pub fn run(data: &DataArgs, args: &ReportArgs, out: &mut dyn Write) -> Result<bo
         None => out.write_all(ssm_audit_core::escape::json_safe(&body).as_bytes())?,
     }
     Ok(r.summary.sessions > 0 || r.summary.denied_attempts > 0)
+}
+
+/// What `verify` finds over a local data folder, for the report's evidence-integrity section
+/// (an S3 store's is left to `ssm-audit verify`: it re-reads every object).
+fn verified(d: &crate::data::Data) -> Result<Option<Vec<report::IntegrityCheck>>> {
+    use ssm_audit_core::custody::{ledger, verify};
+    if d.cache.is_some() {
+        return Ok(None);
+    }
+    let store = &*d.store;
+    let pinned = ledger::LocalKey::load(store)?.map(|k| k.verifying_key());
+    let v = verify::verify(store, None, pinned)?;
+    let s = &v.summary;
+    let c = report::IntegrityCheck::new;
+    Ok(Some(vec![
+        c(
+            "CloudTrail digests",
+            format!(
+                "{} valid; {} invalid; {} unverified",
+                s.digests_valid, s.digests_invalid, s.digests_unverified
+            ),
+        ),
+        c(
+            "trail files",
+            format!(
+                "{} valid; {} modified; {} missing; {} not covered by a digest",
+                s.log_files_valid,
+                s.log_files_modified,
+                s.log_files_missing,
+                s.log_files_not_covered
+            ),
+        ),
+        c(
+            "kept copies (transcripts and trail files and digests)",
+            format!(
+                "{} valid; {} modified; {} missing",
+                s.copies_valid, s.copies_modified, s.copies_missing
+            ),
+        ),
+        c(
+            "problems ssm-audit verify names",
+            v.problems.len().to_string(),
+        ),
+    ]))
 }

@@ -83,6 +83,25 @@ fn verify_proves_the_evidence_and_names_what_was_changed() {
         .as_str()
         .unwrap()
         .starts_with("transcripts/"));
+    // the report says so too
+    let o = audit(
+        &data,
+        &[
+            "report",
+            "--since",
+            "2020-01-01",
+            "--until",
+            "2030-01-01",
+            "--format",
+            "md",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("| `kept copies (transcripts and trail files and digests)` | `6 valid; 0 modified; 1 missing` |"),
+        "{}",
+        stdout(&o)
+    );
     // an error is not an answer
     let o = audit(
         &data,

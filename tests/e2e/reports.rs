@@ -264,6 +264,7 @@ pub(crate) fn reports_choose_their_format_and_csv_is_a_file_per_table() {
         names,
         [
             "evidence_gaps.csv",
+            "evidence_integrity.csv",
             "new_access.csv",
             "outside_working_hours.csv",
             "report.csv",

@@ -176,6 +176,14 @@ pub(crate) fn tables(r: &Report, d: Durations) -> Vec<Table> {
                 })
                 .collect(),
         ),
+        (
+            "Evidence integrity",
+            vec!["check", "result"],
+            r.evidence_integrity
+                .iter()
+                .map(|c| vec![c.check.clone(), c.result.clone()])
+                .collect(),
+        ),
     ]
 }
 

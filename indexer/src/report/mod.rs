@@ -46,6 +46,25 @@ pub struct ReportOptions {
     pub end_hour: u8,
     pub days: Vec<Weekday>,
     pub provenance: Provenance,
+    /// what `ssm-audit verify` found over the whole store, when it was run for this report
+    /// (`None`: the report says it was not)
+    pub verified: Option<Vec<IntegrityCheck>>,
+}
+
+/// One line of the report's evidence-integrity section.
+#[derive(Clone, Debug, Serialize)]
+pub struct IntegrityCheck {
+    pub check: String,
+    pub result: String,
+}
+
+impl IntegrityCheck {
+    pub fn new(check: &str, result: impl ToString) -> IntegrityCheck {
+        IntegrityCheck {
+            check: check.to_owned(),
+            result: result.to_string(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -244,6 +263,9 @@ pub struct Report {
     pub per_day_sparse_from: Option<String>,
     /// for the timeline: (principal, start, end or start, session id)
     pub timeline: Vec<(String, String, String, String)>,
+    /// the period's sessions whose copies disagree, were written by another node or exist
+    /// twice; then what `verify` found over the store, or that it was not run
+    pub evidence_integrity: Vec<IntegrityCheck>,
 }
 
 fn s(o: &Option<String>) -> String {
@@ -480,6 +502,28 @@ pub fn build(
         outside_working_hours: outside_working_hours.len(),
         sessions_without_time: undated.len(),
     };
+    let flagged = |f: Flag| sel.iter().filter(|r| r.flags.contains(&f)).count();
+    let mut evidence_integrity = vec![
+        IntegrityCheck::new(
+            "sessions whose S3 and CloudWatch copies disagree",
+            flagged(Flag::CopiesDisagree),
+        ),
+        IntegrityCheck::new(
+            "sessions with a transcript written by another node",
+            flagged(Flag::WrittenByOtherNode),
+        ),
+        IntegrityCheck::new(
+            "sessions with two copies from one source",
+            flagged(Flag::MultipleCopies),
+        ),
+    ];
+    match &o.verified {
+        Some(v) => evidence_integrity.extend(v.iter().cloned()),
+        None => evidence_integrity.push(IntegrityCheck::new(
+            "digests, trail files, kept copies and the ledger",
+            "not checked for this report (ssm-audit verify)",
+        )),
+    }
     Report {
         provenance: Provenance {
             data: Coverage::of(&o.provenance.data.store, records),
@@ -504,6 +548,7 @@ pub fn build(
         per_day: per_day.into_iter().collect(),
         per_day_sparse_from,
         timeline,
+        evidence_integrity,
     }
 }
 
