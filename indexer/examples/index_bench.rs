@@ -148,7 +148,11 @@ fn main() {
         v.sort();
         files.extend(v);
     }
-    let report = ingest::ingest_files(&store, &files, &|_| {});
+    let mut report = ingest::ingest_files(&store, &files, &|_| {});
+    // the custody ledger, as `ssm-audit ingest` keeps it (for `verify_store`)
+    let key = ssm_audit_core::custody::ledger::LocalKey::load_or_create(&store).unwrap();
+    ssm_audit_core::custody::ledger::append(&store, &key, std::mem::take(&mut report.custody))
+        .unwrap();
     let decode = t0.elapsed();
     let cpu1 = cpu_seconds();
     let index_dir = dir.join("data/index");
