@@ -9,6 +9,8 @@ need_apt=()
 command -v tmux >/dev/null 2>&1 || need_apt+=(tmux)      # the renderer's oracle
 command -v script >/dev/null 2>&1 || need_apt+=(bsdutils) # util-linux script
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium) # the HTML report's browser test
+command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)   # a bundle checked without ssm-audit
+command -v sha256sum >/dev/null 2>&1 || need_apt+=(coreutils)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing: ${need_apt[*]}"
   if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi

@@ -35,12 +35,31 @@ pub struct IngestReport {
     /// CloudTrail digest files kept for `verify`
     #[serde(default)]
     pub digests_kept: usize,
+    /// take custody records (only those who keep a ledger ask: the functions keep none yet,
+    /// and the hashing costs a pass over each input)
+    #[serde(skip)]
+    pub keep_custody: bool,
     /// what was read and kept, for the custody ledger ([`crate::custody::ledger`])
     #[serde(skip)]
     pub custody: Vec<Custody>,
 }
 
 impl IngestReport {
+    /// A report that takes custody records (for the ledger).
+    pub fn with_custody() -> IngestReport {
+        IngestReport {
+            keep_custody: true,
+            ..IngestReport::default()
+        }
+    }
+
+    /// Record custody of `c` when asked to.
+    fn hold(&mut self, c: impl FnOnce() -> Custody) {
+        if self.keep_custody {
+            self.custody.push(c());
+        }
+    }
+
     /// A store failure while keeping what `input` gave (see [`IngestReport::store_failed`]).
     fn store_failure(&mut self, store: &dyn Store, input: &str, what: &str, e: io::Error) {
         self.store_failed.push(io_bad(
@@ -83,12 +102,18 @@ pub fn ingest_input_from(
         let _ = io::Read::read_to_end(&mut io::Read::take(r, 64 << 10), &mut head);
         formats::detect(&head)
     };
-    report
-        .custody
-        .push(custody_of(name, &bytes, format, origin));
+    report.hold(|| custody_of(name, &bytes, format, origin));
     if format == Format::TrailFile {
         let sha = sha256_hex(&bytes);
-        keep_trail(store, name, &sha, &|key| store.put(key, &bytes), report);
+        let size = bytes.len() as u64;
+        keep_trail(
+            store,
+            name,
+            &sha,
+            size,
+            &|key| store.put(key, &bytes),
+            report,
+        );
     }
     let input = match formats::decode(name, bytes) {
         Ok(i) => i,
@@ -123,12 +148,14 @@ pub fn ingest_input_from(
         };
         let copy = format!("{prefix}-{}", fnv(t.bytes()));
         put_text(store, name, &sid, &copy, text, report);
-        report.custody.push(kept(
-            Held::Copy,
-            transcript_key(&sid, &copy),
-            &sha256_hex(t.bytes()),
-            t.bytes().len() as u64,
-        ));
+        report.hold(|| {
+            kept(
+                Held::Copy,
+                transcript_key(&sid, &copy),
+                &sha256_hex(t.bytes()),
+                t.bytes().len() as u64,
+            )
+        });
         let bytes = match t {
             formats::TranscriptBody::S3(b) => b,
             formats::TranscriptBody::Upload(u) => u.text.into_bytes(),
@@ -204,6 +231,7 @@ impl IngestReport {
         self.inputs_skipped.extend(other.inputs_skipped);
         self.failed.extend(other.failed);
         self.store_failed.extend(other.store_failed);
+        self.keep_custody |= other.keep_custody;
         self.custody.extend(other.custody);
         self.digests_kept += other.digests_kept;
     }
@@ -219,12 +247,12 @@ pub fn ingest_files(
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(files.len().max(1));
-    let mut report = IngestReport::default();
+    let mut report = IngestReport::with_custody();
     let parts: Vec<IngestReport> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
                 s.spawn(move || {
-                    let mut r = IngestReport::default();
+                    let mut r = IngestReport::with_custody();
                     for f in files.iter().skip(t).step_by(threads) {
                         let name = f.display().to_string();
                         if let Err(e) = ingest_file(store, f, &mut r) {
@@ -314,10 +342,11 @@ pub fn ingest_file_from(
         format,
         Format::Unknown | Format::TrailFile | Format::Transcript
     ) || format == Format::TrailFile && !utf8;
-    let mut raw_sha256 = String::new();
-    if !whole {
+    // (raw SHA-256, content SHA-256, size), when custody is taken of it here
+    let mut hashes = None;
+    if !whole && report.keep_custody {
         let (sha256, content_sha256, size) = crate::provenance::file_hashes(path)?;
-        raw_sha256.clone_from(&sha256);
+        hashes = Some((sha256.clone(), content_sha256.clone(), size));
         report.custody.push(Custody {
             held: Held::Input,
             object: name.to_owned(),
@@ -352,16 +381,25 @@ pub fn ingest_file_from(
                 },
             );
             report.facts += parts;
+            // kept under its own hash, which custody took already or is taken here
+            let (sha, size) = match &hashes {
+                Some((raw, _, size)) => (raw.clone(), *size),
+                None => crate::provenance::sha256_of(std::fs::File::open(path)?)?,
+            };
             keep_trail(
                 store,
                 name,
-                &raw_sha256,
+                &sha,
+                size,
                 &|key| store.put_file(key, path),
                 report,
             );
             finish_decoded(store, name, out, report);
         }
-        Format::Transcript if !gzip => ingest_transcript_file(store, file, path, name, report)?,
+        Format::Transcript if !gzip => {
+            let content = hashes.map(|h| h.1);
+            ingest_transcript_file(store, file, path, name, content, report)?
+        }
         Format::Transcript => {
             // unzipped to a file of the store's first, so it is never held whole either
             let dir = store.temp_dir();
@@ -375,7 +413,8 @@ pub fn ingest_file_from(
             }
             plain.as_file_mut().rewind()?;
             let unzipped = plain.as_file().try_clone()?;
-            ingest_transcript_file(store, unzipped, plain.path(), name, report)?
+            let content = hashes.map(|h| h.1);
+            ingest_transcript_file(store, unzipped, plain.path(), name, content, report)?
         }
         _ => {
             // JSON documents of other kinds are read whole: within the same bound as inflated
@@ -454,11 +493,13 @@ fn not_gzip(report: &mut IngestReport, name: &str, e: io::Error) {
 
 /// A transcript file (`file`, open at its start, is `path`), never held whole: hashed and
 /// rendered as it is read, its copy stored from the file.
+/// `content_sha256`: its SHA-256, when custody is taken (the copy holds the same bytes).
 fn ingest_transcript_file(
     store: &dyn Store,
     file: std::fs::File,
     path: &Path,
     name: &str,
+    content_sha256: Option<String>,
     report: &mut IngestReport,
 ) -> io::Result<()> {
     report.inputs_read += 1;
@@ -466,7 +507,6 @@ fn ingest_transcript_file(
     let mut input = Hashing {
         inner: file,
         hash: Fnv::default(),
-        sha256: sha2::Sha256::default(),
         size: 0,
         blank: true,
     };
@@ -489,8 +529,9 @@ fn ingest_transcript_file(
     if let Err(e) = store.put_file(&key, path) {
         report.store_failure(store, name, "keep the transcript copy", e);
     }
-    let sha = hex::encode(sha2::Digest::finalize(input.sha256));
-    report.custody.push(kept(Held::Copy, key, &sha, size));
+    if let Some(sha) = content_sha256 {
+        report.hold(|| kept(Held::Copy, key, &sha, size));
+    }
     let out = Decoded {
         facts: vec![fact],
         ..Decoded::default()
@@ -503,8 +544,6 @@ fn ingest_transcript_file(
 struct Hashing<R> {
     inner: R,
     hash: Fnv,
-    /// the copy's SHA-256, for its custody
-    sha256: sha2::Sha256,
     size: u64,
     /// nothing but whitespace so far
     blank: bool,
@@ -514,7 +553,6 @@ impl<R: io::Read> io::Read for Hashing<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.hash.update(&buf[..n]);
-        sha2::Digest::update(&mut self.sha256, &buf[..n]);
         self.size += n as u64;
         self.blank = self.blank && buf[..n].iter().all(|b| b.is_ascii_whitespace());
         Ok(n)
@@ -605,9 +643,7 @@ fn keep_digest(
     match put {
         Ok(()) => {
             report.digests_kept += 1;
-            report
-                .custody
-                .push(kept(Held::Digest, key, &sha, d.len() as u64))
+            report.hold(|| kept(Held::Digest, key, &sha, d.len() as u64))
         }
         Err(e) => report.store_failure(store, name, "keep the digest", e),
     }
@@ -618,15 +654,13 @@ fn keep_trail(
     store: &dyn Store,
     name: &str,
     sha256: &str,
+    size: u64,
     put: &dyn Fn(&str) -> io::Result<()>,
     report: &mut IngestReport,
 ) {
     let key = trail_key(sha256, name);
     match put(&key) {
-        Ok(()) => {
-            let size = report.custody.last().map_or(0, |c| c.size);
-            report.custody.push(kept(Held::Copy, key, sha256, size));
-        }
+        Ok(()) => report.hold(|| kept(Held::Copy, key, sha256, size)),
         Err(e) => report.store_failure(store, name, "keep the trail file", e),
     }
 }

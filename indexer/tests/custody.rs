@@ -234,3 +234,26 @@ fn a_kept_copy_changed_cut_or_deleted_and_a_ledger_record_edited_are_named() {
         v.problems
     );
 }
+
+#[test]
+fn custody_is_taken_only_when_asked_and_trail_files_are_kept_either_way() {
+    // the functions keep no ledger: their reports take no custody (no hashing pass), yet the
+    // trail file is kept for `bundle`
+    let tmp = tempfile::tempdir().unwrap();
+    let hours = write_chain(&tmp.path().join("sync"), 1, KEY);
+    let store = LocalStore::open(tmp.path().join("data")).unwrap();
+    let mut report = IngestReport::default();
+    ingest::ingest_file(&store, &hours[0].trail, &mut report).unwrap();
+    assert!(report.custody.is_empty());
+    assert_eq!(store.list("trails/").unwrap().len(), 1);
+    let mut report = IngestReport::with_custody();
+    ingest::ingest_file(&store, &hours[0].trail, &mut report).unwrap();
+    let held: Vec<_> = report.custody.iter().map(|c| c.held).collect();
+    assert_eq!(
+        held,
+        [
+            ssm_audit_core::provenance::Held::Input,
+            ssm_audit_core::provenance::Held::Copy
+        ]
+    );
+}

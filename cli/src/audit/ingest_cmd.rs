@@ -243,7 +243,8 @@ pub(crate) fn bad(p: &Path, e: impl std::fmt::Display) -> ssm_audit_core::format
 pub fn run_ingest(data: &DataArgs, args: &IngestArgs, out: &mut dyn Write) -> Result<bool> {
     let mut d = data.open()?;
     let _lock = d.lock_for_writing()?;
-    let mut report = IngestReport::default();
+    // custody taken for the ledger (an S3 store's is said not kept, below)
+    let mut report = IngestReport::with_custody();
     let mut files = Vec::new();
     let mut remote = Vec::new();
     let mut walker = Walk {
