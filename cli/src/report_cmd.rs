@@ -201,7 +201,7 @@ fn verified(d: &crate::data::Data) -> Result<Option<Vec<report::IntegrityCheck>>
         return Ok(None);
     }
     let store = &*d.store;
-    let pinned = ledger::LocalKey::load(store)?.map(|k| k.verifying_key());
+    let pinned = ledger::LocalKey::pinned(store)?;
     let v = verify::verify(store, None, pinned)?;
     let s = &v.summary;
     let c = report::IntegrityCheck::new;

@@ -40,7 +40,7 @@ pub fn run(data: &DataArgs, args: &VerifyArgs, out: &mut dyn Write) -> Result<bo
         }
         None => None,
     };
-    let pinned = ledger::LocalKey::load(store)?.map(|k| k.verifying_key());
+    let pinned = ledger::LocalKey::pinned(store)?;
     let v = verify::verify(store, keys, pinned)?;
     if args.json {
         serde_json::to_writer_pretty(&mut *out, &v)?;

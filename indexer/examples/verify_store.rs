@@ -13,9 +13,7 @@ fn main() {
     let dir = std::env::args().nth(1).expect("DATA_DIR");
     let store = LocalStore::open(&dir).unwrap();
     let t = Instant::now();
-    let pinned = ledger::LocalKey::load(&store)
-        .unwrap()
-        .map(|k| k.verifying_key());
+    let pinned = ledger::LocalKey::pinned(&store).unwrap();
     let v = verify::verify(&store, None, pinned).unwrap();
     let took = t.elapsed();
     let s = &v.summary;

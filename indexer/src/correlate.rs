@@ -91,6 +91,9 @@ pub enum Flag {
     /// died, lines in one and not the other): `transcript.copies_disagree` says where. Set
     /// when the texts are read (the rebuild), not by correlation.
     CopiesDisagree,
+    /// an S3 transcript's key had more than one version when read: the object was
+    /// overwritten after the agent uploaded it
+    TranscriptRewritten,
 }
 
 impl Kind {
@@ -114,7 +117,7 @@ impl Kind {
 
 impl Flag {
     /// Every flag, as `--flag` takes them.
-    pub const ALL: [Flag; 10] = [
+    pub const ALL: [Flag; 11] = [
         Flag::Tunnel,
         Flag::TranscriptMissing,
         Flag::NoStartEvent,
@@ -125,6 +128,7 @@ impl Flag {
         Flag::MultipleCopies,
         Flag::WrittenByOtherNode,
         Flag::CopiesDisagree,
+        Flag::TranscriptRewritten,
     ];
 }
 
@@ -478,6 +482,7 @@ fn fold(id: &str, facts: &[&Fact], opts: &CorrelateOptions) -> SessionRecord {
     let mut first_stream: Option<String> = None;
     let mut stream_arn: Option<String> = None;
     let mut owner_arn: Option<String> = None;
+    let mut rewritten = false;
     let mut calls: Vec<&CallContext> = Vec::new();
     for f in facts {
         match &f.kind {
@@ -524,8 +529,10 @@ fn fold(id: &str, facts: &[&Fact], opts: &CorrelateOptions) -> SessionRecord {
                 commands,
                 target,
                 started,
+                versions,
                 ..
             } => {
+                rewritten |= versions.is_some_and(|n| n > 1);
                 if let Some(t) = started {
                     seen.push((TimeSource::TranscriptHeader, t.clone()));
                 }
@@ -732,6 +739,9 @@ fn fold(id: &str, facts: &[&Fact], opts: &CorrelateOptions) -> SessionRecord {
     }
     if other_writer {
         flags.insert(Flag::WrittenByOtherNode);
+    }
+    if rewritten {
+        flags.insert(Flag::TranscriptRewritten);
     }
     if !r.resumed.is_empty() {
         flags.insert(Flag::Resumed);

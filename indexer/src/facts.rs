@@ -109,6 +109,10 @@ pub enum FactKind {
         /// session's end, not the session's start (absent in stores written before)
         #[serde(default)]
         started: Option<String>,
+        /// how many versions its S3 key had when read: more than one, it was overwritten
+        /// after upload (absent when unknown, and for CloudWatch copies)
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        versions: Option<u64>,
     },
     /// Who wrote a transcript object, as AWS recorded it: a CloudTrail data event
     /// (`PutObject`, `CopyObject`, `CompleteMultipartUpload`) or an S3 event notification.

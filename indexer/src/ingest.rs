@@ -137,7 +137,8 @@ pub fn ingest_input_from(
                 continue;
             }
         };
-        let fact = t.fact(name, &r);
+        let mut fact = t.fact(name, &r);
+        with_versions(&mut fact, origin.versions);
         let Some(sid) = fact.session_id.clone() else {
             report.failed.push(io_bad(name, NO_SESSION_ID));
             continue;
@@ -398,7 +399,7 @@ pub fn ingest_file_from(
         }
         Format::Transcript if !gzip => {
             let content = hashes.map(|h| h.1);
-            ingest_transcript_file(store, file, path, name, content, report)?
+            ingest_transcript_file(store, file, path, name, content, origin.versions, report)?
         }
         Format::Transcript => {
             // unzipped to a file of the store's first, so it is never held whole either
@@ -414,7 +415,15 @@ pub fn ingest_file_from(
             plain.as_file_mut().rewind()?;
             let unzipped = plain.as_file().try_clone()?;
             let content = hashes.map(|h| h.1);
-            ingest_transcript_file(store, unzipped, plain.path(), name, content, report)?
+            ingest_transcript_file(
+                store,
+                unzipped,
+                plain.path(),
+                name,
+                content,
+                origin.versions,
+                report,
+            )?
         }
         _ => {
             // JSON documents of other kinds are read whole: within the same bound as inflated
@@ -500,6 +509,7 @@ fn ingest_transcript_file(
     path: &Path,
     name: &str,
     content_sha256: Option<String>,
+    versions: Option<u64>,
     report: &mut IngestReport,
 ) -> io::Result<()> {
     report.inputs_read += 1;
@@ -518,7 +528,9 @@ fn ingest_transcript_file(
         return Ok(());
     }
     let (hash, size) = (input.hash.hex(), input.size);
-    let fact = formats::transcript_fact_sized(TranscriptSource::S3, name, size, &hash, None, &r);
+    let mut fact =
+        formats::transcript_fact_sized(TranscriptSource::S3, name, size, &hash, None, &r);
+    with_versions(&mut fact, versions);
     let Some(sid) = fact.session_id.clone() else {
         report.failed.push(io_bad(name, NO_SESSION_ID));
         return Ok(());
@@ -609,17 +621,17 @@ fn custody_of(name: &str, bytes: &[u8], format: Format, origin: &Origin) -> Cust
     }
 }
 
-/// The custody of an object kept in the store.
-fn kept(held: Held, key: String, sha256: &str, size: u64) -> Custody {
-    Custody {
-        held,
-        object: key,
-        format: None,
-        sha256: sha256.to_owned(),
-        content_sha256: sha256.to_owned(),
-        size,
-        origin: Origin::default(),
-        read_at: crate::provenance::now(),
+use crate::provenance::kept;
+
+/// An S3 transcript's fact says how many versions its key had (more than one: overwritten).
+fn with_versions(fact: &mut crate::facts::Fact, n: Option<u64>) {
+    if let crate::facts::FactKind::Transcript {
+        source: TranscriptSource::S3,
+        versions,
+        ..
+    } = &mut fact.kind
+    {
+        *versions = n;
     }
 }
 

@@ -121,6 +121,9 @@ pub fn trail_key(sha256: &str, name: &str) -> String {
 pub const LEDGER: &str = "ledger/";
 /// The data folder's ledger signing key (a local store only).
 pub const LEDGER_SIGNING_KEY: &str = "state/ledger.key";
+/// Custody records a writer without the signing key (the Lambda functions, the CLI on an S3
+/// store) leaves for the indexer to seal into the ledger: `custody/pending/<sha256>.json`.
+pub const CUSTODY_PENDING: &str = "custody/pending/";
 
 /// A ledger segment: `ledger/<seq, 12 digits>.jsonl`.
 pub fn ledger_key(seq: u64) -> String {

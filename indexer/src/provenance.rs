@@ -25,6 +25,15 @@ pub struct Origin {
     /// a digest's signature from its S3 metadata (`x-amz-meta-signature`)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signature: Option<String>,
+    /// how many versions the S3 key had when read (more than one: it was overwritten)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub versions: Option<u64>,
+    /// S3 Object Lock on the version read: `GOVERNANCE` or `COMPLIANCE`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object_lock_mode: Option<String>,
+    /// until when Object Lock keeps the version read (RFC 3339)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object_lock_retain_until: Option<String>,
 }
 
 impl Origin {
@@ -46,6 +55,8 @@ pub enum Held {
     Copy,
     /// a CloudTrail digest kept in the store (`digests/...`)
     Digest,
+    /// an index published (`index/manifest.json`: the manifest names every file of it)
+    Index,
 }
 
 /// The custody of one object.
@@ -65,6 +76,33 @@ pub struct Custody {
     #[serde(default)]
     pub origin: Origin,
     pub read_at: String,
+}
+
+/// The custody of an object kept in the store (its bytes as stored are its content).
+pub fn kept(held: Held, key: String, sha256: &str, size: u64) -> Custody {
+    Custody {
+        held,
+        object: key,
+        format: None,
+        sha256: sha256.to_owned(),
+        content_sha256: sha256.to_owned(),
+        size,
+        origin: Origin::default(),
+        read_at: now(),
+    }
+}
+
+/// The custody of the index published now (its manifest names every file of it), if any.
+pub fn published_index(store: &dyn crate::store::Store) -> io::Result<Option<Custody>> {
+    let key = crate::keys::INDEX_MANIFEST;
+    Ok(store.get(key)?.map(|b| {
+        kept(
+            Held::Index,
+            key.to_owned(),
+            &crate::hash::sha256_hex(&b),
+            b.len() as u64,
+        )
+    }))
 }
 
 /// SHA-256 of `r`'s bytes and their count.

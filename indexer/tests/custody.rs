@@ -30,9 +30,7 @@ fn keep(store: &LocalStore, report: &mut IngestReport) {
 
 fn verify_with(store: &LocalStore, keys: &str) -> Verified {
     let keys = digest::parse_public_keys(public_keys_json(keys).as_bytes()).unwrap();
-    let pinned = ledger::LocalKey::load(store)
-        .unwrap()
-        .map(|k| k.verifying_key());
+    let pinned = ledger::LocalKey::pinned(store).unwrap();
     verify(store, Some(keys), pinned).unwrap()
 }
 
@@ -256,4 +254,146 @@ fn custody_is_taken_only_when_asked_and_trail_files_are_kept_either_way() {
             ssm_audit_core::provenance::Held::Copy
         ]
     );
+}
+
+/// A signer as KMS signs with an RSA key (`RSASSA_PKCS1_V1_5_SHA_256` over the message
+/// given), with a test key.
+struct RsaSigner(rsa::RsaPrivateKey);
+
+impl RsaSigner {
+    fn test(name: &str) -> RsaSigner {
+        use rsa::pkcs1::DecodeRsaPrivateKey;
+        let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/custody")
+            .join(name);
+        RsaSigner(rsa::RsaPrivateKey::from_pkcs1_pem(&std::fs::read_to_string(p).unwrap()).unwrap())
+    }
+
+    fn public_pem(&self) -> String {
+        use rsa::pkcs8::{EncodePublicKey, LineEnding};
+        self.0
+            .to_public_key()
+            .to_public_key_pem(LineEnding::LF)
+            .unwrap()
+    }
+}
+
+impl ledger::Signer for RsaSigner {
+    fn algorithm(&self) -> &'static str {
+        ledger::RSA_PKCS1_SHA256
+    }
+    fn key_id(&self) -> Option<String> {
+        Some("arn:aws:kms:eu-west-1:111122223333:key/test".into())
+    }
+    fn public_key(&self) -> String {
+        use base64::Engine;
+        use rsa::pkcs8::EncodePublicKey;
+        let der = self.0.to_public_key().to_public_key_der().unwrap();
+        base64::engine::general_purpose::STANDARD.encode(der.as_bytes())
+    }
+    fn sign(&self, msg: &[u8]) -> std::io::Result<String> {
+        use rsa::signature::{SignatureEncoding, Signer};
+        let k = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(self.0.clone());
+        Ok(hex::encode(k.sign(msg).to_vec()))
+    }
+}
+
+#[test]
+fn records_left_pending_are_checked_then_sealed_with_a_kms_style_key_with_the_index() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = LocalStore::open(tmp.path().join("data")).unwrap();
+    let recs = ["bash5-ubuntu-80x24", "bash5-repl-80x24"];
+    let fs: Vec<_> = recs
+        .iter()
+        .map(|r| data(&format!("recordings/{r}/session.log")))
+        .collect();
+    // a writer without the key (a Lambda function) leaves its records pending
+    let mut report = ingest::ingest_files(&store, &fs, &|_| {});
+    ledger::hold(&store, &report.custody).unwrap();
+    report.custody.clear();
+    let v = verify(&store, None, None).unwrap();
+    assert!(v.problems.is_empty(), "{:?}", v.problems);
+    assert_eq!(v.summary.copies_valid, 2);
+    assert!(
+        v.notes.iter().any(|n| n.contains("wait to be signed")),
+        "{:?}",
+        v.notes
+    );
+    // the indexer publishes and seals: one segment, signed by the KMS-style key
+    store
+        .put("index/manifest.json", b"{\"generation\": 1}")
+        .unwrap();
+    let kms = RsaSigner::test("other-test-key.pem");
+    let index = ssm_audit_core::provenance::published_index(&store).unwrap();
+    let sealed = ledger::seal(&store, &kms, index.into_iter().collect()).unwrap();
+    assert_eq!(sealed.segment, Some(0));
+    assert!(store.list("custody/pending/").unwrap().is_empty());
+    let v = verify(&store, None, None).unwrap();
+    assert!(v.problems.is_empty(), "{:?}", v.problems);
+    assert_eq!(v.summary.copies_valid, 2);
+    assert!(
+        v.notes.iter().any(|n| n.contains("--ledger-key")),
+        "{:?}",
+        v.notes
+    );
+    // pinned to the KMS key's public half: checked, nothing to say
+    let pinned = ledger::LedgerKey::from_file_text(&kms.public_pem()).unwrap();
+    let v = verify(&store, None, Some(pinned)).unwrap();
+    assert!(v.problems.is_empty() && v.notes.is_empty(), "{v:?}");
+    // pinned to another key (an ed25519 one): every segment fails
+    let other = ledger::LocalKey::load_or_create(&store).unwrap();
+    let v = verify(&store, None, Some(other.verifying_key().into())).unwrap();
+    assert_eq!(kinds(&v), ["ledger-invalid"]);
+    // an index published by a hand without the key
+    store
+        .put("index/manifest.json", b"{\"generation\": 2}")
+        .unwrap();
+    let v = verify(&store, None, None).unwrap();
+    let got: Vec<_> = v
+        .problems
+        .iter()
+        .map(|p| (p.kind, p.object.as_str()))
+        .collect();
+    assert_eq!(got, [("copy-modified", "index/manifest.json")]);
+    // what is under pending/ must be custody records
+    store.put("custody/pending/x.json", b"not json").unwrap();
+    let v = verify(&store, None, None).unwrap();
+    assert!(
+        v.problems
+            .iter()
+            .any(|p| p.kind == "ledger-invalid" && p.object == "custody/pending/x.json"),
+        "{:?}",
+        v.problems
+    );
+}
+
+#[test]
+fn writers_racing_for_the_ledger_head_each_take_their_own_segment() {
+    let store = std::sync::Arc::new(ssm_audit_core::store::MemoryStore::new());
+    let key = std::sync::Arc::new(ledger::LocalKey::load_or_create(&*store).unwrap());
+    let record = |w: usize, i: usize| {
+        ssm_audit_core::provenance::kept(
+            ssm_audit_core::provenance::Held::Input,
+            format!("w{w}-{i}"),
+            &"0".repeat(64),
+            1,
+        )
+    };
+    std::thread::scope(|s| {
+        for w in 0..6 {
+            let (store, key) = (store.clone(), key.clone());
+            s.spawn(move || {
+                for i in 0..5 {
+                    ledger::append(&*store, &*key, vec![record(w, i)]).unwrap();
+                }
+            });
+        }
+    });
+    let read = ledger::read(&*store, ledger::LocalKey::pinned(&*store).unwrap()).unwrap();
+    assert!(read.problems.is_empty(), "{:?}", read.problems);
+    assert_eq!(store.list("ledger/").unwrap().len(), 30);
+    let mut objects: Vec<_> = read.records.iter().map(|c| c.object.clone()).collect();
+    objects.sort();
+    objects.dedup();
+    assert_eq!(objects.len(), 30);
 }

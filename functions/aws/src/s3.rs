@@ -65,7 +65,8 @@ pub async fn aws_config() -> aws_config::SdkConfig {
 }
 
 /// Download an object to a file as it streams (an object may be larger than memory); where
-/// it came from, for its custody: its version, ETag, time and a digest's signature.
+/// it came from, for its custody: its version, ETag, time, a digest's signature, how many
+/// versions the key has (more than one: it was overwritten) and its Object Lock.
 pub async fn download(
     s3: &aws_sdk_s3::Client,
     bucket: &str,
@@ -80,6 +81,9 @@ pub async fn download(
         etag: o.e_tag().map(str::to_owned),
         last_modified: o.last_modified().map(|t| t.to_string()),
         signature: o.metadata().and_then(|m| m.get("signature")).cloned(),
+        versions: versions_of(s3, bucket, key).await?,
+        object_lock_mode: o.object_lock_mode().map(|m| m.as_str().to_owned()),
+        object_lock_retain_until: o.object_lock_retain_until_date().map(|t| t.to_string()),
         ..Default::default()
     };
     let mut f = std::fs::File::create(path)?;
@@ -88,6 +92,55 @@ pub async fn download(
     }
     f.flush()?;
     Ok(origin)
+}
+
+/// How many versions `key` has (1 in a bucket without versioning), `None` when listing them
+/// is not allowed (`s3:ListBucketVersions`): said in the log, and the custody record has no
+/// count. Any other failure fails the read (a retry may cure it).
+pub async fn versions_of(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+) -> anyhow::Result<Option<u64>> {
+    let mut n = 0u64;
+    let (mut key_marker, mut version_marker) = (None::<String>, None::<String>);
+    loop {
+        let page = s3
+            .list_object_versions()
+            .bucket(bucket)
+            .prefix(key)
+            .set_key_marker(key_marker.take())
+            .set_version_id_marker(version_marker.take())
+            .send()
+            .await;
+        let page = match page {
+            Ok(p) => p,
+            Err(e) if status(&e) == Some(403) => {
+                tracing::warn!(
+                    bucket,
+                    key,
+                    "cannot list the object's versions (s3:ListBucketVersions): whether it \
+                     was overwritten is not recorded"
+                );
+                return Ok(None);
+            }
+            Err(e) => return Err(sdk_err(&format!("s3://{bucket}/{key}: versions"), e).into()),
+        };
+        n += page
+            .versions()
+            .iter()
+            .filter(|v| v.key() == Some(key))
+            .count() as u64;
+        if page.is_truncated() != Some(true) {
+            break;
+        }
+        key_marker = page.next_key_marker().map(str::to_owned);
+        version_marker = page.next_version_id_marker().map(str::to_owned);
+        if key_marker.is_none() && version_marker.is_none() {
+            break;
+        }
+    }
+    Ok(Some(n))
 }
 
 /// An S3 client; path-style addressing when an endpoint is set (a local S3 has no DNS names

@@ -82,11 +82,12 @@ fn object_name(key: &str) -> &str {
 }
 
 /// Check everything. `keys`: CloudTrail's public keys (`--public-keys`), else those kept in
-/// the store. `pinned`: the data folder's ledger key, when it has one.
+/// the store. `pinned`: the key the ledger must be signed with (the data folder's own, or
+/// one given), else the key its first segment names.
 pub fn verify(
     store: &dyn Store,
     keys: Option<BTreeMap<String, PublicKey>>,
-    pinned: Option<ed25519_dalek::VerifyingKey>,
+    pinned: Option<ledger::LedgerKey>,
 ) -> io::Result<Verified> {
     let mut v = Verified::default();
     let keys = match keys {
@@ -96,7 +97,8 @@ pub fn verify(
             None => BTreeMap::new(),
         },
     };
-    let ledger = ledger::read(store, pinned)?;
+    let pinned_given = pinned.is_some();
+    let mut ledger = ledger::read(store, pinned)?;
     for (object, detail) in &ledger.problems {
         v.problems.push(Problem {
             kind: "ledger-invalid",
@@ -104,8 +106,40 @@ pub fn verify(
             detail: detail.clone(),
         });
     }
+    if let Some((alg, key_id, public_key)) = &ledger.signer {
+        if alg != ledger::ED25519 && !pinned_given {
+            v.notes.push(format!(
+                "the ledger is checked with the key its first segment names ({}, {alg}, public \
+                 key SHA-256 {}): give --ledger-key with `aws kms get-public-key` of the key \
+                 the template made to pin it",
+                key_id.as_deref().unwrap_or("no key id"),
+                crate::hash::sha256_hex(public_key.as_bytes())
+            ));
+        }
+    }
+    // records left by writers without the key, not yet sealed: checked, but unsigned
+    let pending = ledger::pending(store)?;
+    if !pending.records.is_empty() {
+        v.notes.push(format!(
+            "{} custody records in {} objects under {} wait to be signed into the ledger (the \
+             indexer seals them on its next run): copies they name are checked against them, \
+             unsigned",
+            pending.records.len(),
+            pending.keys.len(),
+            crate::keys::CUSTODY_PENDING
+        ));
+    }
+    for (key, why) in pending.unreadable {
+        v.problems.push(Problem {
+            kind: "ledger-invalid",
+            object: key,
+            detail: why,
+        });
+    }
+    ledger.records.extend(pending.records);
     check_digests(store, &keys, &ledger.records, &mut v)?;
     check_copies(store, &ledger.records, &mut v)?;
+    check_index(store, &ledger.records, &mut v)?;
     v.problems
         .sort_by(|a, b| (a.kind, &a.object).cmp(&(b.kind, &b.object)));
     v.notes.sort();
@@ -299,7 +333,10 @@ fn check_digests(
 fn check_copies(store: &dyn Store, records: &[Custody], v: &mut Verified) -> io::Result<()> {
     // the last record of each kept object says what it holds
     let mut last: BTreeMap<&str, &Custody> = BTreeMap::new();
-    for c in records.iter().filter(|c| c.held != Held::Input) {
+    for c in records
+        .iter()
+        .filter(|c| matches!(c.held, Held::Copy | Held::Digest))
+    {
         last.insert(&c.object, c);
     }
     for (key, c) in last {
@@ -329,6 +366,44 @@ fn check_copies(store: &dyn Store, records: &[Custody], v: &mut Verified) -> io:
                 }
             }
         }
+    }
+    Ok(())
+}
+
+/// The index published now must be one the ledger records, when the ledger records any (an
+/// S3 store's: the indexer seals each index it publishes). An index put there by a hand
+/// without the key is `copy-modified`.
+fn check_index(store: &dyn Store, records: &[Custody], v: &mut Verified) -> io::Result<()> {
+    let published: HashSet<&str> = records
+        .iter()
+        .filter(|c| c.held == Held::Index)
+        .map(|c| c.sha256.as_str())
+        .collect();
+    if published.is_empty() {
+        return Ok(());
+    }
+    let key = crate::keys::INDEX_MANIFEST;
+    let Some(bytes) = store.get(key)? else {
+        v.problems.push(Problem {
+            kind: "copy-missing",
+            object: key.to_owned(),
+            detail: format!(
+                "{} indexes were published; none is there now",
+                published.len()
+            ),
+        });
+        return Ok(());
+    };
+    let have = crate::hash::sha256_hex(&bytes);
+    if !published.contains(have.as_str()) {
+        v.problems.push(Problem {
+            kind: "copy-modified",
+            object: key.to_owned(),
+            detail: format!(
+                "SHA-256 {have}: not an index the ledger records as published ({} are)",
+                published.len()
+            ),
+        });
     }
     Ok(())
 }

@@ -74,6 +74,7 @@ pub fn transcript_fact_sized(
             .as_deref()
             .and_then(parse_time)
             .map(rfc3339),
+        versions: None,
     };
     Fact {
         key: format!("transcript:{location}:{hash}"),

@@ -509,6 +509,10 @@ pub fn build(
             flagged(Flag::CopiesDisagree),
         ),
         IntegrityCheck::new(
+            "sessions whose S3 transcript was overwritten after upload",
+            flagged(Flag::TranscriptRewritten),
+        ),
+        IntegrityCheck::new(
             "sessions with a transcript written by another node",
             flagged(Flag::WrittenByOtherNode),
         ),
