@@ -17,6 +17,7 @@ use anyhow::{anyhow, Context as _, Result};
 use lambda_runtime::LambdaEvent;
 use serde_json::{json, Value};
 use ssm_audit_core::correlate::CorrelateOptions;
+use ssm_audit_core::custody::ledger;
 use ssm_audit_core::ingest::{self, IngestReport};
 use ssm_audit_core::publish;
 use ssm_audit_core::store::Store;
@@ -28,6 +29,8 @@ use crate::s3::{s3_client, S3Store};
 /// - `SSM_AUDIT_DLQ_URL` (optional): the SQS queue for what cannot be processed;
 /// - `SSM_AUDIT_WORK_DIR` (optional, default the temporary folder): room for downloads and the
 ///   index being updated;
+/// - `SSM_AUDIT_LEDGER_KEY_ID` (the indexer's): the KMS key that signs the custody ledger;
+///   without it the records wait unsigned, and the indexer's result says so;
 /// - the standard AWS variables (`AWS_REGION`, `AWS_ENDPOINT_URL`, ...).
 pub struct Ctx {
     pub store: Arc<dyn Store>,
@@ -35,6 +38,8 @@ pub struct Ctx {
     pub s3: aws_sdk_s3::Client,
     pub dlq: Option<(aws_sdk_sqs::Client, String)>,
     pub work: PathBuf,
+    /// the KMS key that signs the ledger (`SSM_AUDIT_LEDGER_KEY_ID`)
+    pub ledger_key: Option<String>,
 }
 
 impl Ctx {
@@ -54,12 +59,16 @@ impl Ctx {
         let work = std::env::var_os("SSM_AUDIT_WORK_DIR")
             .map(PathBuf::from)
             .unwrap_or_else(std::env::temp_dir);
+        let ledger_key = std::env::var("SSM_AUDIT_LEDGER_KEY_ID")
+            .ok()
+            .filter(|k| !k.is_empty());
         Ok(Ctx {
             store,
             conf,
             s3,
             dlq,
             work,
+            ledger_key,
         })
     }
 
@@ -295,8 +304,10 @@ async fn ingest_objects(
         let path = tmp.path().to_owned();
         let one = ctx
             .blocking(move |store| {
-                let mut r = IngestReport::default();
-                ingest::ingest_file_from(store, &path, &key, &origin, &mut r).map(|()| r)
+                let mut r = IngestReport::with_custody();
+                ingest::ingest_file_from(store, &path, &key, &origin, &mut r)?;
+                r.leave_custody(store, &key);
+                Ok::<_, std::io::Error>(r)
             })
             .await?
             .with_context(|| format!("cannot ingest {name}"))?;
@@ -312,8 +323,9 @@ async fn ingest_json(ctx: &Ctx, function: &'static str, what: &str, event: Value
     let again = event.clone();
     let report = ctx
         .blocking(move |store| {
-            let mut r = IngestReport::default();
+            let mut r = IngestReport::with_custody();
             ingest::ingest_json(store, &what, &event, &mut r);
+            r.leave_custody(store, &what);
             r
         })
         .await?;
@@ -362,12 +374,21 @@ pub async fn ingest_cloudtrail(ctx: &Ctx, event: LambdaEvent<Value>) -> Result<V
     .await
 }
 
-/// `ssm-audit-indexer`: fold every fact into sessions and publish the index. Runs on a
-/// schedule; two runs at once are safe (the manifest's conditional put makes one start over).
+/// `ssm-audit-indexer`: fold every fact into sessions and publish the index, then seal the
+/// custody records the other functions left, with the index published, into the ledger,
+/// signed by the KMS key (`SSM_AUDIT_LEDGER_KEY_ID`). Runs on a schedule; two runs at once
+/// are safe (the manifest's and the ledger's conditional puts make one start over).
 pub async fn indexer(ctx: &Ctx, _event: LambdaEvent<Value>) -> Result<Value> {
     let work = ctx.work.join("ssm-audit-index");
-    let stats = ctx
-        .blocking(move |store| -> Result<publish::PublishStats> {
+    let signer = match &ctx.ledger_key {
+        Some(k) => Some(
+            ssm_audit_aws::kms::KmsSigner::new(&ctx.conf, k, tokio::runtime::Handle::current())
+                .await?,
+        ),
+        None => None,
+    };
+    let (stats, ledger) = ctx
+        .blocking(move |store| -> Result<(publish::PublishStats, Value)> {
             let now = time::OffsetDateTime::now_utc();
             let opts = CorrelateOptions {
                 now,
@@ -376,19 +397,45 @@ pub async fn indexer(ctx: &Ctx, _event: LambdaEvent<Value>) -> Result<Value> {
             let stamp = ssm_audit_core::time::rfc3339(now);
             let mut update =
                 |dir: &Path| rebuild::rebuild_synced(store, dir, &opts).map_err(|e| e.to_string());
-            Ok(publish::publish(store, &work, &stamp, &mut update)?)
+            let stats = publish::publish(store, &work, &stamp, &mut update)?;
+            let index: Vec<_> = ssm_audit_core::provenance::published_index(store)?
+                .into_iter()
+                .collect();
+            let ledger = match &signer {
+                Some(s) => {
+                    let sealed = ledger::seal(store, s, index)
+                        .context("cannot seal the custody records into the ledger")?;
+                    for (key, why) in &sealed.unreadable {
+                        tracing::warn!(key, why, "not custody records: left where they are");
+                    }
+                    serde_json::to_value(sealed)?
+                }
+                None => {
+                    ledger::hold(store, &index)?;
+                    let waiting = ledger::pending(store)?.records.len();
+                    tracing::warn!(waiting, "SSM_AUDIT_LEDGER_KEY_ID is not set: not sealed");
+                    json!({
+                        "not_sealed": "SSM_AUDIT_LEDGER_KEY_ID is not set",
+                        "waiting": waiting,
+                    })
+                }
+            };
+            Ok((stats, ledger))
         })
         .await??;
-    tracing::info!(?stats, "published");
-    Ok(serde_json::to_value(stats)?)
+    tracing::info!(?stats, %ledger, "published");
+    let mut out = serde_json::to_value(stats)?;
+    out["ledger"] = ledger;
+    Ok(out)
 }
 
 /// Ingest JSON pages pulled from an API, each named by its content.
 fn ingest_pages(store: &dyn Store, pages: Vec<(&'static str, Value)>) -> IngestReport {
-    let mut report = IngestReport::default();
+    let mut report = IngestReport::with_custody();
     for (what, page) in pages {
         ingest::ingest_json(store, what, &page, &mut report);
     }
+    report.leave_custody(store, "the pages read");
     report
 }
 

@@ -61,6 +61,17 @@ impl IngestReport {
     }
 
     /// A store failure while keeping what `input` gave (see [`IngestReport::store_failed`]).
+    /// Leave the custody records taken so far for the ledger's next seal
+    /// ([`crate::custody::ledger::hold`]): what a writer without the signing key does (the
+    /// Lambda functions, the CLI on an S3 store). The store failing here is a store failure of
+    /// `input`, so the invocation is retried.
+    pub fn leave_custody(&mut self, store: &dyn Store, input: &str) {
+        let records = std::mem::take(&mut self.custody);
+        if let Err(e) = crate::custody::ledger::hold(store, &records) {
+            self.store_failure(store, input, "leave its custody records for the ledger", e);
+        }
+    }
+
     fn store_failure(&mut self, store: &dyn Store, input: &str, what: &str, e: io::Error) {
         self.store_failed.push(io_bad(
             input,
