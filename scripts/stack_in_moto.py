@@ -58,6 +58,11 @@ def main():
             "env": sorted(f.get("Environment", {}).get("Variables", {})),
             "dead_letter": bool(f.get("DeadLetterConfig", {}).get("TargetArn")),
         }
+    # KMS keys from the translated template: moto (5.2) creates them, but cannot describe a
+    # key CloudFormation made (it keeps the key policy as a dict, and DescribeKey fails)
+    keys = [{"logical": k, "usage": v["Properties"].get("KeyUsage", "ENCRYPT_DECRYPT"),
+             "spec": v["Properties"].get("KeySpec", "SYMMETRIC_DEFAULT")}
+            for k, v in cfn["Resources"].items() if v["Type"] == "AWS::KMS::Key"]
     events = boto3.client("events", **kw)
     rules = [{"name": r["Name"], "schedule": r.get("ScheduleExpression"),
               "pattern": json.loads(r["EventPattern"]) if r.get("EventPattern") else None}
@@ -81,6 +86,7 @@ def main():
         "status": status,
         "functions": functions,
         "rules": rules,
+        "kms_keys": keys,
         "translated": translated,
         "translated_types": sorted({r["Type"] for r in cfn["Resources"].values()}),
         "resources": [{"logical": r["LogicalResourceId"], "type": r["ResourceType"],

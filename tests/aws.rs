@@ -609,6 +609,22 @@ fn the_template_deploys_as_a_stack_in_moto() {
             "{name}: {t}"
         );
     }
+    // the custody ledger's signing key, and the indexer that signs with it
+    assert!(
+        stack["kms_keys"].as_array().unwrap().iter().any(|k| k["usage"]
+            == "SIGN_VERIFY"
+            && k["spec"] == "RSA_2048"),
+        "{}",
+        stack["kms_keys"]
+    );
+    assert!(
+        functions["ssm-audit-indexer"]["env"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("SSM_AUDIT_LEDGER_KEY_ID")),
+        "{}",
+        functions["ssm-audit-indexer"]
+    );
     let rules = stack["rules"].as_array().unwrap();
     let schedules: Vec<&str> = rules
         .iter()
