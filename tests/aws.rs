@@ -264,10 +264,26 @@ fn the_pipeline_in_aws_finds_what_the_local_pipeline_finds() {
             .unwrap();
     };
     let store_url = format!("s3://{store}/audit");
+    // the ledger's signing key, as the template declares it
+    let kms = aws_sdk_kms::Client::new(&conf);
+    let ledger_key = rt
+        .block_on(
+            kms.create_key()
+                .key_spec(aws_sdk_kms::types::KeySpec::Rsa2048)
+                .key_usage(aws_sdk_kms::types::KeyUsageType::SignVerify)
+                .send(),
+        )
+        .unwrap()
+        .key_metadata()
+        .unwrap()
+        .arn()
+        .unwrap()
+        .to_owned();
     let watch = Watch::start(
         &[
             ("SSM_AUDIT_STORE", store_url.clone()),
             ("SSM_AUDIT_DLQ_URL", dlq.clone()),
+            ("SSM_AUDIT_LEDGER_KEY_ID", ledger_key.clone()),
         ],
         work.path().join("watch.log"),
     );
@@ -402,6 +418,106 @@ fn the_pipeline_in_aws_finds_what_the_local_pipeline_finds() {
     for m in measured(&watch.log) {
         eprintln!("measured: {m}");
     }
+
+    // ---- proof: verify against the S3 store, the ledger pinned to the KMS key ----
+    let der = rt
+        .block_on(kms.get_public_key().key_id(&ledger_key).send())
+        .unwrap()
+        .public_key()
+        .unwrap()
+        .as_ref()
+        .to_vec();
+    let pem = {
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+        let lines: Vec<&str> = b64
+            .as_bytes()
+            .chunks(64)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect();
+        format!(
+            "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
+            lines.join("\n")
+        )
+    };
+    let pem_file = work.path().join("ledger.pem");
+    std::fs::write(&pem_file, pem).unwrap();
+    let verify = || {
+        cli(&[
+            "--store",
+            store_url.as_str(),
+            "--data-dir",
+            cache.to_str().unwrap(),
+            "verify",
+            "--json",
+            "--ledger-key",
+            pem_file.to_str().unwrap(),
+        ])
+    };
+    let o = verify();
+    let v: Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)));
+    assert_eq!(o.status.code(), Some(0), "{v}");
+    assert_eq!(v["problems"], json!([]), "{v}");
+    // every raw copy the functions kept is in the ledger and checked: the S3 transcripts (the
+    // redelivery kept no other), the CloudWatch upload's, the dash one, the trail file
+    let count = |prefix: &str| {
+        rt.block_on(s3.list_objects_v2().bucket(&store).prefix(prefix).send())
+            .unwrap()
+            .contents()
+            .len()
+    };
+    let kept = count("audit/transcripts/") + count("audit/trails/");
+    assert!(kept > log_keys.len() + 1, "{kept}");
+    assert_eq!(v["summary"]["copies_valid"], json!(kept), "{v}");
+    assert_eq!(v["summary"]["log_files_not_covered"], 1, "{v}");
+    // a copy overwritten in the store is named; put back, all is well again
+    let copy_key = rt
+        .block_on(
+            s3.list_objects_v2()
+                .bucket(&store)
+                .prefix(format!("audit/transcripts/{sid}/"))
+                .send(),
+        )
+        .unwrap()
+        .contents()[0]
+        .key()
+        .unwrap()
+        .to_owned();
+    let original = rt.block_on(async {
+        let o = s3.get_object().bucket(&store).key(&copy_key).send().await;
+        o.unwrap().body.collect().await.unwrap().into_bytes()
+    });
+    let overwrite = |body: Vec<u8>| {
+        rt.block_on(
+            s3.put_object()
+                .bucket(&store)
+                .key(&copy_key)
+                .body(body.into())
+                .send(),
+        )
+        .unwrap();
+    };
+    overwrite(b"nothing to see here\n".to_vec());
+    let o = verify();
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(o.status.code(), Some(1), "{v}");
+    let problems: Vec<(String, String)> = v["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["kind"].to_string(), p["object"].to_string()))
+        .collect();
+    let object = copy_key.strip_prefix("audit/").unwrap();
+    assert_eq!(
+        problems,
+        [(
+            json!("copy-modified").to_string(),
+            json!(object).to_string()
+        )]
+    );
+    overwrite(original.to_vec());
+    assert_eq!(verify().status.code(), Some(0));
 
     // ---- dead letters: listed, then redriven once the cause is fixed ----
     // input that cannot be read: the function sends it to the queue itself
@@ -611,9 +727,11 @@ fn the_template_deploys_as_a_stack_in_moto() {
     }
     // the custody ledger's signing key, and the indexer that signs with it
     assert!(
-        stack["kms_keys"].as_array().unwrap().iter().any(|k| k["usage"]
-            == "SIGN_VERIFY"
-            && k["spec"] == "RSA_2048"),
+        stack["kms_keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["usage"] == "SIGN_VERIFY" && k["spec"] == "RSA_2048"),
         "{}",
         stack["kms_keys"]
     );

@@ -229,6 +229,12 @@ impl Data {
             rebuild::rebuild_synced(store, dir, &opts).map_err(|e| e.to_string())
         })
         .with_context(|| format!("cannot publish the index to {}", self.describe()))?;
+        // the index published, for the ledger (the indexer in AWS seals it)
+        let index: Vec<_> = ssm_audit_core::provenance::published_index(store)?
+            .into_iter()
+            .collect();
+        ssm_audit_core::custody::ledger::hold(store, &index)
+            .with_context(|| format!("cannot record the index published in {}", self.describe()))?;
         self.sync()?;
         self.records()
     }

@@ -18,6 +18,11 @@ pub struct VerifyArgs {
     /// the data folder for later runs); else those kept before
     #[arg(long)]
     public_keys: Option<PathBuf>,
+    /// The public key the custody ledger must be signed with: a PEM file (the KMS key's, as
+    /// the stack's LedgerKeyArn output says to make it) or an ed25519 key in hex. Without it,
+    /// a data folder's own key, else the key the ledger's first segment names (said)
+    #[arg(long, value_name = "FILE")]
+    ledger_key: Option<PathBuf>,
     /// Print the summary and the problems as JSON (a stable contract)
     #[arg(long)]
     json: bool,
@@ -40,7 +45,20 @@ pub fn run(data: &DataArgs, args: &VerifyArgs, out: &mut dyn Write) -> Result<bo
         }
         None => None,
     };
-    let pinned = ledger::LocalKey::pinned(store)?;
+    let pinned = match &args.ledger_key {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read {}", p.display()))?;
+            Some(ledger::LedgerKey::from_file_text(&text).with_context(|| {
+                format!(
+                    "{}: not a public key (a PEM `BEGIN PUBLIC KEY` of an RSA or ed25519 key, or \
+                     an ed25519 key in hex)",
+                    p.display()
+                )
+            })?)
+        }
+        None => ledger::LocalKey::pinned(store)?,
+    };
     let v = verify::verify(store, keys, pinned)?;
     if args.json {
         serde_json::to_writer_pretty(&mut *out, &v)?;

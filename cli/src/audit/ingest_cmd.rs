@@ -324,18 +324,23 @@ pub fn run_ingest(data: &DataArgs, args: &IngestArgs, out: &mut dyn Write) -> Re
     Ok(true)
 }
 
-/// Add what this ingest read and kept to the custody ledger, signed with the data folder's
-/// key. An S3 store's ledger is to be signed by KMS in AWS: not built yet, and said.
+/// Add what this ingest read and kept to the custody ledger: signed with the data folder's
+/// key; for an S3 store, left pending for the indexer in AWS to seal with its KMS key (which
+/// only the indexer may use), and said.
 fn keep_custody(d: &Data, report: &mut IngestReport) -> Result<()> {
     let custody = std::mem::take(&mut report.custody);
     if custody.is_empty() {
         return Ok(());
     }
     if d.cache.is_some() {
+        ssm_audit_core::custody::ledger::hold(&*d.store, &custody).map_err(|e| {
+            anyhow::anyhow!("cannot leave the custody records in {}: {e}", d.describe())
+        })?;
         eprintln!(
-            "note: {} custody records not kept: the ledger is kept for a local data folder \
-             only (an S3 store's is to be signed by KMS in AWS, not built yet)",
-            custody.len()
+            "note: {} custody records left under {} for the indexer to seal into the ledger \
+             (signed by its KMS key); `ssm-audit verify` counts them until then",
+            custody.len(),
+            ssm_audit_core::keys::CUSTODY_PENDING
         );
         return Ok(());
     }
