@@ -488,11 +488,19 @@ pub async fn reconcile_with(
         Ok(())
     })
     .await?;
+    // the keys that signed the window's digest files, for `ssm-audit verify`
+    let keys = crate::backfill::list_public_keys(ct, since, now).await?;
     let report = ctx
         .blocking(move |store| ingest_pages(store, pages))
         .await?;
     // the window moves on only past what is stored: a failed run leaves it where it was
     retry_if_not_stored(&report)?;
+    let public_keys = ctx
+        .blocking(move |store| {
+            ssm_audit_core::custody::digest::keep_public_keys(store, keys.to_string().as_bytes())
+        })
+        .await?
+        .context("cannot keep CloudTrail's public keys")?;
     // reconcile looks back over its window again when run again
     ctx.dead_letter("ssm-audit-reconcile", &report, &|_| json!({}))
         .await?;
@@ -504,6 +512,7 @@ pub async fn reconcile_with(
     let mut out = summary(&report);
     out["lookup_events"] = json!(events);
     out["described_sessions"] = json!(described);
+    out["public_keys"] = json!(public_keys);
     out["since"] = json!(ssm_audit_core::time::rfc3339(since));
     out["until"] = json!(until);
     Ok(out)

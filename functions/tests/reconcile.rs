@@ -2,6 +2,7 @@
 //! are the SDK's own, with responses from aws-smithy-mocks; the records in them are the shared
 //! samples.
 
+use aws_sdk_cloudtrail::operation::list_public_keys::ListPublicKeysOutput;
 use aws_sdk_cloudtrail::operation::lookup_events::LookupEventsOutput;
 use aws_sdk_cloudtrail::types::Event;
 use aws_sdk_ssm::operation::describe_sessions::DescribeSessionsOutput;
@@ -78,10 +79,33 @@ async fn lookup_events_and_session_history_are_backfilled_paginated_and_paced() 
     let ecs = mock!(aws_sdk_cloudtrail::Client::lookup_events)
         .match_requests(move |r| attr(r) == "ExecuteCommand")
         .then_output(move || LookupEventsOutput::builder().events(event(&exec)).build());
+    // CloudTrail's public keys for the window, in two pages
+    let key = |fp: &str| {
+        aws_sdk_cloudtrail::types::PublicKey::builder()
+            .value(aws_smithy_types::Blob::new(fp.as_bytes()))
+            .fingerprint(fp)
+            .validity_start_time(aws_smithy_types::DateTime::from_secs(1_780_000_000))
+            .build()
+    };
+    let keys1 = mock!(aws_sdk_cloudtrail::Client::list_public_keys)
+        .match_requests(|r| r.next_token().is_none() && r.start_time().is_some())
+        .then_output(move || {
+            ListPublicKeysOutput::builder()
+                .public_key_list(key("aaaa"))
+                .next_token("keys-2")
+                .build()
+        });
+    let keys2 = mock!(aws_sdk_cloudtrail::Client::list_public_keys)
+        .match_requests(|r| r.next_token() == Some("keys-2"))
+        .then_output(move || {
+            ListPublicKeysOutput::builder()
+                .public_key_list(key("bbbb"))
+                .build()
+        });
     let ct = mock_client!(
         aws_sdk_cloudtrail,
         RuleMode::MatchAny,
-        [&page1, &page2, &resume, &terminate, &ecs]
+        [&page1, &page2, &resume, &terminate, &ecs, &keys1, &keys2]
     );
 
     let iam_v: Value = serde_json::from_str(&iam).unwrap();
@@ -130,6 +154,20 @@ async fn lookup_events_and_session_history_are_backfilled_paginated_and_paced() 
     assert_eq!(out["failed"], json!([]), "{out}");
     // the first run looks back 24 hours
     assert_eq!(out["since"], "2026-11-22T12:00:00Z", "{out}");
+    // both pages of keys kept, as `list-public-keys` prints them, for `verify`
+    assert_eq!(out["public_keys"], 2, "{out}");
+    let store = ctx.store.clone();
+    let kept = tokio::task::spawn_blocking(move || {
+        store
+            .get(ssm_audit_core::keys::PUBLIC_KEYS)
+            .unwrap()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let kept = ssm_audit_core::custody::digest::parse_public_keys(&kept).unwrap();
+    assert_eq!(kept.keys().collect::<Vec<_>>(), ["aaaa", "bbbb"]);
+    assert_eq!(kept["aaaa"].value, "YWFhYQ==");
     assert_eq!(
         page1.num_calls() + page2.num_calls() + terminate.num_calls() + ecs.num_calls(),
         4
@@ -192,7 +230,14 @@ async fn fault_injection_a_store_failing_mid_window_loses_no_start_session() {
     let none = mock!(aws_sdk_cloudtrail::Client::lookup_events)
         .match_requests(|_| true)
         .then_output(|| LookupEventsOutput::builder().build());
-    let ct = mock_client!(aws_sdk_cloudtrail, RuleMode::MatchAny, [&found, &none]);
+    let keys = mock!(aws_sdk_cloudtrail::Client::list_public_keys)
+        .match_requests(|_| true)
+        .then_output(|| ListPublicKeysOutput::builder().build());
+    let ct = mock_client!(
+        aws_sdk_cloudtrail,
+        RuleMode::MatchAny,
+        [&found, &none, &keys]
+    );
     let history = mock!(aws_sdk_ssm::Client::describe_sessions)
         .match_requests(|_| true)
         .then_output(|| DescribeSessionsOutput::builder().build());

@@ -146,6 +146,21 @@ pub(crate) fn ingest_remote(
                 },
             ))?;
             tracing_note(&bar, n, "CloudTrail events");
+            // the keys that signed the period's digest files, for `ssm-audit verify`
+            let keys = aws
+                .rt
+                .block_on(backfill::list_public_keys(&ct, since, until))?;
+            let kept = ssm_audit_core::custody::digest::keep_public_keys(
+                store,
+                keys.to_string().as_bytes(),
+            )
+            .map_err(|e| anyhow::anyhow!("cannot keep CloudTrail's public keys: {e}"))?;
+            eprintln!(
+                "note: {} CloudTrail public keys kept for `ssm-audit verify` ({} listed for the \
+                 period)",
+                kept,
+                keys["PublicKeyList"].as_array().map_or(0, Vec::len)
+            );
         }
         Source::Files(_) => unreachable!("files are read by ingest_files"),
     }

@@ -105,6 +105,42 @@ pub async fn lookup_session_events(
     Ok(n)
 }
 
+/// CloudTrail ListPublicKeys: the keys that signed digest files between `since` and `until`,
+/// paginated, as `aws cloudtrail list-public-keys` prints them (`{"PublicKeyList": [...]}`,
+/// each key's `Value` base64 DER), for `ssm-audit verify`.
+pub async fn list_public_keys(
+    ct: &aws_sdk_cloudtrail::Client,
+    since: time::OffsetDateTime,
+    until: time::OffsetDateTime,
+) -> Result<Value> {
+    use base64::Engine as _;
+    let mut keys = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let out = ct
+            .list_public_keys()
+            .start_time(smithy_time(since))
+            .end_time(smithy_time(until))
+            .set_next_token(token.take())
+            .send()
+            .await
+            .context("CloudTrail ListPublicKeys")?;
+        for k in out.public_key_list() {
+            keys.push(json!({
+                "Value": k.value().map(|v| base64::engine::general_purpose::STANDARD.encode(v.as_ref())),
+                "ValidityStartTime": iso(k.validity_start_time()),
+                "ValidityEndTime": iso(k.validity_end_time()),
+                "Fingerprint": k.fingerprint(),
+            }));
+        }
+        match out.next_token() {
+            Some(t) if !t.is_empty() => token = Some(t.to_owned()),
+            _ => break,
+        }
+    }
+    Ok(json!({ "PublicKeyList": keys }))
+}
+
 /// Systems Manager DescribeSessions with `State=History` (sessions that ended in the last 30
 /// days: their end times), paginated; `page` gets `{"Sessions":[...]}` as the CLI prints it.
 pub async fn describe_history(

@@ -120,6 +120,30 @@ pub fn parse_public_keys(json: &[u8]) -> Result<BTreeMap<String, PublicKey>, Str
         .collect())
 }
 
+/// The keys of `kept` (`list-public-keys` output kept in the store, if any) and of `new`, by
+/// fingerprint (a key in both: the newer listing's), as `list-public-keys` output again.
+pub fn merge_public_keys(kept: Option<&[u8]>, new: &[u8]) -> Result<Vec<u8>, String> {
+    let mut keys = match kept {
+        Some(k) => parse_public_keys(k)?,
+        None => BTreeMap::new(),
+    };
+    keys.extend(parse_public_keys(new)?);
+    let list: Vec<&PublicKey> = keys.values().collect();
+    serde_json::to_vec_pretty(&serde_json::json!({ "PublicKeyList": list }))
+        .map_err(|e| e.to_string())
+}
+
+/// Add CloudTrail's public keys (`list-public-keys` output) to those the store keeps for
+/// `verify` ([`crate::keys::PUBLIC_KEYS`]); how many it keeps now.
+pub fn keep_public_keys(store: &dyn crate::store::Store, new: &[u8]) -> std::io::Result<usize> {
+    use crate::keys::PUBLIC_KEYS;
+    let bad = |e: String| std::io::Error::other(format!("{PUBLIC_KEYS}: {e}"));
+    let kept = store.get(PUBLIC_KEYS)?;
+    let merged = merge_public_keys(kept.as_deref(), new).map_err(bad)?;
+    store.put(PUBLIC_KEYS, &merged)?;
+    Ok(parse_public_keys(&merged).map_err(bad)?.len())
+}
+
 /// Check `signature_hex` over the digest with the key it names.
 pub fn verify(
     d: &Digest,
