@@ -341,6 +341,12 @@ pub fn ingest_file_from(
     let head = match head {
         Ok(h) => h,
         Err(e) if gzip => {
+            // read, and failed: its custody says what was read all the same
+            if report.keep_custody {
+                let (sha256, content_sha256, size) = crate::provenance::file_hashes(path)?;
+                let c = input_custody(name, None, sha256, content_sha256, size, origin);
+                report.custody.push(c);
+            }
             not_gzip(report, name, e);
             return Ok(());
         }
@@ -354,24 +360,22 @@ pub fn ingest_file_from(
         format,
         Format::Unknown | Format::TrailFile | Format::Transcript
     ) || format == Format::TrailFile && !utf8;
-    // (raw SHA-256, content SHA-256, size), when custody is taken of it here
-    let mut hashes = None;
-    if !whole && report.keep_custody {
-        let (sha256, content_sha256, size) = crate::provenance::file_hashes(path)?;
-        hashes = Some((sha256.clone(), content_sha256.clone(), size));
-        report.custody.push(Custody {
-            held: Held::Input,
-            object: name.to_owned(),
-            format: Some(format.describe().to_owned()),
-            sha256,
-            content_sha256,
-            size,
-            origin: origin.clone(),
-            read_at: crate::provenance::now(),
-        });
-    }
+    // custody of a streamed input is taken in the pass that reads it: its SHA-256 as stored
+    // and of its content hashed as the bytes go by, never in a pass of its own
+    let take = !whole && report.keep_custody;
+    let input = |sha256: String, content_sha256: String, size: u64| {
+        input_custody(name, Some(format), sha256, content_sha256, size, origin)
+    };
+    // (a pass that could not read to the end: hashed on its own, as it is)
+    let hashed_apart = || -> io::Result<Custody> {
+        let (raw, content, size) = crate::provenance::file_hashes(path)?;
+        Ok(input(raw, content, size))
+    };
     match format {
         Format::Unknown => {
+            if take {
+                report.custody.push(hashed_apart()?);
+            }
             report.inputs_read += 1;
             report.inputs_skipped.push((
                 name.to_owned(),
@@ -382,9 +386,11 @@ pub fn ingest_file_from(
             report.inputs_read += 1;
             let mut out = Decoded::default();
             let mut parts = 0usize;
+            let (raw, raw_sha) = Tap::new(file);
+            let (mut content, content_sha) = Tap::new(formats::open_maybe_gzip(raw)?);
             formats::decode_trail_file_in_parts(
                 name,
-                formats::open_maybe_gzip(file)?,
+                &mut content,
                 &mut out,
                 FACTS_PER_FILE,
                 &mut |facts| {
@@ -393,11 +399,19 @@ pub fn ingest_file_from(
                 },
             );
             report.facts += parts;
-            // kept under its own hash, which custody took already or is taken here
-            let (sha, size) = match &hashes {
-                Some((raw, _, size)) => (raw.clone(), *size),
-                None => crate::provenance::sha256_of(std::fs::File::open(path)?)?,
-            };
+            // the rest (after the JSON): the hashes cover every byte; the raw file is at its
+            // end once its content is
+            let read_all = io::copy(&mut content, &mut io::sink()).is_ok();
+            drop(content);
+            let (sha, size) = raw_sha.finish();
+            if take {
+                report.custody.push(if read_all {
+                    input(sha.clone(), content_sha.finish().0, size)
+                } else {
+                    hashed_apart()?
+                });
+            }
+            // kept under its own hash
             keep_trail(
                 store,
                 name,
@@ -409,32 +423,52 @@ pub fn ingest_file_from(
             finish_decoded(store, name, out, report);
         }
         Format::Transcript if !gzip => {
-            let content = hashes.map(|h| h.1);
-            ingest_transcript_file(store, file, path, name, content, origin.versions, report)?
+            let h = ingest_transcript_file(store, file, path, name, origin.versions, report)?;
+            if take {
+                report
+                    .custody
+                    .push(input(h.sha256.clone(), h.sha256.clone(), h.size));
+                if let Some(key) = h.copy {
+                    report
+                        .custody
+                        .push(kept(Held::Copy, key, &h.sha256, h.size));
+                }
+            }
         }
         Format::Transcript => {
             // unzipped to a file of the store's first, so it is never held whole either
             let dir = store.temp_dir();
             std::fs::create_dir_all(&dir)?;
             let mut plain = tempfile::NamedTempFile::new_in(&dir)?;
-            let unzipped = formats::open_maybe_gzip(file)
+            let (raw, raw_sha) = Tap::new(file);
+            let unzipped = formats::open_maybe_gzip(raw)
                 .and_then(|mut r| io::copy(&mut r, plain.as_file_mut()));
             if let Err(e) = unzipped {
+                if take {
+                    report.custody.push(hashed_apart()?);
+                }
                 not_gzip(report, name, e);
                 return Ok(());
             }
+            let (sha, size) = raw_sha.finish();
             plain.as_file_mut().rewind()?;
             let unzipped = plain.as_file().try_clone()?;
-            let content = hashes.map(|h| h.1);
-            ingest_transcript_file(
+            let h = ingest_transcript_file(
                 store,
                 unzipped,
                 plain.path(),
                 name,
-                content,
                 origin.versions,
                 report,
-            )?
+            )?;
+            if take {
+                report.custody.push(input(sha, h.sha256.clone(), size));
+                if let Some(key) = h.copy {
+                    report
+                        .custody
+                        .push(kept(Held::Copy, key, &h.sha256, h.size));
+                }
+            }
         }
         _ => {
             // JSON documents of other kinds are read whole: within the same bound as inflated
@@ -511,32 +545,47 @@ fn not_gzip(report: &mut IngestReport, name: &str, e: io::Error) {
         .push(io_bad(name, format!("not readable gzip: {e}")));
 }
 
-/// A transcript file (`file`, open at its start, is `path`), never held whole: hashed and
-/// rendered as it is read, its copy stored from the file.
-/// `content_sha256`: its SHA-256, when custody is taken (the copy holds the same bytes).
+/// What a transcript's pass read: its SHA-256 and size, and the key of the copy kept.
+struct Hashed {
+    sha256: String,
+    size: u64,
+    copy: Option<String>,
+}
+
+/// A transcript file (`file`, open at its start, is `path`), never held whole: hashed (FNV
+/// for the copy's name, SHA-256 for its custody) and rendered as it is read, its copy stored
+/// from the file.
 fn ingest_transcript_file(
     store: &dyn Store,
     file: std::fs::File,
     path: &Path,
     name: &str,
-    content_sha256: Option<String>,
     versions: Option<u64>,
     report: &mut IngestReport,
-) -> io::Result<()> {
+) -> io::Result<Hashed> {
     report.inputs_read += 1;
     // one pass: the bytes are hashed (the copy's name) as the renderer reads them
+    let (tapped, sha) = Tap::new(file);
     let mut input = Hashing {
-        inner: file,
+        inner: tapped,
         hash: Fnv::default(),
         size: 0,
         blank: true,
     };
     let (r, text) = render_text(store, &TranscriptSource::S3, &mut input)?;
+    // (the renderer reads to the end; anything it left is hashed too)
+    io::copy(&mut input, &mut io::sink())?;
+    let (sha256, _) = sha.finish();
+    let mut hashed = Hashed {
+        sha256,
+        size: input.size,
+        copy: None,
+    };
     if input.blank {
         report
             .inputs_skipped
             .push((name.to_owned(), "empty".into()));
-        return Ok(());
+        return Ok(hashed);
     }
     let (hash, size) = (input.hash.hex(), input.size);
     let mut fact =
@@ -544,7 +593,7 @@ fn ingest_transcript_file(
     with_versions(&mut fact, versions);
     let Some(sid) = fact.session_id.clone() else {
         report.failed.push(io_bad(name, NO_SESSION_ID));
-        return Ok(());
+        return Ok(hashed);
     };
     let copy = format!("s3-{hash}");
     put_text(store, name, &sid, &copy, text, report);
@@ -552,15 +601,13 @@ fn ingest_transcript_file(
     if let Err(e) = store.put_file(&key, path) {
         report.store_failure(store, name, "keep the transcript copy", e);
     }
-    if let Some(sha) = content_sha256 {
-        report.hold(|| kept(Held::Copy, key, &sha, size));
-    }
+    hashed.copy = Some(key);
     let out = Decoded {
         facts: vec![fact],
         ..Decoded::default()
     };
     finish_decoded(store, name, out, report);
-    Ok(())
+    Ok(hashed)
 }
 
 /// A reader that hashes what passes through it.
@@ -620,19 +667,38 @@ fn custody_of(name: &str, bytes: &[u8], format: Format, origin: &Origin) -> Cust
     } else {
         sha256.clone()
     };
+    input_custody(
+        name,
+        Some(format),
+        sha256,
+        content_sha256,
+        bytes.len() as u64,
+        origin,
+    )
+}
+
+/// The custody of an input read, as stored (`sha256`) and its content (gzip undone).
+fn input_custody(
+    name: &str,
+    format: Option<Format>,
+    sha256: String,
+    content_sha256: String,
+    size: u64,
+    origin: &Origin,
+) -> Custody {
     Custody {
         held: Held::Input,
         object: name.to_owned(),
-        format: Some(format.describe().to_owned()),
+        format: format.map(|f| f.describe().to_owned()),
         sha256,
         content_sha256,
-        size: bytes.len() as u64,
+        size,
         origin: origin.clone(),
         read_at: crate::provenance::now(),
     }
 }
 
-use crate::provenance::kept;
+use crate::provenance::{kept, Tap};
 
 /// An S3 transcript's fact says how many versions its key had (more than one: overwritten).
 fn with_versions(fact: &mut crate::facts::Fact, n: Option<u64>) {

@@ -105,6 +105,48 @@ pub fn published_index(store: &dyn crate::store::Store) -> io::Result<Option<Cus
     }))
 }
 
+/// A reader that hashes (SHA-256) every byte read through it, for a pass that reads an input
+/// anyway (the render, the decode) to take its custody too. The hash is read from the
+/// [`TapHash`] kept apart, so the reader itself can be moved into a decoder.
+pub struct Tap<R> {
+    inner: R,
+    state: std::sync::Arc<std::sync::Mutex<(sha2::Sha256, u64)>>,
+}
+
+/// The hash of what went through a [`Tap`].
+pub struct TapHash(std::sync::Arc<std::sync::Mutex<(sha2::Sha256, u64)>>);
+
+impl<R> Tap<R> {
+    pub fn new(inner: R) -> (Tap<R>, TapHash) {
+        let state = std::sync::Arc::new(std::sync::Mutex::new((sha2::Sha256::new(), 0)));
+        (
+            Tap {
+                inner,
+                state: state.clone(),
+            },
+            TapHash(state),
+        )
+    }
+}
+
+impl<R: Read> Read for Tap<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        s.0.update(&buf[..n]);
+        s.1 += n as u64;
+        Ok(n)
+    }
+}
+
+impl TapHash {
+    /// The SHA-256 (hex) of what was read so far, and how many bytes.
+    pub fn finish(&self) -> (String, u64) {
+        let s = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        (hex::encode(s.0.clone().finalize()), s.1)
+    }
+}
+
 /// SHA-256 of `r`'s bytes and their count.
 pub fn sha256_of(mut r: impl Read) -> io::Result<(String, u64)> {
     let mut h = sha2::Sha256::new();

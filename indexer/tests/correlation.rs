@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 use ssm_audit_core::correlate::{
     correlate, CorrelateOptions, EndSource, Flag, Kind, SessionRecord,
 };
-use ssm_audit_core::facts::{Fact, TranscriptSource};
+use ssm_audit_core::facts::{Fact, FactKind, TranscriptSource};
 use ssm_audit_core::formats::{self, detect, Decoded, Format};
 
 use crate::common::*;
@@ -563,6 +563,17 @@ fn scenario() -> Vec<Fact> {
     add("t5.json", trail(&[denied]));
     // a terminated shell whose transcript never arrived
     add("t6.json", trail(&[sample(ROOT_TERM)]));
+    // master's second copy's key had two versions when read (S3 tells at ingest): overwritten
+    for f in facts.iter_mut() {
+        if let FactKind::Transcript {
+            location, versions, ..
+        } = &mut f.kind
+        {
+            if location.starts_with("bucket/elsewhere/") {
+                *versions = Some(2);
+            }
+        }
+    }
     facts
 }
 
@@ -590,6 +601,8 @@ fn scenario_covers_every_kind_and_flag() {
     let two = record(&recs, "master-console-admin-ogucubv3f8zp6xxkdxv25lb3re");
     assert!(two.flags.contains(&Flag::MultipleCopies));
     assert!(!two.flags.contains(&Flag::WrittenByOtherNode));
+    assert!(two.flags.contains(&Flag::TranscriptRewritten));
+    assert!(!alice.flags.contains(&Flag::TranscriptRewritten));
     assert_eq!(two.transcript.copies.len(), 2);
     assert_eq!(alice.end_source, EndSource::TranscriptUpload);
     assert_eq!(
@@ -607,7 +620,14 @@ fn scenario_covers_every_kind_and_flag() {
         [Flag::PrincipalMismatch, Flag::WrittenByOtherNode]
     );
     let master = record(&recs, "master-console-admin-ogucubv3f8zp6xxkdxv25lb3re");
-    assert_eq!(master.flags, [Flag::NoStartEvent, Flag::MultipleCopies]);
+    assert_eq!(
+        master.flags,
+        [
+            Flag::NoStartEvent,
+            Flag::MultipleCopies,
+            Flag::TranscriptRewritten
+        ]
+    );
     assert_eq!(master.principal.as_deref(), Some("master-console-admin"));
     assert_eq!(
         master.target.as_deref(),

@@ -397,3 +397,86 @@ fn writers_racing_for_the_ledger_head_each_take_their_own_segment() {
     objects.dedup();
     assert_eq!(objects.len(), 30);
 }
+
+#[test]
+fn custody_taken_in_the_reading_pass_equals_hashing_the_file_apart() {
+    // every streamed shape: a transcript plain and gzip'd, a trail file plain, gzip'd, with
+    // bytes after its JSON, a gzip cut short; the hashes the reading pass took are those of
+    // the file hashed on its own
+    let tmp = tempfile::tempdir().unwrap();
+    let hours = write_chain(&tmp.path().join("sync"), 1, KEY);
+    let log = std::fs::read(data("recordings/bash5-ubuntu-80x24/session.log")).unwrap();
+    let gz = |b: &[u8]| {
+        use std::io::Write;
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(b).unwrap();
+        e.finish().unwrap()
+    };
+    let trail_gz = std::fs::read(&hours[0].trail).unwrap();
+    let trail = {
+        use std::io::Read;
+        let mut s = Vec::new();
+        flate2::read::MultiGzDecoder::new(&trail_gz[..])
+            .read_to_end(&mut s)
+            .unwrap();
+        s
+    };
+    let mut trailing = trail.clone();
+    trailing.extend_from_slice(b"\n\n   \n");
+    let cut = gz(&log)[..200].to_vec();
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("transcript.log", log.clone()),
+        ("transcript.log.gz", gz(&log)),
+        (
+            "111122223333_CloudTrail_us-east-1_plain.json",
+            trail.clone(),
+        ),
+        (
+            "111122223333_CloudTrail_us-east-1_gz.json.gz",
+            trail_gz.clone(),
+        ),
+        ("111122223333_CloudTrail_us-east-1_tail.json", trailing),
+        (
+            "111122223333_CloudTrail_us-east-1_tailgz.json.gz",
+            gz(&[&trail[..], b"\n  \n"].concat()),
+        ),
+        ("cut.log.gz", cut),
+    ];
+    for (name, bytes) in cases {
+        let path = tmp.path().join(name);
+        std::fs::write(&path, &bytes).unwrap();
+        let store = LocalStore::open(tmp.path().join(format!("data-{name}"))).unwrap();
+        let mut report = IngestReport::with_custody();
+        ingest::ingest_file(&store, &path, &mut report).unwrap();
+        let input = report
+            .custody
+            .iter()
+            .find(|c| c.held == ssm_audit_core::provenance::Held::Input)
+            .unwrap_or_else(|| panic!("{name}: no custody of the input"));
+        let (raw, content, size) = ssm_audit_core::provenance::file_hashes(&path).unwrap();
+        assert_eq!(
+            (
+                input.sha256.as_str(),
+                input.content_sha256.as_str(),
+                input.size
+            ),
+            (raw.as_str(), content.as_str(), size),
+            "{name}"
+        );
+        // a copy kept holds the content the input's record names
+        for c in report
+            .custody
+            .iter()
+            .filter(|c| c.held == ssm_audit_core::provenance::Held::Copy)
+        {
+            let kept =
+                std::fs::read(tmp.path().join(format!("data-{name}")).join(&c.object)).unwrap();
+            assert_eq!(
+                ssm_audit_core::hash::sha256_hex(&kept),
+                c.sha256,
+                "{name}: {}",
+                c.object
+            );
+        }
+    }
+}
