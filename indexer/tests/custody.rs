@@ -390,7 +390,11 @@ fn writers_racing_for_the_ledger_head_each_take_their_own_segment() {
         }
     });
     let read = ledger::read(&*store, ledger::LocalKey::pinned(&*store).unwrap()).unwrap();
-    assert!(read.problems.is_empty(), "{:?}", read.problems);
+    assert!(
+        read.checked.problems.is_empty(),
+        "{:?}",
+        read.checked.problems
+    );
     assert_eq!(store.list("ledger/").unwrap().len(), 30);
     let mut objects: Vec<_> = read.records.iter().map(|c| c.object.clone()).collect();
     objects.sort();

@@ -353,6 +353,11 @@ pub fn seal(store: &dyn Store, signer: &dyn Signer, more: Vec<Custody>) -> io::R
 /// that read, checked or not).
 pub struct Read {
     pub records: Vec<Custody>,
+    pub checked: Checked,
+}
+
+/// What reading the ledger found, apart from its records.
+pub struct Checked {
     /// (segment key, what is wrong)
     pub problems: Vec<(String, String)>,
     /// the algorithm, key id and public key the chain is checked with, as the first
@@ -360,14 +365,25 @@ pub struct Read {
     pub signer: Option<(String, Option<String>, String)>,
 }
 
-/// Read the whole ledger and check its chain and signatures, against `pinned` (the data
-/// folder's own key, or a key given) when given, else against the key the first segment
-/// names: every later segment must be signed by the same key.
+/// [`read_each`], the records collected.
 pub fn read(store: &dyn Store, pinned: Option<LedgerKey>) -> io::Result<Read> {
+    let mut records = Vec::new();
+    let checked = read_each(store, pinned, &mut |c| records.push(c))?;
+    Ok(Read { records, checked })
+}
+
+/// Read the ledger one segment at a time (never all of it in memory), check its chain and
+/// signatures, and give `each` every record of the segments that read, checked or not.
+/// Checked against `pinned` (the data folder's own key, or a key given) when given, else
+/// against the key the first segment names: every later segment must be signed by the same.
+pub fn read_each(
+    store: &dyn Store,
+    pinned: Option<LedgerKey>,
+    each: &mut dyn FnMut(Custody),
+) -> io::Result<Checked> {
     let mut keys = store.list(LEDGER)?;
     keys.sort();
-    let mut out = Read {
-        records: Vec::new(),
+    let mut out = Checked {
         problems: Vec::new(),
         signer: None,
     };
@@ -422,7 +438,7 @@ pub fn read(store: &dyn Store, pinned: Option<LedgerKey>) -> io::Result<Read> {
                 "its signature does not match (a record changed, or another key)".into(),
             ));
         }
-        out.records.extend(body.records);
+        body.records.into_iter().for_each(&mut *each);
         prev = hash;
     }
     Ok(out)

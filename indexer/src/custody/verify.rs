@@ -47,6 +47,40 @@ pub struct Verified {
     pub notes: Vec<String>,
 }
 
+/// What the ledger's records say, folded as they are read (a store's ledger may hold
+/// millions of records: only what the checks need is kept).
+#[derive(Default)]
+struct Records {
+    /// each kept object (copies, digests): its last record's SHA-256, size and time
+    kept: BTreeMap<String, (String, u64, String)>,
+    /// trail files read, by object name: (the input's name, its content's SHA-256)
+    trails: HashMap<String, Vec<(String, String)>>,
+    /// the SHA-256 of every index published
+    indexes: HashSet<String>,
+}
+
+impl Records {
+    fn add(&mut self, c: Custody) {
+        match c.held {
+            Held::Copy | Held::Digest => {
+                self.kept.insert(c.object, (c.sha256, c.size, c.read_at));
+            }
+            Held::Index => {
+                self.indexes.insert(c.sha256);
+            }
+            Held::Input => {
+                let trail = crate::formats::Format::TrailFile.describe();
+                if c.format.as_deref() == Some(trail) {
+                    self.trails
+                        .entry(object_name(&c.object).to_owned())
+                        .or_default()
+                        .push((c.object, c.content_sha256));
+                }
+            }
+        }
+    }
+}
+
 /// A digest as kept: its bytes, its own signature (from S3 metadata) if it had one.
 struct Kept {
     raw: Vec<u8>,
@@ -98,7 +132,8 @@ pub fn verify(
         },
     };
     let pinned_given = pinned.is_some();
-    let mut ledger = ledger::read(store, pinned)?;
+    let mut held = Records::default();
+    let ledger = ledger::read_each(store, pinned, &mut |c| held.add(c))?;
     for (object, detail) in &ledger.problems {
         v.problems.push(Problem {
             kind: "ledger-invalid",
@@ -136,10 +171,10 @@ pub fn verify(
             detail: why,
         });
     }
-    ledger.records.extend(pending.records);
-    check_digests(store, &keys, &ledger.records, &mut v)?;
-    check_copies(store, &ledger.records, &mut v)?;
-    check_index(store, &ledger.records, &mut v)?;
+    pending.records.into_iter().for_each(|c| held.add(c));
+    check_digests(store, &keys, &held, &mut v)?;
+    check_copies(store, &held, &mut v)?;
+    check_index(store, &held, &mut v)?;
     v.problems
         .sort_by(|a, b| (a.kind, &a.object).cmp(&(b.kind, &b.object)));
     v.notes.sort();
@@ -182,7 +217,7 @@ fn load_digests(store: &dyn Store, v: &mut Verified) -> io::Result<Vec<Kept>> {
 fn check_digests(
     store: &dyn Store,
     keys: &BTreeMap<String, PublicKey>,
-    records: &[Custody],
+    held: &Records,
     v: &mut Verified,
 ) -> io::Result<()> {
     let kept = load_digests(store, v)?;
@@ -277,14 +312,7 @@ fn check_digests(
         }
     }
     // the trail files: each one a digest lists against what was read
-    let trail = crate::formats::Format::TrailFile.describe();
-    let mut read: HashMap<&str, Vec<&Custody>> = HashMap::new();
-    for c in records
-        .iter()
-        .filter(|c| c.held == Held::Input && c.format.as_deref() == Some(trail))
-    {
-        read.entry(object_name(&c.object)).or_default().push(c);
-    }
+    let read = &held.trails;
     let mut listed = HashSet::new();
     for k in &kept {
         for f in &k.digest.log_files {
@@ -306,7 +334,7 @@ fn check_digests(
                 Some(cs)
                     if cs
                         .iter()
-                        .any(|c| c.content_sha256.eq_ignore_ascii_case(&f.hash_value)) =>
+                        .any(|(_, sha)| sha.eq_ignore_ascii_case(&f.hash_value)) =>
                 {
                     v.summary.log_files_valid += 1
                 }
@@ -314,10 +342,10 @@ fn check_digests(
                     v.summary.log_files_modified += 1;
                     v.problems.push(Problem {
                         kind: "log-file-modified",
-                        object: cs[0].object.clone(),
+                        object: cs[0].0.clone(),
                         detail: format!(
                             "SHA-256 {} read; digest {} lists {}",
-                            cs[0].content_sha256,
+                            cs[0].1,
                             k.digest.location(),
                             f.hash_value
                         ),
@@ -326,32 +354,25 @@ fn check_digests(
             }
         }
     }
-    v.summary.log_files_not_covered += read.keys().filter(|n| !listed.contains(**n)).count() as u64;
+    v.summary.log_files_not_covered += read.keys().filter(|n| !listed.contains(*n)).count() as u64;
     Ok(())
 }
 
-fn check_copies(store: &dyn Store, records: &[Custody], v: &mut Verified) -> io::Result<()> {
+fn check_copies(store: &dyn Store, held: &Records, v: &mut Verified) -> io::Result<()> {
     // the last record of each kept object says what it holds
-    let mut last: BTreeMap<&str, &Custody> = BTreeMap::new();
-    for c in records
-        .iter()
-        .filter(|c| matches!(c.held, Held::Copy | Held::Digest))
-    {
-        last.insert(&c.object, c);
-    }
-    for (key, c) in last {
+    for (key, (sha256, size, read_at)) in &held.kept {
         match store.open_read(key)? {
             None => {
                 v.summary.copies_missing += 1;
                 v.problems.push(Problem {
                     kind: "copy-missing",
                     object: key.to_owned(),
-                    detail: format!("kept at {} (SHA-256 {}), gone", c.read_at, c.sha256),
+                    detail: format!("kept at {read_at} (SHA-256 {sha256}), gone"),
                 });
             }
             Some(r) => {
-                let (have, size) = super::sha256_of(r)?;
-                if have == c.sha256 {
+                let (have, now) = super::sha256_of(r)?;
+                if have == *sha256 {
                     v.summary.copies_valid += 1;
                 } else {
                     v.summary.copies_modified += 1;
@@ -359,8 +380,8 @@ fn check_copies(store: &dyn Store, records: &[Custody], v: &mut Verified) -> io:
                         kind: "copy-modified",
                         object: key.to_owned(),
                         detail: format!(
-                            "SHA-256 {have} ({size} bytes) now; {} ({} bytes) when kept at {}",
-                            c.sha256, c.size, c.read_at
+                            "SHA-256 {have} ({now} bytes) now; {sha256} ({size} bytes) when kept \
+                             at {read_at}"
                         ),
                     });
                 }
@@ -373,12 +394,8 @@ fn check_copies(store: &dyn Store, records: &[Custody], v: &mut Verified) -> io:
 /// The index published now must be one the ledger records, when the ledger records any (an
 /// S3 store's: the indexer seals each index it publishes). An index put there by a hand
 /// without the key is `copy-modified`.
-fn check_index(store: &dyn Store, records: &[Custody], v: &mut Verified) -> io::Result<()> {
-    let published: HashSet<&str> = records
-        .iter()
-        .filter(|c| c.held == Held::Index)
-        .map(|c| c.sha256.as_str())
-        .collect();
+fn check_index(store: &dyn Store, held: &Records, v: &mut Verified) -> io::Result<()> {
+    let published = &held.indexes;
     if published.is_empty() {
         return Ok(());
     }
