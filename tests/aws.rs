@@ -429,16 +429,9 @@ fn the_pipeline_in_aws_finds_what_the_local_pipeline_finds() {
         .to_vec();
     let pem = {
         use base64::Engine;
+        use ssm_audit_core::custody::ledger;
         let b64 = base64::engine::general_purpose::STANDARD.encode(der);
-        let lines: Vec<&str> = b64
-            .as_bytes()
-            .chunks(64)
-            .map(|c| std::str::from_utf8(c).unwrap())
-            .collect();
-        format!(
-            "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
-            lines.join("\n")
-        )
+        ledger::public_key_pem(ledger::RSA_PKCS1_SHA256, &b64).unwrap()
     };
     let pem_file = work.path().join("ledger.pem");
     std::fs::write(&pem_file, pem).unwrap();

@@ -128,7 +128,7 @@ pub fn run_bundle(data: &DataArgs, args: &BundleArgs, out: &mut dyn Write) -> Re
         .with_context(|| format!("cannot bundle {}", escape_text(&args.session_id)))?;
     writeln!(
         out,
-        "{}: {} files ({} transcript copies, {} trail files, {} digests{}); check it with VERIFY.txt",
+        "{}: {} files ({} transcript copies, {} trail files, {} digests{}, {} ledger segments); check it with VERIFY.txt",
         args.out.display(),
         b.files,
         b.transcripts,
@@ -138,7 +138,8 @@ pub fn run_bundle(data: &DataArgs, args: &BundleArgs, out: &mut dyn Write) -> Re
             format!(", {} without a signature", b.digests_unsigned)
         } else {
             String::new()
-        }
+        },
+        b.ledger_segments
     )?;
     Ok(true)
 }

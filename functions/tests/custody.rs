@@ -224,6 +224,31 @@ async fn the_indexer_seals_the_ledger_with_a_kms_key_that_verify_and_kms_both_ch
         .unwrap();
     assert!(checked.signature_valid());
 
+    // a bundle of the session proves its copy by the KMS-signed segment, with openssl alone
+    let out = work.path().join("bundle");
+    let sid = session_of(&recording("bash5-ubuntu-80x24"));
+    let o2 = out.clone();
+    blocking(&ctx.store, move |s| {
+        ssm_audit_core::custody::bundle::bundle(s, &sid, &o2, &Default::default()).unwrap()
+    })
+    .await;
+    let verify_txt = std::fs::read_to_string(out.join("VERIFY.txt")).unwrap();
+    let cmd = verify_txt
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("openssl dgst") && l.contains("ledger/"))
+        .unwrap_or_else(|| panic!("{verify_txt}"));
+    let o = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(cmd)
+        .current_dir(&out)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success() && String::from_utf8_lossy(&o.stdout).contains("Verified OK"),
+        "{cmd}: {o:?}"
+    );
+
     // a kept copy changed, then a ledger record edited to match it: both named
     let copy = blocking(&ctx.store, |s| s.list("transcripts/").unwrap()[0].clone()).await;
     let c2 = copy.clone();

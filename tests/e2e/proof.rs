@@ -153,32 +153,13 @@ fn a_bundle_checks_out_with_sha256sum_and_openssl_alone() {
     // hour 1's session: its trail file, the digest that lists it (signed: hour 2's digest
     // carries its signature)
     let sid = custody_gen::session_of_hour(1);
-    let out = tmp.path().join("bundle");
-    let o = audit(
-        &data,
-        &[
-            "bundle",
-            &sid,
-            "--out",
-            out.to_str().unwrap(),
-            "--public-keys",
-            keys.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let (out, o) = bundle(&tmp, &data, &keys, &sid);
     assert!(
         stdout(&o).contains("1 trail files, 1 digests"),
         "{}",
         stdout(&o)
     );
-    let sh = |cmd: &str| {
-        std::process::Command::new("sh")
-            .arg("-c")
-            .arg(cmd)
-            .current_dir(&out)
-            .output()
-            .unwrap()
-    };
+    let sh = |cmd: &str| sh_in(&out, cmd);
     // every file as bundled
     let o = sh("sha256sum -c SHA256SUMS");
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
@@ -227,6 +208,39 @@ fn a_bundle_checks_out_with_sha256sum_and_openssl_alone() {
     assert!(!sh("sha256sum -c SHA256SUMS").status.success());
 }
 
+/// `ssm-audit bundle SID` into `tmp/bundle`, which must succeed: the folder and the output.
+fn bundle(
+    tmp: &tempfile::TempDir,
+    data: &Path,
+    keys: &Path,
+    sid: &str,
+) -> (PathBuf, std::process::Output) {
+    let out = tmp.path().join("bundle");
+    let o = audit(
+        data,
+        &[
+            "bundle",
+            sid,
+            "--out",
+            out.to_str().unwrap(),
+            "--public-keys",
+            keys.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    (out, o)
+}
+
+/// A shell command in `dir`, as an auditor runs VERIFY.txt's.
+fn sh_in(dir: &Path, cmd: &str) -> std::process::Output {
+    std::process::Command::new("sh")
+        .arg("-c")
+        .arg(cmd)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
 fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(dir).unwrap() {
@@ -238,4 +252,73 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+#[test]
+fn a_bundle_proves_its_transcript_copy_by_the_signed_ledger_with_openssl_alone() {
+    let (tmp, keys, data) = signed_evidence(true);
+    let log = std::fs::read(root().join(format!("{REC}/session.log"))).unwrap();
+    let sid = ssm_audit_core::transcript::header_of(&log)
+        .session_id
+        .unwrap();
+    let (out, o) = bundle(&tmp, &data, &keys, &sid);
+    assert!(
+        stdout(&o).contains("1 transcript copies") && stdout(&o).contains("1 ledger segments"),
+        "{}",
+        stdout(&o)
+    );
+    let sh = |cmd: &str| sh_in(&out, cmd);
+    assert!(sh("sha256sum -c SHA256SUMS").status.success());
+    let verify = std::fs::read_to_string(out.join("VERIFY.txt")).unwrap();
+    // the copy's SHA-256 now is the one the ledger recorded, in the segment's line
+    let checks: Vec<(&str, &str)> = verify
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("sha256sum transcripts/"))
+        .filter_map(|l| l.split_once("    # as kept: "))
+        .collect();
+    assert_eq!(checks.len(), 1, "{verify}");
+    let (cmd, recorded) = checks[0];
+    let (sha, segment) = recorded.split_once(' ').unwrap();
+    let o = sh(cmd);
+    assert!(stdout(&o).starts_with(sha), "{} vs {sha}", stdout(&o));
+    let segment = segment.trim_matches(|c| c == '(' || c == ')');
+    let line = std::fs::read_to_string(out.join(segment)).unwrap();
+    assert!(line.contains(sha), "{segment} does not record {sha}");
+    // the segment's ed25519 signature, by openssl, with the data folder's key
+    let cmd = verify
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("openssl pkeyutl -verify"))
+        .unwrap_or_else(|| panic!("{verify}"));
+    let o = sh(cmd);
+    assert!(
+        o.status.success() && stdout(&o).contains("Signature Verified Successfully"),
+        "{cmd}: {}{}",
+        stdout(&o),
+        stderr(&o)
+    );
+    // the key is the data folder's own
+    let pem = std::fs::read_to_string(
+        walk(&out)
+            .into_iter()
+            .find(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with("ledger-public-key")
+            })
+            .unwrap(),
+    )
+    .unwrap();
+    let key = std::fs::read_to_string(data.join("state/ledger.key")).unwrap();
+    let seed: [u8; 32] = hex::decode(key.trim()).unwrap().try_into().unwrap();
+    let public = ed25519_dalek::SigningKey::from_bytes(&seed).verifying_key();
+    let pinned = ssm_audit_core::custody::ledger::LedgerKey::from_file_text(&pem).unwrap();
+    assert!(
+        matches!(pinned, ssm_audit_core::custody::ledger::LedgerKey::Ed25519(k) if k == public)
+    );
+    // a line changed (a record edited) fails openssl
+    std::fs::write(out.join(segment), line.replace(sha, &"0".repeat(64))).unwrap();
+    assert!(!sh(cmd).status.success());
 }

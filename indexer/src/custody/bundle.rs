@@ -3,8 +3,10 @@
 //! The folder holds the session's record and rendered text, its raw transcript copies, the
 //! CloudTrail trail files that mention it (uncompressed, so their SHA-256 is the one the
 //! digests list), the digests that cover those files with their signatures, the string each
-//! was signed over and CloudTrail's public key as PEM, a `SHA256SUMS` (`sha256sum -c`) and a
-//! `VERIFY.txt` with the commands that check it all (`sha256sum`, `openssl dgst`).
+//! was signed over and CloudTrail's public key as PEM, the ledger segments that recorded the
+//! transcript copies when they were kept with their signatures and the ledger's public key as
+//! PEM, a `SHA256SUMS` (`sha256sum -c`) and a `VERIFY.txt` with the commands that check it
+//! all (`sha256sum`, `openssl dgst`, `openssl pkeyutl`).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -28,6 +30,8 @@ pub struct Bundled {
     pub digests: usize,
     /// digests whose signature is nowhere (the newest of a chain synced without metadata)
     pub digests_unsigned: usize,
+    /// ledger segments that record the bundled copies
+    pub ledger_segments: usize,
 }
 
 fn safe_name(name: &str) -> String {
@@ -86,10 +90,15 @@ pub fn bundle(
         files.push(("text.txt".into(), text.into_bytes()));
     }
     let sk = crate::keys::session_key(session_id);
+    // store key -> file in the bundle, for the ledger's records of them (trail files are
+    // bundled uncompressed, as CloudTrail's digests list them: steps 2 and 3 prove those)
+    let mut bundled: BTreeMap<String, String> = BTreeMap::new();
     for key in store.list(&transcripts_dir(&sk))? {
         if let Some(bytes) = store.get(&key)? {
             b.transcripts += 1;
-            files.push((format!("transcripts/{}", safe_name(&key)), bytes));
+            let file = format!("transcripts/{}", safe_name(&key));
+            bundled.insert(key.clone(), file.clone());
+            files.push((file, bytes));
         }
     }
     // the trail files that mention the session, as CloudTrail wrote them (uncompressed)
@@ -222,6 +231,10 @@ pub fn bundle(
         verify.push_str(&step3);
         verify.push('\n');
     }
+    let step4 = ledger_evidence(store, &bundled, &mut files, &mut b)?;
+    if !step4.is_empty() {
+        verify.push_str(&step4);
+    }
     verify.push_str(
         "The transcripts under transcripts/ are the raw copies as kept at ingest; text.txt is\n\
          what ssm-audit rendered from the text of record; record.json the session's record.\n",
@@ -239,4 +252,69 @@ pub fn bundle(
     std::fs::write(out.join("SHA256SUMS"), sums)?;
     b.files = files.len() + 1;
     Ok(b)
+}
+
+/// The ledger segments that record the bundled copies (`bundled`: store key -> file), with
+/// their signatures and the signing key as PEM; the text of VERIFY.txt's step 4.
+fn ledger_evidence(
+    store: &dyn Store,
+    bundled: &BTreeMap<String, String>,
+    files: &mut Vec<(String, Vec<u8>)>,
+    b: &mut Bundled,
+) -> io::Result<String> {
+    let wanted: std::collections::HashSet<String> = bundled.keys().cloned().collect();
+    let segments = super::ledger::segments_naming(store, &wanted)?;
+    if segments.is_empty() {
+        return Ok(String::new());
+    }
+    let mut text = String::from(
+        "4. Each copy is the one ssm-audit recorded in its signed ledger when it kept it (the\n   \
+         SHA-256 below is in the segment's line), and the segment is signed by the ledger's key\n   \
+         (a data folder's own, or in AWS the stack's LedgerKey: compare ledger-public-key-*.pem\n   \
+         with `aws kms get-public-key`):\n\n",
+    );
+    for seg in segments {
+        let Some(pem) = super::ledger::public_key_pem(&seg.algorithm, &seg.public_key) else {
+            continue;
+        };
+        let Ok(sig) = hex::decode(&seg.signature) else {
+            continue;
+        };
+        b.ledger_segments += 1;
+        let name = safe_name(&seg.key);
+        let name = name.strip_suffix(".jsonl").unwrap_or(&name).to_owned();
+        let pem_file = format!(
+            "ledger-public-key-{}.pem",
+            &crate::hash::sha256_hex(seg.public_key.as_bytes())[..16]
+        );
+        if !files.iter().any(|(n, _)| *n == pem_file) {
+            files.push((pem_file.clone(), pem.into_bytes()));
+        }
+        files.push((format!("ledger/{name}.line"), seg.line.clone().into_bytes()));
+        files.push((format!("ledger/{name}.sig"), sig));
+        for (object, sha) in &seg.objects {
+            if let Some(file) = bundled.get(object) {
+                let _ = writeln!(
+                    text,
+                    "    sha256sum {file}    # as kept: {sha} (ledger/{name}.line)"
+                );
+            }
+        }
+        if seg.algorithm == super::ledger::ED25519 {
+            let _ = writeln!(
+                text,
+                "    openssl pkeyutl -verify -pubin -inkey {pem_file} -rawin -in ledger/{name}.line -sigfile ledger/{name}.sig\n"
+            );
+        } else {
+            // KMS signs the line's SHA-256 in hex
+            let signed = super::ledger::signed_message(&seg.algorithm, &seg.line);
+            files.push((format!("ledger/{name}.signed"), signed));
+            let _ = writeln!(
+                text,
+                "    openssl dgst -sha256 -verify {pem_file} -signature ledger/{name}.sig ledger/{name}.signed\n    \
+                 sha256sum ledger/{name}.line    # the text of ledger/{name}.signed\n"
+            );
+        }
+    }
+    Ok(text)
 }

@@ -365,6 +365,84 @@ pub struct Checked {
     pub signer: Option<(String, Option<String>, String)>,
 }
 
+/// A segment that records some of the objects asked for (`ssm-audit bundle`).
+pub struct Naming {
+    /// the segment's key
+    pub key: String,
+    pub algorithm: String,
+    pub public_key: String,
+    /// the body line, as signed (ed25519) or hashed then signed (KMS)
+    pub line: String,
+    /// hex
+    pub signature: String,
+    /// (object, its SHA-256 as recorded)
+    pub objects: Vec<(String, String)>,
+}
+
+/// The segments whose records name any of `objects`, read one at a time.
+pub fn segments_naming(
+    store: &dyn Store,
+    objects: &std::collections::HashSet<String>,
+) -> io::Result<Vec<Naming>> {
+    let mut out = Vec::new();
+    for key in store.list(LEDGER)? {
+        let Some(bytes) = store.get(&key)? else {
+            continue;
+        };
+        let text = String::from_utf8_lossy(&bytes);
+        let mut lines = text.lines();
+        let (line, sig) = (lines.next().unwrap_or(""), lines.next().unwrap_or(""));
+        let Ok(body) = serde_json::from_str::<Body>(line) else {
+            continue;
+        };
+        let named: Vec<(String, String)> = body
+            .records
+            .into_iter()
+            .filter(|c| c.held != super::Held::Input && objects.contains(&c.object))
+            .map(|c| (c.object, c.sha256))
+            .collect();
+        if !named.is_empty() {
+            out.push(Naming {
+                key: key.clone(),
+                algorithm: body.algorithm,
+                public_key: body.public_key,
+                line: line.to_owned(),
+                signature: sig.trim().to_owned(),
+                objects: named,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// A segment's public key as PEM (SubjectPublicKeyInfo), for `openssl`.
+pub fn public_key_pem(algorithm: &str, public_key: &str) -> Option<String> {
+    use base64::Engine as _;
+    let der = match algorithm {
+        ED25519 => {
+            // the SubjectPublicKeyInfo of an ed25519 key (RFC 8410): a fixed prefix, the key
+            let key = hex::decode(public_key).ok().filter(|k| k.len() == 32)?;
+            let mut der = hex::decode("302a300506032b6570032100").ok()?;
+            der.extend(key);
+            der
+        }
+        RSA_PKCS1_SHA256 => base64::engine::general_purpose::STANDARD
+            .decode(public_key.trim())
+            .ok()?,
+        _ => return None,
+    };
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let body: Vec<&str> = b64
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).unwrap_or_default())
+        .collect();
+    Some(format!(
+        "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
+        body.join("\n")
+    ))
+}
+
 /// [`read_each`], the records collected.
 pub fn read(store: &dyn Store, pinned: Option<LedgerKey>) -> io::Result<Read> {
     let mut records = Vec::new();
