@@ -452,15 +452,16 @@ fn the_pipeline_in_aws_finds_what_the_local_pipeline_finds() {
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)));
     assert_eq!(o.status.code(), Some(0), "{v}");
     assert_eq!(v["problems"], json!([]), "{v}");
-    // every raw copy the functions kept is in the ledger and checked: the S3 transcripts (the
-    // redelivery kept no other), the CloudWatch upload's, the dash one, the trail file
+    // every object the functions kept is in the ledger and checked: the S3 transcripts (the
+    // redelivery kept no other), the CloudWatch upload's, the dash one, the trail file, and
+    // every facts file
     let count = |prefix: &str| {
         rt.block_on(s3.list_objects_v2().bucket(&store).prefix(prefix).send())
             .unwrap()
             .contents()
             .len()
     };
-    let kept = count("audit/transcripts/") + count("audit/trails/");
+    let kept = count("audit/transcripts/") + count("audit/trails/") + count("audit/facts/");
     assert!(kept > log_keys.len() + 1, "{kept}");
     assert_eq!(v["summary"]["copies_valid"], json!(kept), "{v}");
     assert_eq!(v["summary"]["log_files_not_covered"], 1, "{v}");

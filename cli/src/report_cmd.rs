@@ -224,7 +224,7 @@ fn verified(d: &crate::data::Data) -> Result<Option<Vec<report::IntegrityCheck>>
             ),
         ),
         c(
-            "kept copies (transcripts and trail files and digests)",
+            "kept copies (transcripts and trail files and digests and facts)",
             format!(
                 "{} valid; {} modified; {} missing",
                 s.copies_valid, s.copies_modified, s.copies_missing

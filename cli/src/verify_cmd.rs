@@ -77,7 +77,7 @@ pub fn run(data: &DataArgs, args: &VerifyArgs, out: &mut dyn Write) -> Result<bo
         )?;
         writeln!(
             out,
-            "kept copies (transcripts, trail files, digests): {} valid, {} modified, {} missing",
+            "kept copies (transcripts, trail files, digests, facts): {} valid, {} modified, {} missing",
             s.copies_valid, s.copies_modified, s.copies_missing
         )?;
         for p in &v.problems {

@@ -180,14 +180,15 @@ async fn the_indexer_seals_the_ledger_with_a_kms_key_that_verify_and_kms_both_ch
         .await
         .unwrap();
     let out = handlers::indexer(&ctx, event(json!({}))).await.unwrap();
-    // the input, its copy and the index published: one segment, nothing left waiting
+    // the input, its copy, its facts and the index published: one segment, nothing waiting
     assert_eq!(out["ledger"]["segment"], 0, "{out}");
-    assert_eq!(out["ledger"]["records"], 3, "{out}");
+    assert_eq!(out["ledger"]["records"], 4, "{out}");
     assert!(pending_inputs(&ctx.store).await.is_empty());
 
     let v = blocking(&ctx.store, |s| verify::verify(s, None, None).unwrap()).await;
     assert!(v.problems.is_empty(), "{:?}", v.problems);
-    assert_eq!(v.summary.copies_valid, 1);
+    // the transcript copy and its facts file
+    assert_eq!(v.summary.copies_valid, 2);
     // pinned to the key's public half as KMS gives it
     let public = kms.get_public_key().key_id(&key_id).send().await.unwrap();
     let b64 = {

@@ -652,9 +652,11 @@ fn put_facts(store: &dyn Store, name: &str, facts: &[Fact], report: &mut IngestR
         return;
     }
     let json = serde_json::to_vec(facts).expect("facts serialise");
-    let key = facts_key(&sha256_hex(&json));
-    if let Err(e) = store.put(&key, &json) {
-        report.store_failure(store, name, "write its facts", e);
+    let sha = sha256_hex(&json);
+    let key = facts_key(&sha);
+    match store.put(&key, &json) {
+        Ok(()) => report.hold(|| kept(Held::Facts, key, &sha, json.len() as u64)),
+        Err(e) => report.store_failure(store, name, "write its facts", e),
     }
 }
 

@@ -142,8 +142,11 @@ pub fn facts_key(sha256: &str) -> String {
 
 /// The folder of a session's transcript copies, the evidence itself.
 pub fn transcripts_dir(session_key: &str) -> String {
-    format!("transcripts/{session_key}/")
+    format!("{TRANSCRIPTS}{session_key}/")
 }
+
+/// Every transcript copy, under its session's folder.
+pub const TRANSCRIPTS: &str = "transcripts/";
 
 /// A transcript copy: `transcripts/<session>/<copy>.log`.
 pub fn transcript_key(session_id: &str, copy: &str) -> String {

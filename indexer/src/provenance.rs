@@ -57,6 +57,13 @@ pub enum Held {
     Digest,
     /// an index published (`index/manifest.json`: the manifest names every file of it)
     Index,
+    /// a facts file kept (`facts/<sha256>.json`): what the evidence said, decoded; the only
+    /// copy of what streamed events (CloudWatch, EventBridge, API pages) said
+    Facts,
+    /// a kind a later version records: kept in its segment (whose signature covers it), not
+    /// checked by this one
+    #[serde(other)]
+    Other,
 }
 
 /// The custody of one object.

@@ -85,6 +85,37 @@ pub(crate) fn read_snapshot(store: &dyn Store) -> Option<FactsSnapshot> {
     serde_json::from_reader(io::BufReader::with_capacity(256 << 10, gz)).ok()
 }
 
+/// Whether the facts snapshot holds exactly the facts of the fact files it lists: the rebuild
+/// trusts it, so `verify` checks it. `Ok(None)` without a snapshot (or one the rebuild would
+/// make again: unreadable, or naming a file that is gone); else the facts it holds that its
+/// files do not, and those it lacks.
+pub fn check_snapshot(store: &dyn Store) -> io::Result<Option<(u64, u64)>> {
+    let Some(snap) = read_snapshot(store) else {
+        return Ok(None);
+    };
+    let keys = store.list(FACTS)?;
+    if snap.keys.iter().any(|k| keys.binary_search(k).is_err()) {
+        return Ok(None);
+    }
+    let mut count: std::collections::HashMap<String, i64> = Default::default();
+    let hash = |f: &Fact| crate::hash::sha256_hex(&serde_json::to_vec(f).unwrap_or_default());
+    for f in &snap.facts {
+        *count.entry(hash(f)).or_default() += 1;
+    }
+    for key in &snap.keys {
+        for f in get_json::<Vec<Fact>>(store, key)?.unwrap_or_default() {
+            *count.entry(hash(&f)).or_default() -= 1;
+        }
+    }
+    let extra = count.values().filter(|n| **n > 0).map(|n| *n as u64).sum();
+    let lacking = count
+        .values()
+        .filter(|n| **n < 0)
+        .map(|n| n.unsigned_abs())
+        .sum();
+    Ok(Some((extra, lacking)))
+}
+
 /// Every fact in the store: the snapshot's, and those of the fact files that came since;
 /// the snapshot is brought up to date. A snapshot that cannot be read, or that names a fact
 /// file no longer in the store, is made again from every fact file.

@@ -171,7 +171,8 @@ fn a_kept_copy_changed_cut_or_deleted_and_a_ledger_record_edited_are_named() {
         .collect();
     let v = ingest_and_verify(tmp.path(), &fs, KEY);
     assert!(v.problems.is_empty(), "{:?}", v.problems);
-    assert_eq!(v.summary.copies_valid, 3);
+    // three transcript copies and their three facts files
+    assert_eq!(v.summary.copies_valid, 6);
     let root = tmp.path().join("data");
     let store = LocalStore::open(&root).unwrap();
     let mut copies = store.list("transcripts/").unwrap();
@@ -206,7 +207,7 @@ fn a_kept_copy_changed_cut_or_deleted_and_a_ledger_record_edited_are_named() {
             v.summary.copies_modified,
             v.summary.copies_missing
         ),
-        (0, 2, 1)
+        (3, 2, 1)
     );
     // a ledger record edited to hide the change: the segment's signature no longer matches
     let seg = store.list("ledger/").unwrap()[0].clone();
@@ -251,7 +252,8 @@ fn custody_is_taken_only_when_asked_and_trail_files_are_kept_either_way() {
         held,
         [
             ssm_audit_core::provenance::Held::Input,
-            ssm_audit_core::provenance::Held::Copy
+            ssm_audit_core::provenance::Held::Copy,
+            ssm_audit_core::provenance::Held::Facts
         ]
     );
 }
@@ -313,7 +315,8 @@ fn records_left_pending_are_checked_then_sealed_with_a_kms_style_key_with_the_in
     report.custody.clear();
     let v = verify(&store, None, None).unwrap();
     assert!(v.problems.is_empty(), "{:?}", v.problems);
-    assert_eq!(v.summary.copies_valid, 2);
+    // two transcript copies and their facts files
+    assert_eq!(v.summary.copies_valid, 4);
     assert!(
         v.notes.iter().any(|n| n.contains("wait to be signed")),
         "{:?}",
@@ -330,7 +333,8 @@ fn records_left_pending_are_checked_then_sealed_with_a_kms_style_key_with_the_in
     assert!(store.list("custody/pending/").unwrap().is_empty());
     let v = verify(&store, None, None).unwrap();
     assert!(v.problems.is_empty(), "{:?}", v.problems);
-    assert_eq!(v.summary.copies_valid, 2);
+    // two transcript copies and their facts files
+    assert_eq!(v.summary.copies_valid, 4);
     assert!(
         v.notes.iter().any(|n| n.contains("--ledger-key")),
         "{:?}",
@@ -483,4 +487,77 @@ fn custody_taken_in_the_reading_pass_equals_hashing_the_file_apart() {
             );
         }
     }
+}
+
+#[test]
+fn a_copy_or_a_fact_put_in_the_store_after_ingest_and_a_doctored_snapshot_are_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fs = [data("recordings/bash5-ubuntu-80x24/session.log")];
+    let v = ingest_and_verify(tmp.path(), &fs, KEY);
+    assert!(v.problems.is_empty(), "{:?}", v.problems);
+    let store = LocalStore::open(tmp.path().join("data")).unwrap();
+    // the facts folded into the snapshot the rebuild trusts
+    let facts = ssm_audit_core::rebuild::load_facts(&store).unwrap();
+    assert!(!facts.is_empty());
+    assert!(verify_with(&store, KEY).problems.is_empty());
+    // a forged transcript beside the real one, and an invented fact
+    let sid = ssm_audit_core::transcript::header_of(&std::fs::read(&fs[0]).unwrap())
+        .session_id
+        .unwrap();
+    let forged = ssm_audit_core::keys::transcript_key(&sid, "s3-forged");
+    store.put(&forged, b"$ true\n").unwrap();
+    let mut invented = facts[0].clone();
+    invented.key = "invented".into();
+    let json = serde_json::to_vec(&[invented.clone()]).unwrap();
+    let fact_key = ssm_audit_core::keys::facts_key(&ssm_audit_core::hash::sha256_hex(&json));
+    store.put(&fact_key, &json).unwrap();
+    let v = verify_with(&store, KEY);
+    let mut got: Vec<_> = v
+        .problems
+        .iter()
+        .map(|p| (p.kind, p.object.clone()))
+        .collect();
+    got.sort();
+    let mut want = vec![
+        ("copy-modified", forged),
+        ("copy-modified", fact_key.clone()),
+    ];
+    want.sort();
+    assert_eq!(got, want);
+    store.delete(&fact_key).unwrap();
+    store
+        .delete(
+            &want
+                .iter()
+                .find(|w| w.1.starts_with("transcripts/"))
+                .unwrap()
+                .1,
+        )
+        .unwrap();
+    assert!(verify_with(&store, KEY).problems.is_empty());
+    // the snapshot given a fact no fact file holds (the files untouched)
+    let gz = store.get("state/facts.json.gz").unwrap().unwrap();
+    let mut snap: serde_json::Value =
+        serde_json::from_reader(flate2::read::GzDecoder::new(&gz[..])).unwrap();
+    snap["facts"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::to_value(&invented).unwrap());
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut e, snap.to_string().as_bytes()).unwrap();
+    store
+        .put("state/facts.json.gz", &e.finish().unwrap())
+        .unwrap();
+    let v = verify_with(&store, KEY);
+    let got: Vec<_> = v
+        .problems
+        .iter()
+        .map(|p| (p.kind, p.object.as_str()))
+        .collect();
+    assert_eq!(got, [("copy-modified", "state/facts.json.gz")], "{v:?}");
+    assert!(
+        v.problems[0].detail.contains("holds 1 facts"),
+        "{}",
+        v.problems[0].detail
+    );
 }

@@ -59,9 +59,9 @@ fn verify_proves_the_evidence_and_names_what_was_changed() {
     assert_eq!(v["summary"]["digests_valid"], 2);
     assert_eq!(v["summary"]["digests_unverified"], 1);
     assert_eq!(v["summary"]["log_files_valid"], 3);
-    // every raw object kept, re-hashed: the transcript copy, the three trail files and the
-    // three digests
-    assert_eq!(v["summary"]["copies_valid"], 7);
+    // every object kept, re-hashed: the transcript copy, the three trail files, the three
+    // digests and the four facts files (the transcript's, each trail file's)
+    assert_eq!(v["summary"]["copies_valid"], 11);
     assert_eq!(v["problems"], serde_json::json!([]));
     // the keys were kept: a later run needs no --public-keys
     let o = audit(&data, &["verify"]);
@@ -98,7 +98,7 @@ fn verify_proves_the_evidence_and_names_what_was_changed() {
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(
-        stdout(&o).contains("| `kept copies (transcripts and trail files and digests)` | `6 valid; 0 modified; 1 missing` |"),
+        stdout(&o).contains("| `kept copies (transcripts and trail files and digests and facts)` | `10 valid; 0 modified; 1 missing` |"),
         "{}",
         stdout(&o)
     );

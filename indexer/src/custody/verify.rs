@@ -62,12 +62,13 @@ struct Records {
 impl Records {
     fn add(&mut self, c: Custody) {
         match c.held {
-            Held::Copy | Held::Digest => {
+            Held::Copy | Held::Digest | Held::Facts => {
                 self.kept.insert(c.object, (c.sha256, c.size, c.read_at));
             }
             Held::Index => {
                 self.indexes.insert(c.sha256);
             }
+            Held::Other => {}
             Held::Input => {
                 let trail = crate::formats::Format::TrailFile.describe();
                 if c.format.as_deref() == Some(trail) {
@@ -173,7 +174,10 @@ pub fn verify(
     }
     pending.records.into_iter().for_each(|c| held.add(c));
     check_digests(store, &keys, &held, &mut v)?;
+    let has_ledger = ledger.signer.is_some() || !held.kept.is_empty();
     check_copies(store, &held, &mut v)?;
+    check_unrecorded(store, &held, has_ledger, &mut v)?;
+    check_facts_snapshot(store, &mut v)?;
     check_index(store, &held, &mut v)?;
     v.problems
         .sort_by(|a, b| (a.kind, &a.object).cmp(&(b.kind, &b.object)));
@@ -386,6 +390,71 @@ fn check_copies(store: &dyn Store, held: &Records, v: &mut Verified) -> io::Resu
                     });
                 }
             }
+        }
+    }
+    Ok(())
+}
+
+/// Every object under the prefixes of kept evidence (transcript copies, trail files, digests,
+/// facts) must be one the ledger records: one put there afterwards (a forged transcript, an
+/// invented fact) is `copy-modified`. Without a ledger at all (a store written before there
+/// was one) nothing can be told, and that is said.
+fn check_unrecorded(
+    store: &dyn Store,
+    held: &Records,
+    has_ledger: bool,
+    v: &mut Verified,
+) -> io::Result<()> {
+    use crate::keys::{FACTS, TRAILS, TRANSCRIPTS};
+    let mut unrecorded = Vec::new();
+    for prefix in [TRANSCRIPTS, TRAILS, DIGESTS, FACTS] {
+        for key in store.list(prefix)? {
+            // a digest's signature is checked by the digest's own check
+            if prefix == DIGESTS && key.ends_with(".sig") {
+                continue;
+            }
+            if !held.kept.contains_key(&key) {
+                unrecorded.push(key);
+            }
+        }
+    }
+    if unrecorded.is_empty() {
+        return Ok(());
+    }
+    if !has_ledger {
+        v.notes.push(format!(
+            "no custody ledger: the {} kept objects cannot be checked (kept before there was one)",
+            unrecorded.len()
+        ));
+        return Ok(());
+    }
+    for key in unrecorded {
+        v.summary.copies_modified += 1;
+        v.problems.push(Problem {
+            kind: "copy-modified",
+            object: key,
+            detail: "in the store, but the ledger never recorded it: put there after ingest (or \
+                     being ingested right now)"
+                .into(),
+        });
+    }
+    Ok(())
+}
+
+/// The facts snapshot (`state/facts.json.gz`), which the rebuild trusts, must hold exactly the
+/// facts of the files it lists.
+fn check_facts_snapshot(store: &dyn Store, v: &mut Verified) -> io::Result<()> {
+    if let Some((extra, lacking)) = crate::rebuild::check_snapshot(store)? {
+        if extra + lacking > 0 {
+            v.problems.push(Problem {
+                kind: "copy-modified",
+                object: crate::keys::FACTS_SNAPSHOT.to_owned(),
+                detail: format!(
+                    "holds {extra} facts that the fact files it lists do not, and lacks \
+                     {lacking}: sessions rebuilt from it are not the evidence's (delete it: the \
+                     next rebuild makes it again from the fact files)"
+                ),
+            });
         }
     }
     Ok(())
