@@ -408,6 +408,12 @@ pub async fn indexer(ctx: &Ctx, _event: LambdaEvent<Value>) -> Result<Value> {
                     for (key, why) in &sealed.unreadable {
                         tracing::warn!(key, why, "not custody records: left where they are");
                     }
+                    if sealed.left > 0 {
+                        tracing::warn!(
+                            left = sealed.left,
+                            "a backlog of custody records: the rest is sealed by the next runs"
+                        );
+                    }
                     serde_json::to_value(sealed)?
                 }
                 None => {

@@ -561,3 +561,29 @@ fn a_copy_or_a_fact_put_in_the_store_after_ingest_and_a_doctored_snapshot_are_na
         v.problems[0].detail
     );
 }
+
+#[test]
+fn a_backlog_of_pending_records_is_sealed_over_several_runs_and_said() {
+    let store = ssm_audit_core::store::MemoryStore::new();
+    let key = ledger::LocalKey::load_or_create(&store).unwrap();
+    for i in 0..5 {
+        let c = ssm_audit_core::provenance::kept(
+            ssm_audit_core::provenance::Held::Copy,
+            format!("transcripts/x/{i}.log"),
+            &"0".repeat(64),
+            1,
+        );
+        ledger::hold(&store, &[c.clone(), c]).unwrap();
+    }
+    // at most 4 records a run: two objects, three left
+    let s = ledger::seal_up_to(&store, &key, Vec::new(), 4).unwrap();
+    assert_eq!((s.records, s.left), (4, 3));
+    let s = ledger::seal_up_to(&store, &key, Vec::new(), 4).unwrap();
+    assert_eq!((s.records, s.left), (4, 1));
+    let s = ledger::seal_up_to(&store, &key, Vec::new(), 4).unwrap();
+    assert_eq!((s.records, s.left), (2, 0));
+    let read = ledger::read(&store, ledger::LocalKey::pinned(&store).unwrap()).unwrap();
+    assert!(read.checked.problems.is_empty());
+    assert_eq!(read.records.len(), 10);
+    assert!(store.list("custody/pending/").unwrap().is_empty());
+}

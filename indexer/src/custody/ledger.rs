@@ -297,12 +297,25 @@ pub struct Pending {
 }
 
 pub fn pending(store: &dyn Store) -> io::Result<Pending> {
+    Ok(pending_up_to(store, usize::MAX)?.0)
+}
+
+/// [`pending`], reading objects until they hold `max` records; and how many objects are left
+/// unread.
+fn pending_up_to(store: &dyn Store, max: usize) -> io::Result<(Pending, usize)> {
     let mut out = Pending {
         keys: Vec::new(),
         records: Vec::new(),
         unreadable: Vec::new(),
     };
-    for key in store.list(CUSTODY_PENDING)? {
+    let keys = store.list(CUSTODY_PENDING)?;
+    let total = keys.len();
+    let mut read = 0;
+    for key in keys {
+        if out.records.len() >= max {
+            break;
+        }
+        read += 1;
         let Some(bytes) = store.get(&key)? else {
             continue;
         };
@@ -316,8 +329,12 @@ pub fn pending(store: &dyn Store) -> io::Result<Pending> {
                 .push((key, format!("not custody records: {e}"))),
         }
     }
-    Ok(out)
+    Ok((out, total - read))
 }
+
+/// Records one [`seal`] signs at most (a backlog is sealed over several runs, said in
+/// [`Sealed::left`]), so that a run's memory stays bounded.
+pub const RECORDS_PER_SEAL: usize = 200_000;
 
 /// What [`seal`] did.
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
@@ -328,13 +345,25 @@ pub struct Sealed {
     pub segment: Option<u64>,
     /// pending objects that are not custody records, left where they are (key, why)
     pub unreadable: Vec<(String, String)>,
+    /// pending objects left for the next run (past [`RECORDS_PER_SEAL`])
+    pub left: usize,
 }
 
 /// Sign every pending record, and `more`, into the ledger, then remove the pending objects
 /// sealed. Run by one writer at a time per record set; two at once may seal a record twice
 /// (each reads it before the other removes it), never lose one.
 pub fn seal(store: &dyn Store, signer: &dyn Signer, more: Vec<Custody>) -> io::Result<Sealed> {
-    let p = pending(store)?;
+    seal_up_to(store, signer, more, RECORDS_PER_SEAL)
+}
+
+/// [`seal`], with at most about `max` pending records.
+pub fn seal_up_to(
+    store: &dyn Store,
+    signer: &dyn Signer,
+    more: Vec<Custody>,
+    max: usize,
+) -> io::Result<Sealed> {
+    let (p, left) = pending_up_to(store, max)?;
     let mut records = p.records;
     records.extend(more);
     let n = records.len();
@@ -346,6 +375,7 @@ pub fn seal(store: &dyn Store, signer: &dyn Signer, more: Vec<Custody>) -> io::R
         records: n,
         segment,
         unreadable: p.unreadable,
+        left,
     })
 }
 
