@@ -90,21 +90,24 @@ pub(crate) fn read_snapshot(store: &dyn Store) -> Option<FactsSnapshot> {
 /// make again: unreadable, or naming a file that is gone); else the facts it holds that its
 /// files do not, and those it lacks.
 pub fn check_snapshot(store: &dyn Store) -> io::Result<Option<(u64, u64)>> {
-    let Some(snap) = read_snapshot(store) else {
+    let Some(bytes) = store.get(FACTS_SNAPSHOT)? else {
         return Ok(None);
     };
+    // read as it streams: each fact hashed and dropped, never all of them held
+    let gz = flate2::read::GzDecoder::new(&bytes[..]);
+    let mut de = serde_json::Deserializer::from_reader(io::BufReader::with_capacity(256 << 10, gz));
+    let Ok(snap) = <HashedSnapshot as Deserialize>::deserialize(&mut de) else {
+        return Ok(None);
+    };
+    drop(bytes);
     let keys = store.list(FACTS)?;
     if snap.keys.iter().any(|k| keys.binary_search(k).is_err()) {
         return Ok(None);
     }
-    let mut count: std::collections::HashMap<String, i64> = Default::default();
-    let hash = |f: &Fact| crate::hash::sha256_hex(&serde_json::to_vec(f).unwrap_or_default());
-    for f in &snap.facts {
-        *count.entry(hash(f)).or_default() += 1;
-    }
+    let mut count = snap.facts;
     for key in &snap.keys {
         for f in get_json::<Vec<Fact>>(store, key)?.unwrap_or_default() {
-            *count.entry(hash(&f)).or_default() -= 1;
+            *count.entry(fact_hash(&f)).or_default() -= 1;
         }
     }
     let extra = count.values().filter(|n| **n > 0).map(|n| *n as u64).sum();
@@ -114,6 +117,45 @@ pub fn check_snapshot(store: &dyn Store) -> io::Result<Option<(u64, u64)>> {
         .map(|n| n.unsigned_abs())
         .sum();
     Ok(Some((extra, lacking)))
+}
+
+/// The first 128 bits of a fact's SHA-256, as serialised.
+fn fact_hash(f: &Fact) -> u128 {
+    use sha2::Digest as _;
+    let d = sha2::Sha256::digest(serde_json::to_vec(f).unwrap_or_default());
+    u128::from_be_bytes(d[..16].try_into().expect("16 bytes"))
+}
+
+/// A [`FactsSnapshot`] read for [`check_snapshot`]: its keys, and how many times each fact
+/// (by [`fact_hash`]) occurs.
+#[derive(Deserialize)]
+struct HashedSnapshot {
+    keys: Vec<String>,
+    #[serde(deserialize_with = "hashed_facts")]
+    facts: std::collections::HashMap<u128, i64>,
+}
+
+fn hashed_facts<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<std::collections::HashMap<u128, i64>, D::Error> {
+    struct Counts;
+    impl<'de> serde::de::Visitor<'de> for Counts {
+        type Value = std::collections::HashMap<u128, i64>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a list of facts")
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut out = std::collections::HashMap::new();
+            while let Some(f) = seq.next_element::<Fact>()? {
+                *out.entry(fact_hash(&f)).or_default() += 1;
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_seq(Counts)
 }
 
 /// Every fact in the store: the snapshot's, and those of the fact files that came since;
