@@ -587,3 +587,34 @@ fn a_backlog_of_pending_records_is_sealed_over_several_runs_and_said() {
     assert_eq!(read.records.len(), 10);
     assert!(store.list("custody/pending/").unwrap().is_empty());
 }
+
+#[test]
+fn an_s3_input_without_a_version_count_is_said() {
+    let store = ssm_audit_core::store::MemoryStore::new();
+    let mut c = ssm_audit_core::provenance::kept(
+        ssm_audit_core::provenance::Held::Input,
+        "s3://logs/s.log".into(),
+        &"0".repeat(64),
+        1,
+    );
+    c.origin.bucket = Some("logs".into());
+    ledger::hold(&store, &[c.clone()]).unwrap();
+    let v = verify(&store, None, None).unwrap();
+    assert!(
+        v.notes
+            .iter()
+            .any(|n| n.starts_with("1 inputs read from S3 have no version count")),
+        "{:?}",
+        v.notes
+    );
+    // counted: nothing to say about it
+    let store = ssm_audit_core::store::MemoryStore::new();
+    c.origin.versions = Some(1);
+    ledger::hold(&store, &[c]).unwrap();
+    let v = verify(&store, None, None).unwrap();
+    assert!(
+        !v.notes.iter().any(|n| n.contains("version count")),
+        "{:?}",
+        v.notes
+    );
+}

@@ -106,10 +106,10 @@ impl LedgerKey {
             if let Some(k) = LedgerKey::parse(RSA_PKCS1_SHA256, &b64) {
                 return Some(k);
             }
-            // an ed25519 SubjectPublicKeyInfo: its last 32 bytes are the key
+            // an ed25519 SubjectPublicKeyInfo: a fixed prefix, then the key
             use base64::Engine as _;
             let der = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
-            let k = der.get(der.len().checked_sub(32)?..)?;
+            let k = der.strip_prefix(&ED25519_SPKI_PREFIX[..])?;
             return LedgerKey::parse(ED25519, &hex::encode(k));
         }
         LedgerKey::parse(ED25519, t)
@@ -420,8 +420,7 @@ pub fn segments_naming(
             continue;
         };
         let text = String::from_utf8_lossy(&bytes);
-        let mut lines = text.lines();
-        let (line, sig) = (lines.next().unwrap_or(""), lines.next().unwrap_or(""));
+        let (line, sig) = line_and_signature(&text);
         let Ok(body) = serde_json::from_str::<Body>(line) else {
             continue;
         };
@@ -437,7 +436,7 @@ pub fn segments_naming(
                 algorithm: body.algorithm,
                 public_key: body.public_key,
                 line: line.to_owned(),
-                signature: sig.trim().to_owned(),
+                signature: sig.to_owned(),
                 objects: named,
             });
         }
@@ -445,16 +444,27 @@ pub fn segments_naming(
     Ok(out)
 }
 
+/// The DER SubjectPublicKeyInfo of an ed25519 key (RFC 8410) is this, then the 32-byte key.
+const ED25519_SPKI_PREFIX: [u8; 12] = [
+    0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+];
+
+/// A segment's first line (the body) and second (its signature).
+fn line_and_signature(text: &str) -> (&str, &str) {
+    let mut lines = text.lines();
+    (
+        lines.next().unwrap_or(""),
+        lines.next().unwrap_or("").trim(),
+    )
+}
+
 /// A segment's public key as PEM (SubjectPublicKeyInfo), for `openssl`.
 pub fn public_key_pem(algorithm: &str, public_key: &str) -> Option<String> {
     use base64::Engine as _;
     let der = match algorithm {
         ED25519 => {
-            // the SubjectPublicKeyInfo of an ed25519 key (RFC 8410): a fixed prefix, the key
             let key = hex::decode(public_key).ok().filter(|k| k.len() == 32)?;
-            let mut der = hex::decode("302a300506032b6570032100").ok()?;
-            der.extend(key);
-            der
+            [&ED25519_SPKI_PREFIX[..], &key].concat()
         }
         RSA_PKCS1_SHA256 => base64::engine::general_purpose::STANDARD
             .decode(public_key.trim())
@@ -504,8 +514,7 @@ pub fn read_each(
         };
         let hash = crate::hash::sha256_hex(&bytes);
         let text = String::from_utf8_lossy(&bytes);
-        let mut lines = text.lines();
-        let (line, sig) = (lines.next().unwrap_or(""), lines.next().unwrap_or(""));
+        let (line, sig) = line_and_signature(&text);
         let body: Body = match serde_json::from_str(line) {
             Ok(b) => b,
             Err(e) => {

@@ -57,6 +57,8 @@ struct Records {
     trails: HashMap<String, Vec<(String, String)>>,
     /// the SHA-256 of every index published
     indexes: HashSet<String>,
+    /// inputs read from S3 whose key's version count is not known
+    uncounted: u64,
 }
 
 impl Records {
@@ -70,6 +72,9 @@ impl Records {
             }
             Held::Other => {}
             Held::Input => {
+                if c.origin.bucket.is_some() && c.origin.versions.is_none() {
+                    self.uncounted += 1;
+                }
                 let trail = crate::formats::Format::TrailFile.describe();
                 if c.format.as_deref() == Some(trail) {
                     self.trails
@@ -173,6 +178,14 @@ pub fn verify(
         });
     }
     pending.records.into_iter().for_each(|c| held.add(c));
+    if held.uncounted > 0 {
+        v.notes.push(format!(
+            "{} inputs read from S3 have no version count (s3:ListBucketVersions denied, or read \
+             before it was recorded): whether they were overwritten after upload \
+             (transcript-rewritten) is not known",
+            held.uncounted
+        ));
+    }
     check_digests(store, &keys, &held, &mut v)?;
     let has_ledger = ledger.signer.is_some() || !held.kept.is_empty();
     check_copies(store, &held, &mut v)?;
